@@ -1,0 +1,1 @@
+"""The clinician console: a FastAPI server and a static page for therapists."""

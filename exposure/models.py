@@ -1,0 +1,360 @@
+"""The one vocabulary of vret: pydantic models shared by the core, the console API and the records.
+
+Every input to the session core is an *event* carrying its own time `t` (seconds since the
+session started): a heart-rate `Reading`, a `Tick`, a clinician's or client's `Command`, a
+`SystemEvent` from the runtime, or the `SessionStart` header that opens every record.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, field_validator, model_validator
+
+Quality = Literal["ok", "no-contact", "searching", "artefact", "stale"]
+Phase = Literal["baseline", "exposure", "paused", "safe", "ended"]
+Who = Literal["auto", "clinician", "client"]
+By = Literal["clinician", "client"]
+
+SAFE_LEVEL = 0
+"""Level number of the safe (calm) scene; ladder levels are numbered 1..N."""
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+# --------------------------------------------------------------------------- ladder
+
+
+class Level(_Model):
+    """One rung of the fear ladder: a named situation and the scene parameters that make it."""
+
+    name: str = Field(min_length=1, max_length=80, description="Short name a therapist reads.")
+    description: str = Field(default="", max_length=400)
+    params: dict[str, float] = Field(
+        default_factory=dict, description="Scene parameters (spider count, distance in m, ...)."
+    )
+    suds: int | None = Field(
+        default=None, ge=0, le=100, description="Expected distress (0-100) from the client's hierarchy."
+    )
+
+
+class Ladder(_Model):
+    """An ordered fear ladder for one scene, mildest first, plus the calm scene used for breaks."""
+
+    scene: str = Field(min_length=1)
+    safe_scene: str = Field(default="safe_place", min_length=1)
+    levels: list[Level] = Field(min_length=1, max_length=30)
+    start_level: int = Field(default=1, ge=1, description="Level exposure starts at after baseline.")
+
+    @field_validator("levels")
+    @classmethod
+    def _unique_names(cls, levels: list[Level]) -> list[Level]:
+        seen: set[str] = set()
+        for level in levels:
+            if level.name in seen:
+                raise ValueError(f"level names must be unique, and {level.name!r} appears twice")
+            seen.add(level.name)
+        return levels
+
+    @model_validator(mode="after")
+    def _start_inside(self) -> Ladder:
+        if self.start_level > len(self.levels):
+            raise ValueError(
+                f"start_level {self.start_level} is past the top of a {len(self.levels)}-level ladder"
+            )
+        return self
+
+    @property
+    def top(self) -> int:
+        """Number of the hardest level."""
+        return len(self.levels)
+
+    def level_name(self, number: int) -> str:
+        """The name of level `number` (0 is the safe scene)."""
+        if number == SAFE_LEVEL:
+            return "safe scene"
+        return self.levels[number - 1].name
+
+
+# --------------------------------------------------------------------------- settings
+
+
+class ControlSettings(_Model):
+    """Every threshold of the exposure controller. Arousal is (HR - baseline) / baseline."""
+
+    baseline_s: float = Field(default=60.0, gt=0, description="Length of the resting baseline.")
+    min_baseline_readings: int = Field(
+        default=10, ge=1, description="Accepted readings needed before a baseline is trusted."
+    )
+    min_dwell_s: float = Field(
+        default=60.0, gt=0, description="Minimum time at a level before an automatic step up."
+    )
+    window_low: float = Field(default=0.05, description="Bottom of the therapeutic window.")
+    window_high: float = Field(default=0.25, description="Top of the therapeutic window.")
+    ceiling: float = Field(default=0.35, description="Arousal that, sustained, steps down.")
+    ceiling_sustain_s: float = Field(
+        default=10.0, gt=0, description="How long arousal must stay above the ceiling to step down."
+    )
+    hard_ceiling: float = Field(
+        default=0.55, description="Arousal that sends the client to the safe scene at once."
+    )
+    arousal_window_s: float = Field(
+        default=10.0, gt=0, description="HR is averaged over this window to smooth single beats."
+    )
+    trend_window_s: float = Field(default=30.0, gt=0, description="Window for the HR trend.")
+    rising_bpm_per_min: float = Field(
+        default=2.0, ge=0, description="A trend above this many bpm per minute counts as rising."
+    )
+    stale_after_s: float = Field(
+        default=5.0, gt=0, description="No good reading for this long makes the signal stale."
+    )
+    suds_recent_s: float = Field(
+        default=300.0, gt=0, description="A SUDS rating older than this is not used."
+    )
+    suds_low: int = Field(
+        default=30, ge=0, le=100, description="A recent SUDS below this allows a step up."
+    )
+    suds_reminder_s: float = Field(
+        default=300.0, gt=0, description="How often the console reminds the therapist to ask SUDS."
+    )
+
+    @model_validator(mode="after")
+    def _ordered(self) -> ControlSettings:
+        if not (self.window_low <= self.window_high <= self.ceiling <= self.hard_ceiling):
+            raise ValueError(
+                "thresholds must be ordered window_low <= window_high <= ceiling <= hard_ceiling"
+            )
+        return self
+
+
+# --------------------------------------------------------------------------- events
+
+
+class Reading(_Model):
+    """One heart-rate reading. `hr` is None when the device reports no pulse."""
+
+    type: Literal["reading"] = "reading"
+    t: float = Field(description="Seconds since the session (or the stream) started.")
+    hr: float | None = Field(default=None, ge=25, le=250, description="Heart rate in bpm.")
+    rr_ms: tuple[float, ...] = Field(default=(), description="Beat-to-beat intervals in ms.")
+    quality: Quality = "ok"
+    spo2: float | None = Field(default=None, ge=0, le=100)
+
+    @property
+    def good(self) -> bool:
+        """True when the reading carries a heart rate the controller may use."""
+        return self.quality == "ok" and self.hr is not None
+
+
+class Tick(_Model):
+    """Time passes: lets the core notice a stale signal or a finished baseline with no reading."""
+
+    type: Literal["tick"] = "tick"
+    t: float
+
+
+class SessionStart(_Model):
+    """The header of every session record: what was run, with which ladder and settings."""
+
+    type: Literal["session_start"] = "session_start"
+    t: float = 0.0
+    client: str = Field(default="", max_length=64, description="Pseudonymous client code.")
+    ladder: Ladder
+    settings: ControlSettings = Field(default_factory=ControlSettings)
+    auto: bool = Field(default=True, description="Automatic mode at the start.")
+
+
+class _Command(_Model):
+    t: float = Field(default=0.0, description="Stamped by the runtime when the command arrives.")
+    by: By = "clinician"
+
+
+class SetLevel(_Command):
+    type: Literal["set_level"] = "set_level"
+    level: int = Field(ge=0, le=30, description="Ladder level; 0 is the safe scene.")
+
+
+class StepUp(_Command):
+    type: Literal["step_up"] = "step_up"
+
+
+class StepDown(_Command):
+    type: Literal["step_down"] = "step_down"
+
+
+class AutoOn(_Command):
+    type: Literal["auto_on"] = "auto_on"
+
+
+class AutoOff(_Command):
+    type: Literal["auto_off"] = "auto_off"
+
+
+class Pause(_Command):
+    type: Literal["pause"] = "pause"
+
+
+class Resume(_Command):
+    type: Literal["resume"] = "resume"
+
+
+class Safe(_Command):
+    """Panic: go to the safe scene at once, from any state."""
+
+    type: Literal["safe"] = "safe"
+
+
+class End(_Command):
+    type: Literal["end"] = "end"
+
+
+class Suds(_Command):
+    """A distress rating, 0 (calm) to 100 (worst imaginable)."""
+
+    type: Literal["suds"] = "suds"
+    value: int = Field(ge=0, le=100)
+
+
+class Note(_Command):
+    type: Literal["note"] = "note"
+    text: str = Field(min_length=1, max_length=2000)
+
+
+class SceneEvent(_Command):
+    """Something the therapist triggers in the scene (a spider drops, the audience coughs)."""
+
+    type: Literal["scene_event"] = "scene_event"
+    name: str = Field(min_length=1, max_length=80)
+
+
+Command = Annotated[
+    SetLevel | StepUp | StepDown | AutoOn | AutoOff | Pause | Resume | Safe | End | Suds | Note
+    | SceneEvent,
+    Field(discriminator="type"),
+]
+COMMAND_ADAPTER: TypeAdapter[Command] = TypeAdapter(Command)
+
+SystemKind = Literal[
+    "sensor_disconnected",
+    "sensor_reconnected",
+    "render_started",
+    "render_restarted",
+    "render_stopped",
+]
+
+
+class SystemEvent(_Model):
+    """Something the runtime saw happen to its parts (a sensor unplugged, a renderer restarted)."""
+
+    type: Literal["system"] = "system"
+    t: float
+    kind: SystemKind
+    detail: str = ""
+
+
+Event = Annotated[
+    Reading | Tick | SessionStart | SystemEvent | SetLevel | StepUp | StepDown | AutoOn | AutoOff
+    | Pause | Resume | Safe | End | Suds | Note | SceneEvent,
+    Field(discriminator="type"),
+]
+EVENT_ADAPTER: TypeAdapter[Event] = TypeAdapter(Event)
+
+
+def parse_event(obj: dict[str, Any] | str | bytes) -> Event:
+    """Validate one event from a dict or a JSON line; raises pydantic.ValidationError."""
+    if isinstance(obj, str | bytes):
+        return EVENT_ADAPTER.validate_json(obj)
+    return EVENT_ADAPTER.validate_python(obj)
+
+
+# --------------------------------------------------------------------------- outputs
+
+
+class Decision(_Model):
+    """A change of level, with who made it and the reason in a therapist's words."""
+
+    type: Literal["decision"] = "decision"
+    t: float
+    from_level: int
+    to_level: int
+    who: Who
+    reason: str
+
+
+AlertKind = Literal[
+    "stale_signal",
+    "no_baseline",
+    "ceiling",
+    "hard_ceiling",
+    "sensor_disconnected",
+    "render_restarted",
+    "command_refused",
+    "suds_due",
+]
+Severity = Literal["info", "warning", "critical"]
+
+
+class Alert(_Model):
+    """Something the therapist must see. `active` alerts stay on screen until their cause clears."""
+
+    type: Literal["alert"] = "alert"
+    t: float
+    kind: AlertKind
+    severity: Severity
+    message: str
+    active: bool = True
+
+
+class SceneTarget(_Model):
+    """What the render process should show: a scene at a (possibly fractional) intensity."""
+
+    type: Literal["scene_target"] = "scene_target"
+    t: float
+    scene: str
+    intensity: float = Field(ge=0)
+    safe: bool = False
+
+
+Effect = Decision | Alert | SceneTarget
+
+
+class SessionState(_Model):
+    """Everything the core knows about a running session. Only `exposure.core.step` makes new ones."""
+
+    ladder: Ladder
+    settings: ControlSettings = Field(default_factory=ControlSettings)
+    client: str = ""
+    phase: Phase = "baseline"
+    level: int = SAFE_LEVEL
+    auto: bool = True
+    t: float = 0.0
+    started_at: float | None = None
+    level_since: float = 0.0
+    resume_level: int = 1
+    baseline_hr: float | None = None
+    baseline_samples: tuple[float, ...] = ()
+    recent: tuple[tuple[float, float], ...] = Field(
+        default=(), description="(t, hr) of accepted readings inside the longest window."
+    )
+    last_good_t: float | None = None
+    stale: bool = False
+    hr: float | None = Field(default=None, description="Smoothed HR over the arousal window.")
+    last_hr: float | None = Field(default=None, description="The latest accepted reading.")
+    arousal: float | None = None
+    trend_bpm_per_min: float | None = None
+    above_ceiling_since: float | None = None
+    suds: int | None = None
+    suds_t: float | None = None
+    suds_peak: int | None = Field(default=None, description="Highest SUDS at the current level.")
+    alerts: tuple[Alert, ...] = ()
+    next_step: str = Field(default="", description="What the system would do next, and why.")
+    decisions: int = 0
+
+    @property
+    def scene_target(self) -> SceneTarget:
+        """The scene the client should see now."""
+        if self.level == SAFE_LEVEL or self.phase in ("baseline", "safe", "ended"):
+            return SceneTarget(t=self.t, scene=self.ladder.safe_scene, intensity=0.0, safe=True)
+        return SceneTarget(t=self.t, scene=self.ladder.scene, intensity=float(self.level))

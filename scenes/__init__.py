@@ -1,0 +1,1 @@
+"""Scenes: the authoring API, built-in graded scenes, the Panda3D render process and displays."""

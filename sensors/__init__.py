@@ -1,0 +1,1 @@
+"""Heart-rate sensors: protocol decoders, serial transport, signal quality, a simulated client."""
