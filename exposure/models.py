@@ -222,6 +222,15 @@ class Note(_Command):
     text: str = Field(min_length=1, max_length=2000)
 
 
+class AskSuds(_Command):
+    """Ask the client for a SUDS rating on the panel in the headset."""
+
+    type: Literal["ask_suds"] = "ask_suds"
+    question: str = Field(
+        default="How anxious do you feel right now, from 0 (calm) to 100 (worst)?", max_length=200
+    )
+
+
 class SceneEvent(_Command):
     """Something the therapist triggers in the scene (a spider drops, the audience coughs)."""
 
@@ -231,7 +240,7 @@ class SceneEvent(_Command):
 
 Command = Annotated[
     SetLevel | StepUp | StepDown | AutoOn | AutoOff | Pause | Resume | Safe | End | Suds | Note
-    | SceneEvent,
+    | SceneEvent | AskSuds,
     Field(discriminator="type"),
 ]
 COMMAND_ADAPTER: TypeAdapter[Command] = TypeAdapter(Command)
@@ -256,7 +265,7 @@ class SystemEvent(_Model):
 
 Event = Annotated[
     Reading | Tick | SessionStart | SystemEvent | SetLevel | StepUp | StepDown | AutoOn | AutoOff
-    | Pause | Resume | Safe | End | Suds | Note | SceneEvent,
+    | Pause | Resume | Safe | End | Suds | Note | SceneEvent | AskSuds,
     Field(discriminator="type"),
 ]
 EVENT_ADAPTER: TypeAdapter[Event] = TypeAdapter(Event)
@@ -305,6 +314,9 @@ class Alert(_Model):
     severity: Severity
     message: str
     active: bool = True
+    expires_at: float | None = Field(
+        default=None, description="A transient alert clears itself at this time."
+    )
 
 
 class SceneTarget(_Model):
@@ -335,8 +347,9 @@ class SessionState(_Model):
     resume_level: int = 1
     baseline_hr: float | None = None
     baseline_samples: tuple[float, ...] = ()
-    recent: tuple[tuple[float, float], ...] = Field(
-        default=(), description="(t, hr) of accepted readings inside the longest window."
+    recent: tuple[tuple[int, float, int], ...] = Field(
+        default=(),
+        description="Accepted HR in one-second bins (second, sum of HR, count) over the longest window.",
     )
     last_good_t: float | None = None
     stale: bool = False

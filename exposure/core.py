@@ -1,0 +1,492 @@
+"""The therapy core: a pure fold `state, effects = step(state, event)`.
+
+No I/O, no clocks, no threads: time arrives inside each event. Replaying a session's recorded
+events through `step` reproduces every decision it took live.
+
+The rules, in a therapist's words:
+- Baseline: the session opens in the safe scene; resting HR is the median of the good readings
+  over the baseline period. Arousal is how far HR is above that, as a fraction of it.
+- Step up (automatic mode): the client has dwelt at the level long enough, the signal is fresh,
+  arousal is inside or below the therapeutic window and not rising, and a recent SUDS rating (if
+  any) is low or has halved from its peak at this level.
+- Step down: arousal above the ceiling for a sustained time steps down one level; above the hard
+  ceiling goes to the safe scene. In manual mode the core alerts instead of moving.
+- Hold: a stale or lost signal freezes automatic changes and alerts the therapist.
+- Panic: `safe` from the therapist or the client's break button goes to the safe scene at once.
+- Clinician commands always win: they act at once and restart the dwell timer.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Iterable
+from typing import Any
+
+from exposure.models import (
+    SAFE_LEVEL,
+    Alert,
+    AlertKind,
+    AskSuds,
+    AutoOff,
+    AutoOn,
+    Decision,
+    Effect,
+    End,
+    Event,
+    Note,
+    Pause,
+    Reading,
+    Resume,
+    Safe,
+    SceneEvent,
+    SessionStart,
+    SessionState,
+    SetLevel,
+    Severity,
+    StepDown,
+    StepUp,
+    Suds,
+    SystemEvent,
+    Tick,
+    Who,
+)
+
+RENDER_ALERT_S = 60.0
+"""How long a 'render process restarted' alert stays on the console."""
+
+
+def new_session(start: SessionStart) -> SessionState:
+    """The state of a session that has just opened, in baseline, in the safe scene."""
+    state = SessionState(
+        ladder=start.ladder,
+        settings=start.settings,
+        client=start.client,
+        auto=start.auto,
+        t=start.t,
+        started_at=start.t,
+        level_since=start.t,
+        resume_level=start.ladder.start_level,
+    )
+    return state.model_copy(update={"next_step": _outlook(state)})
+
+
+def step(state: SessionState | None, event: Event) -> tuple[SessionState, list[Effect]]:
+    """Apply one event; return the new state and what the world must do about it.
+
+    Effects are Decisions (level changes with their reasons), Alerts (raised or cleared) and
+    SceneTargets (the scene the client must see, whenever it changes).
+    """
+    if isinstance(event, SessionStart):
+        fresh = new_session(event)
+        return fresh, [fresh.scene_target]
+    if state is None:
+        raise ValueError("a session record must begin with a session_start event")
+
+    now = max(state.t, event.t)  # out-of-order stamps never move time backwards
+    before = state.scene_target
+    effects: list[Effect] = []
+    s = state.model_copy(update={"t": now})
+
+    if s.phase == "ended":
+        if not isinstance(event, Reading | Tick | Note | SystemEvent):
+            effects.append(_refused(now, "The session has ended: start a new session to continue."))
+        return s, effects
+
+    if isinstance(event, Reading):
+        s = _take_reading(s, event)
+    elif isinstance(event, SystemEvent):
+        s = _on_system(s, event, effects)
+    elif not isinstance(event, Tick):
+        s = _on_command(s, event, effects)
+
+    s = _evaluate(s, effects)
+    s = s.model_copy(update={"next_step": _outlook(s)})
+    after = s.scene_target
+    if (after.scene, after.intensity, after.safe) != (before.scene, before.intensity, before.safe):
+        effects.append(after)
+    return s, effects
+
+
+def replay(events: Iterable[Event]) -> list[Decision]:
+    """Fold recorded events through the core and return the decisions; deterministic."""
+    state: SessionState | None = None
+    decisions: list[Decision] = []
+    for event in events:
+        state, effects = step(state, event)
+        decisions.extend(e for e in effects if isinstance(e, Decision))
+    return decisions
+
+
+# --------------------------------------------------------------------------- signal
+
+
+def _window_s(s: SessionState) -> float:
+    return max(s.settings.arousal_window_s, s.settings.trend_window_s)
+
+
+def _take_reading(s: SessionState, r: Reading) -> SessionState:
+    if not r.good or r.hr is None:
+        return s
+    now, hr = s.t, float(r.hr)
+    second = int(now // 1)
+    bins = list(s.recent)
+    if bins and bins[-1][0] == second:
+        sec, total, count = bins[-1]
+        bins[-1] = (sec, total + hr, count + 1)
+    else:
+        bins.append((second, hr, 1))
+    oldest = now - _window_s(s) - 1.0
+    while bins and bins[0][0] < oldest:
+        bins.pop(0)
+    update: dict[str, Any] = {"recent": tuple(bins), "last_good_t": now, "last_hr": hr}
+    if s.phase == "baseline" or (s.phase == "safe" and s.baseline_hr is None):
+        update["baseline_samples"] = (*s.baseline_samples, hr)
+    return _with_signal(s.model_copy(update=update))
+
+
+def _with_signal(s: SessionState) -> SessionState:
+    """Recompute smoothed HR, arousal and trend from the one-second bins."""
+    cfg = s.settings
+    now = s.t
+    inside = [(sec, total, n) for sec, total, n in s.recent if sec >= now - cfg.arousal_window_s]
+    count = sum(n for _, _, n in inside)
+    hr = sum(total for _, total, _ in inside) / count if count else None
+    arousal = (hr - s.baseline_hr) / s.baseline_hr if hr is not None and s.baseline_hr else None
+    trend = _slope_per_min([(sec + 0.5, total / n) for sec, total, n in s.recent
+                            if sec >= now - cfg.trend_window_s], cfg.trend_window_s)
+    return s.model_copy(update={"hr": hr, "arousal": arousal, "trend_bpm_per_min": trend})
+
+
+def _slope_per_min(points: list[tuple[float, float]], window_s: float) -> float | None:
+    """Least-squares slope in bpm per minute, or None when the points span under a third of the window."""
+    if len(points) < 3 or points[-1][0] - points[0][0] < window_s / 3:
+        return None
+    n = len(points)
+    mean_t = sum(p[0] for p in points) / n
+    mean_h = sum(p[1] for p in points) / n
+    var = sum((p[0] - mean_t) ** 2 for p in points)
+    if var == 0:
+        return None
+    cov = sum((p[0] - mean_t) * (p[1] - mean_h) for p in points)
+    return cov / var * 60.0
+
+
+# --------------------------------------------------------------------------- alerts
+
+
+def _raise(s: SessionState, effects: list[Effect], kind: AlertKind, severity: Severity,
+           message: str, expires_at: float | None = None) -> SessionState:
+    current = next((a for a in s.alerts if a.kind == kind), None)
+    if current is not None and current.message == message:
+        return s
+    alert = Alert(t=s.t, kind=kind, severity=severity, message=message, expires_at=expires_at)
+    effects.append(alert)
+    return s.model_copy(update={"alerts": (*[a for a in s.alerts if a.kind != kind], alert)})
+
+
+def _clear(s: SessionState, effects: list[Effect], kind: AlertKind, message: str = "") -> SessionState:
+    current = next((a for a in s.alerts if a.kind == kind), None)
+    if current is None:
+        return s
+    effects.append(current.model_copy(update={"t": s.t, "active": False,
+                                              "message": message or current.message}))
+    return s.model_copy(update={"alerts": tuple(a for a in s.alerts if a.kind != kind)})
+
+
+def _refused(t: float, message: str) -> Alert:
+    return Alert(t=t, kind="command_refused", severity="info", message=message, active=False)
+
+
+def _on_system(s: SessionState, e: SystemEvent, effects: list[Effect]) -> SessionState:
+    detail = f" ({e.detail})" if e.detail else ""
+    if e.kind == "sensor_disconnected":
+        return _raise(s, effects, "sensor_disconnected", "critical",
+                      f"Heart-rate sensor disconnected{detail}: automatic changes on hold; check the cable.")
+    if e.kind == "sensor_reconnected":
+        return _clear(s, effects, "sensor_disconnected", "Heart-rate sensor reconnected.")
+    if e.kind == "render_restarted":
+        return _raise(s, effects, "render_restarted", "warning",
+                      f"The headset display stopped and was restarted in the safe scene{detail}.",
+                      expires_at=s.t + RENDER_ALERT_S)
+    return s
+
+
+# --------------------------------------------------------------------------- commands
+
+
+def _move(s: SessionState, effects: list[Effect], to: int, who: Who, reason: str,
+          **update: Any) -> SessionState:
+    """Change level (0 = safe scene) and record why; restarts the dwell timer."""
+    phase = update.pop("phase", None)
+    if phase is None:
+        phase = "safe" if to == SAFE_LEVEL else ("paused" if s.phase == "paused" else "exposure")
+    resume_level = s.level if to == SAFE_LEVEL and s.level != SAFE_LEVEL else s.resume_level
+    effects.append(Decision(t=s.t, from_level=s.level, to_level=to, who=who, reason=reason))
+    s = s.model_copy(update={
+        "level": to, "phase": phase, "level_since": s.t, "resume_level": resume_level,
+        "above_ceiling_since": None, "suds_peak": None, "decisions": s.decisions + 1, **update,
+    })
+    if s.phase in ("exposure", "paused") and s.baseline_hr is None:
+        s = _close_baseline(s, effects)
+    return s
+
+
+def _close_baseline(s: SessionState, effects: list[Effect]) -> SessionState:
+    """Fix the resting HR from the baseline samples when there are enough of them."""
+    samples = s.baseline_samples
+    if len(samples) < s.settings.min_baseline_readings:
+        return _raise(s, effects, "no_baseline", "warning",
+                      f"Only {len(samples)} good heart-rate readings so far: no baseline yet, so "
+                      "automatic changes are on hold; check the sensor.")
+    s = s.model_copy(update={"baseline_hr": statistics.median(samples), "baseline_samples": ()})
+    return _with_signal(_clear(s, effects, "no_baseline"))
+
+
+def _name(s: SessionState, level: int) -> str:
+    if level == SAFE_LEVEL:
+        return "the safe scene"
+    return f"level {level} ({s.ladder.level_name(level)})"
+
+
+def _by(cmd: Any) -> tuple[Who, str]:
+    return ("client", "Client") if cmd.by == "client" else ("clinician", "Therapist")
+
+
+def _on_command(s: SessionState, cmd: Any, effects: list[Effect]) -> SessionState:
+    who, actor = _by(cmd)
+    top = s.ladder.top
+    match cmd:
+        case Safe():
+            if s.phase == "safe":
+                return s
+            why = "pressed the break button" if who == "client" else "sent the client to the safe scene"
+            return _move(s, effects, SAFE_LEVEL, who, f"{actor} {why}: safe scene.")
+        case End():
+            return _move(s, effects, SAFE_LEVEL, who, f"{actor} ended the session.", phase="ended")
+        case SetLevel(level=level):
+            if level > top:
+                effects.append(_refused(s.t, f"Level {level} is past the top of this {top}-level ladder."))
+                return s
+            if level == SAFE_LEVEL:
+                return _on_command(s, Safe(t=cmd.t, by=cmd.by), effects)
+            if level == s.level and s.phase in ("exposure", "paused"):
+                return s
+            return _move(s, effects, level, who, f"{actor} set {_name(s, level)}.")
+        case StepUp():
+            if s.phase == "baseline":
+                to = s.ladder.start_level
+                return _move(s, effects, to, who, f"{actor} ended the baseline early: {_name(s, to)}.")
+            if s.phase == "safe":
+                to = s.resume_level
+                return _move(s, effects, to, who, f"{actor} stepped up out of the safe scene to {_name(s, to)}.")
+            if s.level >= top:
+                effects.append(_refused(s.t, f"Already at the top of the ladder (level {top})."))
+                return s
+            return _move(s, effects, s.level + 1, who, f"{actor} stepped up to {_name(s, s.level + 1)}.")
+        case StepDown():
+            if s.phase in ("baseline", "safe"):
+                effects.append(_refused(s.t, "Already in the safe scene: nothing to step down to."))
+                return s
+            return _move(s, effects, s.level - 1, who, f"{actor} stepped down to {_name(s, s.level - 1)}.")
+        case Pause():
+            if s.phase != "exposure":
+                effects.append(_refused(s.t, f"Cannot pause during {s.phase}: pause holds a running exposure."))
+                return s
+            return s.model_copy(update={"phase": "paused"})
+        case Resume():
+            if s.phase == "paused":
+                # the dwell restarts so nothing moves by itself the moment the therapist resumes
+                return s.model_copy(update={"phase": "exposure", "level_since": s.t})
+            if s.phase == "safe":
+                to = s.resume_level
+                return _move(s, effects, to, who, f"{actor} resumed: back to {_name(s, to)}.")
+            effects.append(_refused(s.t, "Nothing to resume: the session is not paused or in the safe scene."))
+            return s
+        case AutoOn():
+            return s.model_copy(update={"auto": True})
+        case AutoOff():
+            return s.model_copy(update={"auto": False, "above_ceiling_since": None})
+        case Suds(value=value):
+            peak = s.suds_peak if s.phase == "exposure" or s.phase == "paused" else None
+            peak = value if peak is None else max(peak, value)
+            s = s.model_copy(update={"suds": value, "suds_t": s.t, "suds_peak": peak})
+            return _clear(s, effects, "suds_due")
+        case Note() | SceneEvent() | AskSuds():
+            return s  # recorded by the runtime; nothing in the controller changes
+    raise TypeError(f"unknown command {cmd!r}")
+
+
+# --------------------------------------------------------------------------- automatic control
+
+
+def _stale(s: SessionState) -> bool:
+    since = s.last_good_t if s.last_good_t is not None else s.started_at
+    return since is None or s.t - since > s.settings.stale_after_s
+
+
+def _pct(arousal: float) -> str:
+    pct = round(arousal * 100)
+    return f"{pct}% above baseline" if pct >= 0 else f"{-pct}% below baseline"
+
+
+def _trend_word(s: SessionState) -> str:
+    trend = s.trend_bpm_per_min
+    if trend is None:
+        return "trend unknown"
+    if trend > s.settings.rising_bpm_per_min:
+        return "rising"
+    if trend < -s.settings.rising_bpm_per_min:
+        return "falling"
+    return "steady"
+
+
+def _evaluate(s: SessionState, effects: list[Effect]) -> SessionState:
+    cfg = s.settings
+    for alert in s.alerts:
+        if alert.expires_at is not None and s.t >= alert.expires_at:
+            s = _clear(s, effects, alert.kind)
+    s = _with_signal(s)
+
+    stale = _stale(s)
+    if stale and not s.stale:
+        s = _raise(s, effects, "stale_signal", "critical",
+                   f"No good heart-rate reading for over {cfg.stale_after_s:.0f} s: "
+                   "automatic changes on hold; check the sensor and the client's finger or strap.")
+    elif not stale and s.stale:
+        s = _clear(s, effects, "stale_signal", "Heart-rate signal is back.")
+    s = s.model_copy(update={"stale": stale})
+
+    if s.phase == "baseline":
+        return _evaluate_baseline(s, effects)
+    if s.phase == "exposure":
+        s = _evaluate_suds_due(s, effects)
+        return _evaluate_exposure(s, effects)
+    return s
+
+
+def _evaluate_baseline(s: SessionState, effects: list[Effect]) -> SessionState:
+    cfg = s.settings
+    assert s.started_at is not None
+    if s.baseline_hr is not None or s.t - s.started_at < cfg.baseline_s:
+        return s
+    n = len(s.baseline_samples)
+    if n < cfg.min_baseline_readings:
+        return _raise(s, effects, "no_baseline", "warning",
+                      f"Baseline needs {cfg.min_baseline_readings} good heart-rate readings and has "
+                      f"{n}: it goes on until they are in; check the sensor.")
+    median = statistics.median(s.baseline_samples)
+    s = s.model_copy(update={"baseline_hr": median, "baseline_samples": ()})
+    s = _with_signal(_clear(s, effects, "no_baseline"))
+    if not s.auto:
+        return s  # manual mode: the therapist chooses when exposure starts
+    to = s.ladder.start_level
+    return _move(s, effects, to, "auto",
+                 f"Baseline {median:.0f} bpm (median of {n} readings over {s.t - s.started_at:.0f} s): "
+                 f"start exposure at {_name(s, to)}.")
+
+
+def _evaluate_suds_due(s: SessionState, effects: list[Effect]) -> SessionState:
+    last = s.suds_t if s.suds_t is not None else s.level_since
+    if s.t - last >= s.settings.suds_reminder_s:
+        minutes = s.settings.suds_reminder_s / 60
+        return _raise(s, effects, "suds_due", "info",
+                      f"No SUDS rating for {minutes:.0f} min: ask the client how anxious they feel.")
+    return s
+
+
+def _evaluate_exposure(s: SessionState, effects: list[Effect]) -> SessionState:
+    cfg = s.settings
+    if s.stale or s.baseline_hr is None or s.arousal is None:
+        return s.model_copy(update={"above_ceiling_since": None})
+    arousal = s.arousal
+
+    if arousal > cfg.hard_ceiling:
+        msg = f"HR {s.hr:.0f} bpm, {_pct(arousal)} (hard ceiling {cfg.hard_ceiling:.0%})"
+        if s.auto:
+            return _move(s, effects, SAFE_LEVEL, "auto", f"{msg}: safe scene.")
+        return _raise(s, effects, "hard_ceiling", "critical", f"{msg}: consider the safe scene now.")
+    s = _clear(s, effects, "hard_ceiling")
+
+    if arousal > cfg.ceiling:
+        since = s.above_ceiling_since if s.above_ceiling_since is not None else s.t
+        s = s.model_copy(update={"above_ceiling_since": since})
+        held = s.t - max(since, s.level_since)
+        if held >= cfg.ceiling_sustain_s:
+            msg = f"HR {_pct(arousal)} for {held:.0f} s (ceiling {cfg.ceiling:.0%})"
+            if s.auto:
+                return _move(s, effects, s.level - 1, "auto", f"{msg}: step down to {_name(s, s.level - 1)}.")
+            return _raise(s, effects, "ceiling", "warning", f"{msg}: consider stepping down.")
+        return s
+    s = _clear(s, effects, "ceiling")
+    s = s.model_copy(update={"above_ceiling_since": None})
+
+    if s.auto and _step_up_blocker(s) is None:
+        dwell = s.t - s.level_since
+        suds = f", SUDS {s.suds}" if _recent_suds(s) is not None else ""
+        return _move(s, effects, s.level + 1, "auto",
+                     f"HR {_pct(arousal)} for {dwell:.0f} s and {_trend_word(s)}{suds}: "
+                     f"step up to {_name(s, s.level + 1)}.")
+    return s
+
+
+def _recent_suds(s: SessionState) -> int | None:
+    if s.suds is None or s.suds_t is None or s.t - s.suds_t > s.settings.suds_recent_s:
+        return None
+    return s.suds
+
+
+def _step_up_blocker(s: SessionState) -> str | None:
+    """Why an automatic step up cannot happen now, or None when it may."""
+    cfg = s.settings
+    if s.level >= s.ladder.top:
+        return "at the top of the ladder"
+    if s.arousal is None:
+        return "no arousal figure yet"
+    if s.arousal > cfg.window_high:
+        return f"HR {_pct(s.arousal)} is above the therapeutic window ({cfg.window_high:.0%})"
+    if s.trend_bpm_per_min is None:
+        return "not enough readings yet to see the HR trend"
+    if s.trend_bpm_per_min > cfg.rising_bpm_per_min:
+        return f"HR is rising ({s.trend_bpm_per_min:+.1f} bpm/min)"
+    suds = _recent_suds(s)
+    if suds is not None and suds >= cfg.suds_low:
+        peak = s.suds_peak
+        if peak is None or suds > peak / 2:
+            return f"SUDS {suds} is not below {cfg.suds_low} nor half its peak at this level"
+    dwell = s.t - s.level_since
+    if dwell < cfg.min_dwell_s:
+        return f"{dwell:.0f} of {cfg.min_dwell_s:.0f} s at this level"
+    return None
+
+
+def _outlook(s: SessionState) -> str:
+    """What the system will do next and why, for the console."""
+    cfg = s.settings
+    if s.phase == "ended":
+        return "Session ended."
+    if s.phase == "baseline":
+        assert s.started_at is not None
+        if s.baseline_hr is not None:
+            return f"Baseline {s.baseline_hr:.0f} bpm: set a level to start exposure (manual mode)."
+        left = cfg.baseline_s - (s.t - s.started_at)
+        if left > 0:
+            return f"Measuring resting HR: {left:.0f} s of baseline left, then {_name(s, s.ladder.start_level)}."
+        return "Waiting for enough good heart-rate readings to set the baseline."
+    if s.phase == "safe":
+        return f"In the safe scene: Resume goes back to {_name(s, s.resume_level)}."
+    if s.phase == "paused":
+        return f"Paused at {_name(s, s.level)}: automatic changes wait for Resume."
+    if s.stale:
+        return "Holding: no fresh heart-rate signal."
+    if s.baseline_hr is None:
+        return "Holding: no baseline, so only the therapist changes levels."
+    if not s.auto:
+        return f"Manual mode at {_name(s, s.level)}: the therapist moves the level."
+    if s.arousal is not None and s.arousal > cfg.ceiling:
+        return f"HR {_pct(s.arousal)}, over the ceiling ({cfg.ceiling:.0%}): steps down if it stays there."
+    blocker = _step_up_blocker(s)
+    if blocker is None:
+        return f"Ready to step up to {_name(s, s.level + 1)}."
+    if s.level >= s.ladder.top:
+        return "Holding at the top of the ladder."
+    return f"Holding at level {s.level}: {blocker}."
