@@ -99,7 +99,9 @@ def step(state: SessionState | None, event: Event) -> tuple[SessionState, list[E
     elif not isinstance(event, Tick):
         s = _on_command(s, event, effects)
 
-    s = _evaluate(s, effects)
+    # a therapist's level change stands for this step: automatic rules look again at the next one
+    moved_by_person = any(isinstance(e, Decision) for e in effects)
+    s = _evaluate(s, effects, may_move=not moved_by_person)
     s = s.model_copy(update={"next_step": _outlook(s)})
     after = s.scene_target
     if (after.scene, after.intensity, after.safe) != (before.scene, before.intensity, before.safe):
@@ -152,8 +154,10 @@ def _with_signal(s: SessionState) -> SessionState:
     count = sum(n for _, _, n in inside)
     hr = sum(total for _, total, _ in inside) / count if count else None
     arousal = (hr - s.baseline_hr) / s.baseline_hr if hr is not None and s.baseline_hr else None
-    trend = _slope_per_min([(sec + 0.5, total / n) for sec, total, n in s.recent
-                            if sec >= now - cfg.trend_window_s], cfg.trend_window_s)
+    trend = _slope_per_min(
+        [(sec + 0.5, total / n) for sec, total, n in s.recent if sec >= now - cfg.trend_window_s],
+        cfg.trend_window_s,
+    )
     return s.model_copy(update={"hr": hr, "arousal": arousal, "trend_bpm_per_min": trend})
 
 
@@ -174,8 +178,14 @@ def _slope_per_min(points: list[tuple[float, float]], window_s: float) -> float 
 # --------------------------------------------------------------------------- alerts
 
 
-def _raise(s: SessionState, effects: list[Effect], kind: AlertKind, severity: Severity,
-           message: str, expires_at: float | None = None) -> SessionState:
+def _raise(
+    s: SessionState,
+    effects: list[Effect],
+    kind: AlertKind,
+    severity: Severity,
+    message: str,
+    expires_at: float | None = None,
+) -> SessionState:
     current = next((a for a in s.alerts if a.kind == kind), None)
     if current is not None and current.message == message:
         return s
@@ -184,12 +194,17 @@ def _raise(s: SessionState, effects: list[Effect], kind: AlertKind, severity: Se
     return s.model_copy(update={"alerts": (*[a for a in s.alerts if a.kind != kind], alert)})
 
 
-def _clear(s: SessionState, effects: list[Effect], kind: AlertKind, message: str = "") -> SessionState:
+def _clear(
+    s: SessionState, effects: list[Effect], kind: AlertKind, message: str = ""
+) -> SessionState:
     current = next((a for a in s.alerts if a.kind == kind), None)
     if current is None:
         return s
-    effects.append(current.model_copy(update={"t": s.t, "active": False,
-                                              "message": message or current.message}))
+    effects.append(
+        current.model_copy(
+            update={"t": s.t, "active": False, "message": message or current.message}
+        )
+    )
     return s.model_copy(update={"alerts": tuple(a for a in s.alerts if a.kind != kind)})
 
 
@@ -200,32 +215,51 @@ def _refused(t: float, message: str) -> Alert:
 def _on_system(s: SessionState, e: SystemEvent, effects: list[Effect]) -> SessionState:
     detail = f" ({e.detail})" if e.detail else ""
     if e.kind == "sensor_disconnected":
-        return _raise(s, effects, "sensor_disconnected", "critical",
-                      f"Heart-rate sensor disconnected{detail}: automatic changes on hold; check the cable.")
+        return _raise(
+            s,
+            effects,
+            "sensor_disconnected",
+            "critical",
+            f"Heart-rate sensor disconnected{detail}: automatic changes on hold; check the cable.",
+        )
     if e.kind == "sensor_reconnected":
         return _clear(s, effects, "sensor_disconnected", "Heart-rate sensor reconnected.")
     if e.kind == "render_restarted":
-        return _raise(s, effects, "render_restarted", "warning",
-                      f"The headset display stopped and was restarted in the safe scene{detail}.",
-                      expires_at=s.t + RENDER_ALERT_S)
+        return _raise(
+            s,
+            effects,
+            "render_restarted",
+            "warning",
+            f"The headset display stopped and was restarted in the safe scene{detail}.",
+            expires_at=s.t + RENDER_ALERT_S,
+        )
     return s
 
 
 # --------------------------------------------------------------------------- commands
 
 
-def _move(s: SessionState, effects: list[Effect], to: int, who: Who, reason: str,
-          **update: Any) -> SessionState:
+def _move(
+    s: SessionState, effects: list[Effect], to: int, who: Who, reason: str, **update: Any
+) -> SessionState:
     """Change level (0 = safe scene) and record why; restarts the dwell timer."""
     phase = update.pop("phase", None)
     if phase is None:
         phase = "safe" if to == SAFE_LEVEL else ("paused" if s.phase == "paused" else "exposure")
     resume_level = s.level if to == SAFE_LEVEL and s.level != SAFE_LEVEL else s.resume_level
     effects.append(Decision(t=s.t, from_level=s.level, to_level=to, who=who, reason=reason))
-    s = s.model_copy(update={
-        "level": to, "phase": phase, "level_since": s.t, "resume_level": resume_level,
-        "above_ceiling_since": None, "suds_peak": None, "decisions": s.decisions + 1, **update,
-    })
+    s = s.model_copy(
+        update={
+            "level": to,
+            "phase": phase,
+            "level_since": s.t,
+            "resume_level": resume_level,
+            "above_ceiling_since": None,
+            "suds_peak": None,
+            "decisions": s.decisions + 1,
+            **update,
+        }
+    )
     if s.phase in ("exposure", "paused") and s.baseline_hr is None:
         s = _close_baseline(s, effects)
     return s
@@ -235,9 +269,14 @@ def _close_baseline(s: SessionState, effects: list[Effect]) -> SessionState:
     """Fix the resting HR from the baseline samples when there are enough of them."""
     samples = s.baseline_samples
     if len(samples) < s.settings.min_baseline_readings:
-        return _raise(s, effects, "no_baseline", "warning",
-                      f"Only {len(samples)} good heart-rate readings so far: no baseline yet, so "
-                      "automatic changes are on hold; check the sensor.")
+        return _raise(
+            s,
+            effects,
+            "no_baseline",
+            "warning",
+            f"Only {len(samples)} good heart-rate readings so far: no baseline yet, so "
+            "automatic changes are on hold; check the sensor.",
+        )
     s = s.model_copy(update={"baseline_hr": statistics.median(samples), "baseline_samples": ()})
     return _with_signal(_clear(s, effects, "no_baseline"))
 
@@ -259,13 +298,19 @@ def _on_command(s: SessionState, cmd: Any, effects: list[Effect]) -> SessionStat
         case Safe():
             if s.phase == "safe":
                 return s
-            why = "pressed the break button" if who == "client" else "sent the client to the safe scene"
+            why = (
+                "pressed the break button"
+                if who == "client"
+                else "sent the client to the safe scene"
+            )
             return _move(s, effects, SAFE_LEVEL, who, f"{actor} {why}: safe scene.")
         case End():
             return _move(s, effects, SAFE_LEVEL, who, f"{actor} ended the session.", phase="ended")
         case SetLevel(level=level):
             if level > top:
-                effects.append(_refused(s.t, f"Level {level} is past the top of this {top}-level ladder."))
+                effects.append(
+                    _refused(s.t, f"Level {level} is past the top of this {top}-level ladder.")
+                )
                 return s
             if level == SAFE_LEVEL:
                 return _on_command(s, Safe(t=cmd.t, by=cmd.by), effects)
@@ -275,22 +320,36 @@ def _on_command(s: SessionState, cmd: Any, effects: list[Effect]) -> SessionStat
         case StepUp():
             if s.phase == "baseline":
                 to = s.ladder.start_level
-                return _move(s, effects, to, who, f"{actor} ended the baseline early: {_name(s, to)}.")
+                return _move(
+                    s, effects, to, who, f"{actor} ended the baseline early: {_name(s, to)}."
+                )
             if s.phase == "safe":
                 to = s.resume_level
-                return _move(s, effects, to, who, f"{actor} stepped up out of the safe scene to {_name(s, to)}.")
+                return _move(
+                    s,
+                    effects,
+                    to,
+                    who,
+                    f"{actor} stepped up out of the safe scene to {_name(s, to)}.",
+                )
             if s.level >= top:
                 effects.append(_refused(s.t, f"Already at the top of the ladder (level {top})."))
                 return s
-            return _move(s, effects, s.level + 1, who, f"{actor} stepped up to {_name(s, s.level + 1)}.")
+            return _move(
+                s, effects, s.level + 1, who, f"{actor} stepped up to {_name(s, s.level + 1)}."
+            )
         case StepDown():
             if s.phase in ("baseline", "safe"):
                 effects.append(_refused(s.t, "Already in the safe scene: nothing to step down to."))
                 return s
-            return _move(s, effects, s.level - 1, who, f"{actor} stepped down to {_name(s, s.level - 1)}.")
+            return _move(
+                s, effects, s.level - 1, who, f"{actor} stepped down to {_name(s, s.level - 1)}."
+            )
         case Pause():
             if s.phase != "exposure":
-                effects.append(_refused(s.t, f"Cannot pause during {s.phase}: pause holds a running exposure."))
+                effects.append(
+                    _refused(s.t, f"Cannot pause during {s.phase}: pause holds a running exposure.")
+                )
                 return s
             return s.model_copy(update={"phase": "paused"})
         case Resume():
@@ -300,7 +359,9 @@ def _on_command(s: SessionState, cmd: Any, effects: list[Effect]) -> SessionStat
             if s.phase == "safe":
                 to = s.resume_level
                 return _move(s, effects, to, who, f"{actor} resumed: back to {_name(s, to)}.")
-            effects.append(_refused(s.t, "Nothing to resume: the session is not paused or in the safe scene."))
+            effects.append(
+                _refused(s.t, "Nothing to resume: the session is not paused or in the safe scene.")
+            )
             return s
         case AutoOn():
             return s.model_copy(update={"auto": True})
@@ -340,7 +401,7 @@ def _trend_word(s: SessionState) -> str:
     return "steady"
 
 
-def _evaluate(s: SessionState, effects: list[Effect]) -> SessionState:
+def _evaluate(s: SessionState, effects: list[Effect], may_move: bool = True) -> SessionState:
     cfg = s.settings
     for alert in s.alerts:
         if alert.expires_at is not None and s.t >= alert.expires_at:
@@ -349,13 +410,20 @@ def _evaluate(s: SessionState, effects: list[Effect]) -> SessionState:
 
     stale = _stale(s)
     if stale and not s.stale:
-        s = _raise(s, effects, "stale_signal", "critical",
-                   f"No good heart-rate reading for over {cfg.stale_after_s:.0f} s: "
-                   "automatic changes on hold; check the sensor and the client's finger or strap.")
+        s = _raise(
+            s,
+            effects,
+            "stale_signal",
+            "critical",
+            f"No good heart-rate reading for over {cfg.stale_after_s:.0f} s: "
+            "automatic changes on hold; check the sensor and the client's finger or strap.",
+        )
     elif not stale and s.stale:
         s = _clear(s, effects, "stale_signal", "Heart-rate signal is back.")
     s = s.model_copy(update={"stale": stale})
 
+    if not may_move:
+        return s
     if s.phase == "baseline":
         return _evaluate_baseline(s, effects)
     if s.phase == "exposure":
@@ -371,26 +439,42 @@ def _evaluate_baseline(s: SessionState, effects: list[Effect]) -> SessionState:
         return s
     n = len(s.baseline_samples)
     if n < cfg.min_baseline_readings:
-        return _raise(s, effects, "no_baseline", "warning",
-                      f"Baseline needs {cfg.min_baseline_readings} good heart-rate readings and has "
-                      f"{n}: it goes on until they are in; check the sensor.")
+        return _raise(
+            s,
+            effects,
+            "no_baseline",
+            "warning",
+            f"Baseline needs {cfg.min_baseline_readings} good heart-rate readings and has "
+            f"{n}: it goes on until they are in; check the sensor.",
+        )
     median = statistics.median(s.baseline_samples)
     s = s.model_copy(update={"baseline_hr": median, "baseline_samples": ()})
     s = _with_signal(_clear(s, effects, "no_baseline"))
     if not s.auto:
         return s  # manual mode: the therapist chooses when exposure starts
     to = s.ladder.start_level
-    return _move(s, effects, to, "auto",
-                 f"Baseline {median:.0f} bpm (median of {n} readings over {s.t - s.started_at:.0f} s): "
-                 f"start exposure at {_name(s, to)}.")
+    measured = s.t - (s.started_at or 0.0)
+    return _move(
+        s,
+        effects,
+        to,
+        "auto",
+        f"Baseline {median:.0f} bpm (median of {n} readings over {measured:.0f} s): "
+        f"start exposure at {_name(s, to)}.",
+    )
 
 
 def _evaluate_suds_due(s: SessionState, effects: list[Effect]) -> SessionState:
     last = s.suds_t if s.suds_t is not None else s.level_since
     if s.t - last >= s.settings.suds_reminder_s:
         minutes = s.settings.suds_reminder_s / 60
-        return _raise(s, effects, "suds_due", "info",
-                      f"No SUDS rating for {minutes:.0f} min: ask the client how anxious they feel.")
+        return _raise(
+            s,
+            effects,
+            "suds_due",
+            "info",
+            f"No SUDS rating for {minutes:.0f} min: ask the client how anxious they feel.",
+        )
     return s
 
 
@@ -404,7 +488,9 @@ def _evaluate_exposure(s: SessionState, effects: list[Effect]) -> SessionState:
         msg = f"HR {s.hr:.0f} bpm, {_pct(arousal)} (hard ceiling {cfg.hard_ceiling:.0%})"
         if s.auto:
             return _move(s, effects, SAFE_LEVEL, "auto", f"{msg}: safe scene.")
-        return _raise(s, effects, "hard_ceiling", "critical", f"{msg}: consider the safe scene now.")
+        return _raise(
+            s, effects, "hard_ceiling", "critical", f"{msg}: consider the safe scene now."
+        )
     s = _clear(s, effects, "hard_ceiling")
 
     if arousal > cfg.ceiling:
@@ -414,7 +500,9 @@ def _evaluate_exposure(s: SessionState, effects: list[Effect]) -> SessionState:
         if held >= cfg.ceiling_sustain_s:
             msg = f"HR {_pct(arousal)} for {held:.0f} s (ceiling {cfg.ceiling:.0%})"
             if s.auto:
-                return _move(s, effects, s.level - 1, "auto", f"{msg}: step down to {_name(s, s.level - 1)}.")
+                return _move(
+                    s, effects, s.level - 1, "auto", f"{msg}: step down to {_name(s, s.level - 1)}."
+                )
             return _raise(s, effects, "ceiling", "warning", f"{msg}: consider stepping down.")
         return s
     s = _clear(s, effects, "ceiling")
@@ -423,9 +511,14 @@ def _evaluate_exposure(s: SessionState, effects: list[Effect]) -> SessionState:
     if s.auto and _step_up_blocker(s) is None:
         dwell = s.t - s.level_since
         suds = f", SUDS {s.suds}" if _recent_suds(s) is not None else ""
-        return _move(s, effects, s.level + 1, "auto",
-                     f"HR {_pct(arousal)} for {dwell:.0f} s and {_trend_word(s)}{suds}: "
-                     f"step up to {_name(s, s.level + 1)}.")
+        return _move(
+            s,
+            effects,
+            s.level + 1,
+            "auto",
+            f"HR {_pct(arousal)} for {dwell:.0f} s and {_trend_word(s)}{suds}: "
+            f"step up to {_name(s, s.level + 1)}.",
+        )
     return s
 
 

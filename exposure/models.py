@@ -36,7 +36,10 @@ class Level(_Model):
         default_factory=dict, description="Scene parameters (spider count, distance in m, ...)."
     )
     suds: int | None = Field(
-        default=None, ge=0, le=100, description="Expected distress (0-100) from the client's hierarchy."
+        default=None,
+        ge=0,
+        le=100,
+        description="Expected distress (0-100) from the client's hierarchy.",
     )
 
 
@@ -46,7 +49,9 @@ class Ladder(_Model):
     scene: str = Field(min_length=1)
     safe_scene: str = Field(default="safe_place", min_length=1)
     levels: list[Level] = Field(min_length=1, max_length=30)
-    start_level: int = Field(default=1, ge=1, description="Level exposure starts at after baseline.")
+    start_level: int = Field(
+        default=1, ge=1, description="Level exposure starts at after baseline."
+    )
 
     @field_validator("levels")
     @classmethod
@@ -239,8 +244,19 @@ class SceneEvent(_Command):
 
 
 Command = Annotated[
-    SetLevel | StepUp | StepDown | AutoOn | AutoOff | Pause | Resume | Safe | End | Suds | Note
-    | SceneEvent | AskSuds,
+    SetLevel
+    | StepUp
+    | StepDown
+    | AutoOn
+    | AutoOff
+    | Pause
+    | Resume
+    | Safe
+    | End
+    | Suds
+    | Note
+    | SceneEvent
+    | AskSuds,
     Field(discriminator="type"),
 ]
 COMMAND_ADAPTER: TypeAdapter[Command] = TypeAdapter(Command)
@@ -264,8 +280,23 @@ class SystemEvent(_Model):
 
 
 Event = Annotated[
-    Reading | Tick | SessionStart | SystemEvent | SetLevel | StepUp | StepDown | AutoOn | AutoOff
-    | Pause | Resume | Safe | End | Suds | Note | SceneEvent | AskSuds,
+    Reading
+    | Tick
+    | SessionStart
+    | SystemEvent
+    | SetLevel
+    | StepUp
+    | StepDown
+    | AutoOn
+    | AutoOff
+    | Pause
+    | Resume
+    | Safe
+    | End
+    | Suds
+    | Note
+    | SceneEvent
+    | AskSuds,
     Field(discriminator="type"),
 ]
 EVENT_ADAPTER: TypeAdapter[Event] = TypeAdapter(Event)

@@ -1,0 +1,89 @@
+"""`vret replay`: recompute a session's decisions from its events."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from collections.abc import Iterable
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from exposure.core import replay
+from exposure.models import SAFE_LEVEL, Decision, Event, parse_event
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser(
+        "replay",
+        help="recompute a session's decisions from its events",
+        description=(
+            "Fold recorded events through the exposure core and print one line per decision "
+            "(level change) with its reason. SOURCE is a JSON-lines event file or the id of a "
+            "recorded session (see `vret sessions list`)."
+        ),
+    )
+    p.add_argument("source", metavar="SOURCE", help="events file (.jsonl) or a recorded session id")
+    p.add_argument("--db", metavar="URL", help="records database (for a session id)")
+    p.add_argument("--json", action="store_true", help="print each decision as a JSON object")
+    p.set_defaults(func=_run)
+
+
+def read_events(path: Path) -> list[Event]:
+    """Read a JSON-lines event file; a bad line raises CliError naming the file and line."""
+    from exposure.cli import CliError
+
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise CliError(f"No file {path}: give an events file (.jsonl) or a session id.") from None
+    except (OSError, UnicodeDecodeError) as err:
+        raise CliError(f"Cannot read {path}: {err}.") from None
+    events: list[Event] = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        try:
+            events.append(parse_event(json.loads(line)))
+        except json.JSONDecodeError as err:
+            raise CliError(f"{path}:{number} is not JSON ({err.msg}).") from None
+        except ValidationError as err:
+            first = err.errors()[0]
+            where = ".".join(str(p) for p in first["loc"])
+            raise CliError(
+                f"{path}:{number} is not a vret event: {where}: {first['msg']}."
+            ) from None
+    if not events or events[0].type != "session_start":
+        raise CliError(f"{path} must begin with a session_start event (the ladder and settings).")
+    return events
+
+
+def format_decision(d: Decision) -> str:
+    """`t=12.0s level 2->3 auto: <reason>` (the safe scene shows as `safe`)."""
+
+    def name(level: int) -> str:
+        return "safe" if level == SAFE_LEVEL else str(level)
+
+    return f"t={d.t:.1f}s level {name(d.from_level)}->{name(d.to_level)} {d.who}: {d.reason}"
+
+
+def _load(args: argparse.Namespace) -> Iterable[Event]:
+    path = Path(args.source)
+    if path.exists() or not args.source.isdigit():
+        return read_events(path)
+    from exposure.cli import CliError
+    from exposure.records import Records, RecordsError
+
+    try:
+        return Records(args.db).events(int(args.source))
+    except RecordsError as err:
+        raise CliError(str(err)) from None
+
+
+def _run(args: argparse.Namespace) -> int:
+    for decision in replay(_load(args)):
+        if args.json:
+            print(decision.model_dump_json())
+        else:
+            print(format_decision(decision))
+    return 0

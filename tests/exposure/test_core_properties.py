@@ -1,0 +1,126 @@
+"""Property tests of the safety invariants over random sessions."""
+
+from __future__ import annotations
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from exposure.core import replay, step
+from exposure.models import (
+    SAFE_LEVEL,
+    AutoOff,
+    AutoOn,
+    ControlSettings,
+    Decision,
+    End,
+    Event,
+    Ladder,
+    Level,
+    Pause,
+    Reading,
+    Resume,
+    Safe,
+    SceneTarget,
+    SessionStart,
+    SetLevel,
+    StepDown,
+    StepUp,
+    Suds,
+    SystemEvent,
+    Tick,
+)
+
+SETTINGS = ControlSettings(
+    baseline_s=10,
+    min_baseline_readings=3,
+    min_dwell_s=15,
+    ceiling_sustain_s=4,
+    stale_after_s=3,
+    trend_window_s=12,
+)
+LADDER = Ladder(scene="heights", levels=[Level(name=f"floor {i}") for i in range(1, 9)])
+
+commands = st.one_of(
+    st.builds(SetLevel, level=st.integers(0, 9)),
+    st.just(StepUp()),
+    st.just(StepDown()),
+    st.just(AutoOn()),
+    st.just(AutoOff()),
+    st.just(Pause()),
+    st.just(Resume()),
+    st.just(Safe()),
+    st.just(Safe(by="client")),
+    st.builds(Suds, value=st.integers(0, 100)),
+    st.just(End()),
+    st.builds(
+        SystemEvent,
+        t=st.just(0.0),
+        kind=st.sampled_from(["sensor_disconnected", "sensor_reconnected", "render_restarted"]),
+    ),
+)
+# A session is a run of segments: some seconds of readings around one heart rate, with a
+# quality, then perhaps a command. Calm segments dominate so sessions climb the ladder.
+segments = st.tuples(
+    st.integers(1, 40),
+    st.one_of(st.floats(64, 80), st.floats(64, 80), st.floats(96, 106), st.floats(40, 200)),
+    st.sampled_from(["ok"] * 8 + ["no-contact", "artefact", "searching", "gap"]),
+    st.one_of(*[st.none()] * 4, commands),
+)
+
+
+@st.composite
+def sessions(draw: st.DrawFn) -> list[Event]:
+    events: list[Event] = [SessionStart(ladder=LADDER, settings=SETTINGS, auto=draw(st.booleans()))]
+    t = 0.0
+    for seconds, hr, quality, command in draw(st.lists(segments, min_size=1, max_size=30)):
+        for i in range(seconds):
+            t += 1.0
+            if quality == "gap":
+                events.append(Tick(t=t))
+            elif quality == "ok":
+                events.append(Reading(t=t, hr=hr + (i * 7 % 5 - 2) * 0.4))
+            else:
+                events.append(Reading(t=t, quality=quality))
+        if command is not None:
+            t += draw(st.floats(0.01, 0.99))
+            events.append(command.model_copy(update={"t": round(t, 3)}))
+    return events
+
+
+@given(sessions())
+def test_safety_invariants_hold_over_any_session(events: list[Event]) -> None:
+    state = None
+    last_change: float | None = None
+    for event in events:
+        before = state
+        state, effects = step(state, event)
+        decisions = [e for e in effects if isinstance(e, Decision)]
+        assert len(decisions) <= 1
+        for d in decisions:
+            if d.who == "auto" and d.to_level > d.from_level and d.from_level != SAFE_LEVEL:
+                # never step up on a stale signal or above the ceiling
+                assert not state.stale
+                assert state.arousal is not None and state.arousal <= SETTINGS.ceiling
+                # at most one automatic step up per dwell period
+                assert last_change is not None and d.t - last_change >= SETTINGS.min_dwell_s
+            last_change = d.t
+        if isinstance(event, Safe) and before is not None and before.phase != "ended":
+            # panic ends in the safe scene within the same step
+            assert state.level == SAFE_LEVEL and state.phase == "safe"
+            assert state.scene_target.safe
+            if before.level != SAFE_LEVEL:
+                assert any(isinstance(e, SceneTarget) and e.safe for e in effects)
+        assert 0 <= state.level <= LADDER.top
+        if state.phase in ("safe", "ended"):
+            assert state.level == SAFE_LEVEL
+
+
+@given(sessions())
+def test_replay_is_deterministic_and_matches_the_live_decisions(events: list[Event]) -> None:
+    state = None
+    live: list[Decision] = []
+    for event in events:
+        state, effects = step(state, event)
+        live.extend(e for e in effects if isinstance(e, Decision))
+    assert replay(events) == live
+    assert replay(list(events)) == replay(events)
