@@ -225,6 +225,14 @@ def _on_system(s: SessionState, e: SystemEvent, effects: list[Effect]) -> Sessio
     if e.kind == "sensor_reconnected":
         return _clear(s, effects, "sensor_disconnected", "Heart-rate sensor reconnected.")
     if e.kind == "render_restarted":
+        if s.phase in ("exposure", "paused"):
+            s = _move(
+                s,
+                effects,
+                SAFE_LEVEL,
+                "auto",
+                "The headset display restarted: safe scene; press Resume when the client is ready.",
+            )
         return _raise(
             s,
             effects,

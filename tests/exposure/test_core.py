@@ -398,6 +398,7 @@ def test_system_events_raise_and_clear_alerts() -> None:
     assert not any(a.kind == "sensor_disconnected" for a in run.state.alerts)
     run.send(SystemEvent(t=run.t, kind="render_restarted"))
     assert any(a.kind == "render_restarted" for a in run.state.alerts)
+    assert run.state.phase == "safe" and run.decisions()[-1].who == "auto"
     run.beats(61, 70)
     assert not any(a.kind == "render_restarted" for a in run.state.alerts)
 
