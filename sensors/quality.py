@@ -1,0 +1,139 @@
+"""Signal quality: which readings the exposure controller may trust, and when the signal is stale.
+
+Pure: time comes with each reading (or with `tick`), nothing is read from a clock.
+Rules, in order:
+1. Device flags win: a reading the device marked no-contact, searching or artefact stays so.
+2. Beat intervals outside 300-2000 ms are dropped.
+3. A beat interval, or a heart rate, more than `max_jump` (25%) away from the running median of
+   recent accepted values is an artefact (an ectopic beat, a missed or doubled beat, motion).
+   If several rejected values in a row agree with each other, the heart really changed: the
+   median restarts from them.
+4. Accepted heart rates are smoothed (exponential, time constant `smooth_tau_s`).
+5. With no good reading for `stale_after_s`, `tick` reports the signal stale (once a second).
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+from collections import deque
+
+from exposure.models import Reading
+
+
+class _Median:
+    """Running median of recent accepted values, with re-anchoring after a real change."""
+
+    def __init__(self, size: int, max_jump: float, relearn: int) -> None:
+        self.values: deque[float] = deque(maxlen=size)
+        self.max_jump = max_jump
+        self.relearn = relearn
+        self.rejected: list[float] = []
+
+    def accept(self, value: float) -> bool:
+        if len(self.values) < 3:
+            self.values.append(value)
+            return True
+        median = statistics.median(self.values)
+        if abs(value - median) <= self.max_jump * median:
+            self.values.append(value)
+            self.rejected.clear()
+            return True
+        self.rejected.append(value)
+        if len(self.rejected) >= self.relearn:
+            center = statistics.median(self.rejected)
+            if all(abs(v - center) <= self.max_jump / 2 * center for v in self.rejected):
+                self.values.clear()
+                self.values.extend(self.rejected)
+                self.rejected.clear()
+                return True
+            self.rejected = self.rejected[1:]
+        return False
+
+    def reset(self) -> None:
+        self.values.clear()
+        self.rejected.clear()
+
+
+class SignalQuality:
+    """Labels each reading ok / no-contact / searching / artefact, smooths, and marks stale."""
+
+    def __init__(
+        self,
+        *,
+        rr_min_ms: float = 300.0,
+        rr_max_ms: float = 2000.0,
+        max_jump: float = 0.25,
+        median_size: int = 9,
+        relearn: int = 4,
+        smooth_tau_s: float = 2.0,
+        stale_after_s: float = 5.0,
+        gap_reset_s: float = 10.0,
+    ) -> None:
+        self.rr_min_ms = rr_min_ms  # 200 bpm
+        self.rr_max_ms = rr_max_ms  # 30 bpm
+        self.max_jump = max_jump
+        self.smooth_tau_s = smooth_tau_s
+        self.stale_after_s = stale_after_s
+        self.gap_reset_s = gap_reset_s  # after this long without good data, forget the history
+        self._rr = _Median(median_size, max_jump, relearn)
+        self._hr = _Median(median_size, max_jump, relearn)
+        self._smooth: float | None = None
+        self._last_good_t: float | None = None
+        self._start_t: float | None = None
+        self._last_stale_t: float | None = None
+
+    @property
+    def last_good_t(self) -> float | None:
+        """Time of the latest reading labelled ok."""
+        return self._last_good_t
+
+    def process(self, item: Reading) -> Reading:
+        """The reading relabelled by the rules above, with a smoothed HR when it is ok."""
+        t = item.t
+        if self._start_t is None:
+            self._start_t = t
+        if self._last_good_t is not None and t - self._last_good_t > self.gap_reset_s:
+            self._rr.reset()
+            self._hr.reset()
+            self._smooth = None
+        if item.quality != "ok":
+            hr = item.hr if item.quality == "artefact" else None
+            return item.model_copy(update={"hr": hr})
+        rr_in = [x for x in item.rr_ms if self.rr_min_ms <= x <= self.rr_max_ms]
+        rr_ok = tuple(x for x in rr_in if self._rr.accept(x))
+        hr = item.hr
+        if hr is None and rr_ok:
+            hr = 60_000.0 / (sum(rr_ok) / len(rr_ok))
+        if item.rr_ms and not rr_ok:
+            return item.model_copy(update={"quality": "artefact", "rr_ms": ()})
+        if hr is None:
+            return item.model_copy(update={"quality": "searching", "rr_ms": rr_ok})
+        if not self._hr.accept(hr):
+            return item.model_copy(update={"quality": "artefact", "hr": hr, "rr_ms": rr_ok})
+        if self._smooth is None or self._last_good_t is None:
+            self._smooth = hr
+        else:
+            dt = max(t - self._last_good_t, 0.02)
+            self._smooth += (1.0 - math.exp(-dt / self.smooth_tau_s)) * (hr - self._smooth)
+        self._last_good_t = t
+        self._last_stale_t = None
+        smooth = min(250.0, max(25.0, self._smooth))
+        return item.model_copy(update={"hr": round(smooth, 1), "rr_ms": rr_ok})
+
+    def tick(self, t: float) -> Reading | None:
+        """A stale reading when no good data came for `stale_after_s` (repeated once a second)."""
+        if self._start_t is None:
+            self._start_t = t
+        since = self._last_good_t if self._last_good_t is not None else self._start_t
+        if t - since < self.stale_after_s:
+            return None
+        if self._last_stale_t is not None and t - self._last_stale_t < 1.0:
+            return None
+        self._last_stale_t = t
+        return Reading(t=t, hr=None, quality="stale")
+
+    @property
+    def stale(self) -> bool:
+        """True once `tick` has reported the signal stale and no good reading came since."""
+        return self._last_stale_t is not None
