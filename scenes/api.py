@@ -1,0 +1,133 @@
+"""The scene authoring API: what a scene folder's `scene.py` defines.
+
+A scene is one class derived from `Scene`, in `scenes/library/NAME/scene.py`:
+
+    class Spiders(Scene):
+        phobia = "arachnophobia"
+        description = "Spiders on a table, from one in a jar to many walking close."
+        levels = [
+            level("One small spider in a closed jar", suds=10, count=1, distance=2.0, ...),
+            ...
+        ]
+
+        def build(self) -> None:      # once: make the scene graph under self.root
+            ...
+
+        def apply(self, intensity: float, dt: float) -> None:   # each frame
+            p = self.params(intensity)   # parameters eased between neighbouring levels
+            ...
+
+Importing the module must stay cheap (no window, no asset loading): the registry reads the
+metadata and the ladder without building anything. Units are metres, Z is up, Y is forward;
+the client stands at `self.viewpoint` (feet on the floor) and the eyes are `eye_height` above it.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, ClassVar
+
+from exposure.models import Ladder, Level
+
+EYE_HEIGHT_M = 1.6
+"""Standing eye height used for every non-VR camera; in VR the headset's tracked height wins."""
+
+
+def level(name: str, description: str = "", suds: int | None = None, **params: float) -> Level:
+    """One rung of a scene's default ladder: a named situation and its parameter values."""
+    return Level(name=name, description=description, suds=suds,
+                 params={k: float(v) for k, v in params.items()})
+
+
+def smoothstep(f: float) -> float:
+    """Ease-in-out on [0, 1]: monotonic, flat at both ends so a level change never jerks."""
+    if f <= 0.0:
+        return 0.0
+    if f >= 1.0:
+        return 1.0
+    return f * f * (3.0 - 2.0 * f)
+
+
+class Scene:
+    """Base class of every scene. Subclasses set the metadata and write `build` and `apply`."""
+
+    phobia: ClassVar[str] = ""
+    """What the scene treats ("arachnophobia"); empty for a calm scene."""
+    description: ClassVar[str] = ""
+    """One line a therapist reads in `vret scenes list`."""
+    levels: ClassVar[list[Level]] = []
+    """The default ladder, mildest first. Every level sets the same parameters."""
+    calm: ClassVar[bool] = False
+    """True for a calm scene used for baseline, breaks and panic (no ladder of fear)."""
+    background: ClassVar[tuple[float, float, float]] = (0.55, 0.7, 0.85)
+    """Clear colour (the sky, or the dark of a room)."""
+    sound: ClassVar[str | None] = None
+    """Optional ambient sound file in the scene folder, looped while the scene is shown."""
+    events: ClassVar[tuple[str, ...]] = ()
+    """Scene events a therapist may trigger (`on_event`), e.g. ("cough",)."""
+
+    def __init__(self, name: str, root: Any) -> None:
+        self.name = name
+        self.root = root
+        """NodePath that holds the whole scene; its lights are set on it."""
+        self.viewpoint = root.attachNewNode("viewpoint")
+        """Where the client stands (feet); its heading is where they face."""
+        self.gaze_pitch = -5.0
+        """Pitch in degrees of the non-VR camera (VR uses the head pose)."""
+        self.time = 0.0
+        """Seconds of scene time, advanced by `advance`; drives ambient motion."""
+        keys = sorted(self.levels[0].params) if self.levels else []
+        self._keys = keys
+        self._table = [tuple(lv.params.get(k, 0.0) for k in keys) for lv in self.levels]
+        self._params: dict[str, float] = dict.fromkeys(keys, 0.0)
+
+    # ------------------------------------------------------------------ for authors
+    def build(self) -> None:
+        """Make the scene graph under `self.root` (geometry, lights). Called once."""
+        raise NotImplementedError
+
+    def apply(self, intensity: float, dt: float) -> None:
+        """Set the scene for `intensity` (1..N, fractional between levels); `dt` seconds passed."""
+        raise NotImplementedError
+
+    def on_event(self, name: str) -> None:  # noqa: B027 - optional hook, empty by default
+        """A therapist triggered one of `events`."""
+
+    def params(self, intensity: float) -> dict[str, float]:
+        """The parameters at `intensity`, eased (smoothstep) between the two neighbouring levels.
+
+        Below level 1 the scene shows level 1 (the safe scene is a different scene); above the
+        top it shows the top. The returned dict is reused from frame to frame: read, don't keep.
+        """
+        table = self._table
+        out = self._params
+        if not table:
+            return out
+        top = len(table)
+        x = 1.0 if intensity < 1.0 else (float(top) if intensity > top else intensity)
+        i = int(math.floor(x))
+        if i >= top:
+            lo = hi = table[top - 1]
+            s = 0.0
+        else:
+            lo, hi = table[i - 1], table[i]
+            s = smoothstep(x - i)
+        for k, key in enumerate(self._keys):
+            out[key] = lo[k] + (hi[k] - lo[k]) * s
+        return out
+
+    # ------------------------------------------------------------------ for the runner
+    def advance(self, intensity: float, dt: float) -> None:
+        """Move scene time on and apply `intensity`; the render loop calls this each frame."""
+        self.time += dt
+        self.apply(intensity, dt)
+
+    @classmethod
+    def ladder(cls, name: str) -> Ladder:
+        """This scene's default ladder as the shared `Ladder` model."""
+        return Ladder(scene=name, safe_scene="safe_place", levels=list(cls.levels))
+
+
+def wave(t: float, period: float, phase: float = 0.0) -> float:
+    """A sine in [-1, 1] with `period` seconds: the usual ambient sway."""
+    return math.sin(2.0 * math.pi * (t / period + phase))

@@ -1,0 +1,1 @@
+"""The built-in scenes: one folder each, with a `scene.py` (see scenes/api.py)."""

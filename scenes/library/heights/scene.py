@@ -1,0 +1,167 @@
+"""Acrophobia: the edge of a tower's terrace above a city, from a low balcony to a bare roof edge."""
+
+from __future__ import annotations
+
+import random
+
+from panda3d.core import AmbientLight, DirectionalLight, Fog, NodePath
+
+from scenes.api import Scene, level, wave
+from scenes.geometry import Mesh
+
+TOWER_W = 24.0
+TOWER_D = 24.0
+TOWER_MAX = 160.0
+FLOOR_M = 3.0
+RAIL_M = 1.1
+CARS = 24
+STREET_Y = 14.0  # the avenue in front of the tower, metres from its edge
+
+
+class Heights(Scene):
+    phobia = "acrophobia"
+    description = "The terrace of a city tower: from a railed balcony on the 2nd floor to a bare roof edge 40 floors up."
+    background = (0.62, 0.76, 0.92)
+    levels = [
+        level("2nd-floor balcony, high railing, 1.5 m back", suds=10,
+              height=6, edge=1.5, railing=1.1, look=-12),
+        level("4th-floor balcony, high railing, 1.2 m back", suds=20,
+              height=12, edge=1.2, railing=1.1, look=-16),
+        level("8th-floor balcony, 1 m from the railing", suds=30,
+              height=24, edge=1.0, railing=1.1, look=-20),
+        level("8th floor, hands on the railing", suds=40,
+              height=24, edge=0.35, railing=1.1, look=-28),
+        level("15th floor, at the railing, looking down", suds=50,
+              height=45, edge=0.35, railing=1.1, look=-34),
+        level("15th floor, knee-high railing", suds=60,
+              height=45, edge=0.5, railing=0.5, look=-36),
+        level("25th-floor roof, low parapet, 1 m back", suds=70,
+              height=75, edge=1.0, railing=0.35, look=-32),
+        level("25th-floor roof, at the parapet, looking down", suds=80,
+              height=75, edge=0.3, railing=0.35, look=-46),
+        level("40th-floor roof, no railing, 1 m from the edge", suds=90,
+              height=120, edge=1.0, railing=0.0, look=-38),
+        level("40th-floor roof edge, toes at the drop, looking straight down", suds=100,
+              height=120, edge=0.12, railing=0.0, look=-68),
+    ]
+
+    def build(self) -> None:
+        rng = random.Random(3)
+        # Flat ground layers are drawn first, in order, without a depth test: at these
+        # distances a software depth buffer cannot separate layers a few centimetres apart.
+        ground = Mesh()
+        city = ground
+        city.quad((-700, -700, 0), (700, -700, 0), (700, 700, 0), (-700, 700, 0), (0.36, 0.4, 0.33))
+        city.box((0, STREET_Y, 0.02), (1400, 14, 0.04), (0.22, 0.22, 0.24))  # avenue
+        for k in range(-30, 31):  # lane markings give the drop a scale
+            city.box((k * 8.0, STREET_Y, 0.05), (3.0, 0.2, 0.02), (0.9, 0.9, 0.85))
+        city.box((0, STREET_Y - 9.5, 0.08), (1400, 5, 0.16), (0.6, 0.6, 0.58))  # pavements
+        city.box((0, STREET_Y + 9.5, 0.08), (1400, 5, 0.16), (0.6, 0.6, 0.58))
+        park_far = STREET_Y + 170.0
+        city.box((0, (STREET_Y + 12 + park_far) / 2, 0.03), (260, park_far - STREET_Y - 12, 0.06),
+                 (0.33, 0.52, 0.27))  # a park across the avenue
+        city.box((0, (STREET_Y + 12 + park_far) / 2, 0.07), (6, park_far - STREET_Y - 12, 0.06),
+                 (0.78, 0.74, 0.62))  # its central path
+        city.box((0, STREET_Y + 95, 0.09), (70, 30, 0.06), (0.3, 0.45, 0.62))  # a pond
+        ground_np = ground.node("ground")
+        ground_np.reparentTo(self.root)
+        ground_np.setBin("background", 10)
+        ground_np.setDepthTest(False)
+        city = Mesh()
+        for k in range(-6, 7):  # street trees
+            x = k * 12.0 + 4
+            city.cylinder((x, STREET_Y + 9.5, 0.1), 3.0, 0.25, (0.4, 0.3, 0.2), sides=5)
+            city.sphere((x, STREET_Y + 9.5, 4.2), 2.2, (0.25, 0.45, 0.22), segs=7, rings=4)
+        for _ in range(70):
+            x, y = rng.uniform(-125, 125), rng.uniform(STREET_Y + 16, park_far - 4)
+            if abs(x) < 6 or (abs(x) < 38 and abs(y - STREET_Y - 95) < 18):
+                continue
+            r = rng.uniform(2.0, 3.5)
+            city.cylinder((x, y, 0), r * 1.2, 0.3, (0.4, 0.3, 0.2), sides=5)
+            city.sphere((x, y, r * 1.9), r, (0.2, 0.42 + rng.uniform(-0.05, 0.08), 0.2),
+                        segs=7, rings=4)
+        block = 46.0
+        for bx in range(-12, 13):
+            for by in range(-4, 13):
+                cx, cy = bx * block, by * block + STREET_Y + 12 + block / 2
+                if by < 0 and abs(cx) < 110:
+                    continue  # the client's own street: low houses, added below
+                if cy - block / 2 < park_far and abs(cx) < 150:
+                    continue  # the park
+                far = abs(bx) + abs(by)
+                for qx in (-1, 1):
+                    for qy in (-1, 1):
+                        h = rng.uniform(12, 40) if far < 8 else rng.uniform(15, 110)
+                        g = rng.uniform(0.55, 0.85)
+                        col = (g, g * rng.uniform(0.93, 1.0), g * rng.uniform(0.85, 1.0))
+                        city.box((cx + qx * 11, cy + qy * 11, h / 2), (17, 17, h), col)
+        # low buildings on the client's side of the avenue, left and right of the tower
+        for k in (-3, -2, -1, 1, 2, 3):
+            h = rng.uniform(8, 18)
+            city.box((k * 30.0, -TOWER_D / 2 - 2, h / 2), (22, TOWER_D, h), (0.72, 0.62, 0.52))
+        city.node("city").reparentTo(self.root)
+
+        tower = Mesh()
+        tower.box((0, -TOWER_D / 2, -TOWER_MAX / 2), (TOWER_W, TOWER_D, TOWER_MAX), (0.78, 0.76, 0.72))
+        floors = int(TOWER_MAX / FLOOR_M)
+        for f in range(floors):  # window bands on the front face count the floors down
+            z = -f * FLOOR_M - 1.6
+            tower.box((0, 0.02, z), (TOWER_W - 1.0, 0.04, 1.4), (0.32, 0.42, 0.52))
+        tower.box((0, -TOWER_D / 2, 0.05), (TOWER_W, TOWER_D, 0.1), (0.55, 0.55, 0.55))  # roof deck
+        self.tower = tower.node("tower")
+        self.tower.reparentTo(self.root)
+
+        rail = Mesh()
+        steel = (0.35, 0.37, 0.4)
+        rail.box((0, -0.04, RAIL_M), (TOWER_W, 0.06, 0.06), steel)
+        for k in range(int(TOWER_W / 1.2) + 1):
+            rail.box((-TOWER_W / 2 + k * 1.2, -0.04, RAIL_M / 2), (0.05, 0.05, RAIL_M), steel)
+        rail.box((0, -0.04, RAIL_M * 0.5), (TOWER_W, 0.03, 0.03), steel)
+        self.rail = rail.node("railing")
+        self.rail.reparentTo(self.tower)
+
+        car = Mesh()
+        car.box((0, 0, 0.7), (4.2, 1.8, 1.0), (1, 1, 1))
+        car.box((-0.2, 0, 1.45), (2.2, 1.6, 0.6), (0.8, 0.85, 0.9))
+        template = car.node("car")
+        self.cars: list[tuple[NodePath, float, float]] = []
+        colors = [(0.8, 0.1, 0.1), (0.1, 0.2, 0.7), (0.9, 0.9, 0.9), (0.1, 0.1, 0.1), (0.9, 0.7, 0.1)]
+        for i in range(CARS):
+            c = template.copyTo(self.root)
+            c.setColorScale(*colors[i % len(colors)], 1)
+            lane = STREET_Y + (-3.2 if i % 2 else 3.2)
+            speed = (9.0 + rng.uniform(0, 6)) * (1 if i % 2 else -1)
+            c.setPos(rng.uniform(-300, 300), lane, 0)
+            c.setH(0 if speed > 0 else 180)
+            self.cars.append((c, speed, c.getX()))
+
+        ambient = AmbientLight("sky")
+        ambient.setColor((0.45, 0.47, 0.52, 1))
+        sun = DirectionalLight("sun")
+        sun.setColor((0.8, 0.76, 0.68, 1))
+        a = self.root.attachNewNode(ambient)
+        s = self.root.attachNewNode(sun)
+        s.setHpr(35, -55, 0)
+        self.root.setLight(a)
+        self.root.setLight(s)
+        fog = Fog("haze")
+        fog.setColor(*self.background)
+        fog.setExpDensity(0.0016)
+        self.root.setFog(fog)
+
+    def apply(self, intensity: float, dt: float) -> None:
+        p = self.params(intensity)
+        height = p["height"]
+        # the client stands at the origin facing +Y; the edge is `edge` metres ahead
+        self.viewpoint.setPos(0, 0, height)
+        self.tower.setPos(0, p["edge"], height)
+        rail = p["railing"]
+        if rail < 0.03:
+            self.rail.hide()
+        else:
+            self.rail.show()
+            self.rail.setSz(rail / RAIL_M)
+        self.gaze_pitch = p["look"] + 1.5 * wave(self.time, 11.0)
+        for car, speed, x0 in self.cars:
+            x = (x0 + speed * self.time + 320.0) % 640.0 - 320.0
+            car.setX(x)

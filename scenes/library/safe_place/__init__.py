@@ -1,0 +1,1 @@
+"""Built-in scene; see scene.py."""

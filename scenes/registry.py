@@ -1,0 +1,172 @@
+"""Finds scenes: every `scenes/library/NAME/scene.py` (and folders on VRET_SCENE_PATH).
+
+`discover()` imports each scene module (cheap: no window, no assets), checks its metadata and
+ladder, and returns the good scenes by name plus one `Problem` per broken scene, so one broken
+scene never hides the others.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import inspect
+import os
+import re
+import sys
+import traceback
+from dataclasses import dataclass
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from exposure.models import Ladder
+from scenes.api import Scene
+
+LIBRARY = Path(__file__).resolve().parent / "library"
+"""The built-in scenes."""
+SAFE_SCENE = "safe_place"
+NAME_RE = re.compile(r"^[a-z][a-z0-9_]{1,39}$")
+
+
+@dataclass(frozen=True)
+class SceneInfo:
+    """A scene found in a library folder: its metadata, default ladder and class."""
+
+    name: str
+    phobia: str
+    description: str
+    calm: bool
+    path: Path
+    ladder: Ladder
+    scene_class: type[Scene]
+
+    @property
+    def folder(self) -> Path:
+        return self.path.parent
+
+
+@dataclass(frozen=True)
+class Problem:
+    """A scene that could not be used, with the file and the reason."""
+
+    name: str
+    path: Path
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.reason}"
+
+
+def scene_dirs() -> list[Path]:
+    """The library folders searched: the built-in library, then VRET_SCENE_PATH entries."""
+    dirs = [LIBRARY]
+    for part in os.environ.get("VRET_SCENE_PATH", "").split(os.pathsep):
+        if part.strip():
+            dirs.append(Path(part).expanduser().resolve())
+    return dirs
+
+
+def _error_reason(err: BaseException, path: Path) -> str:
+    """One line: the exception and the line of the scene file where it happened."""
+    if isinstance(err, SyntaxError):
+        return f"syntax error on line {err.lineno}: {err.msg}"
+    frames = [f for f in traceback.extract_tb(err.__traceback__) if Path(f.filename) == path]
+    where = f" (line {frames[-1].lineno})" if frames else ""
+    return f"{type(err).__name__}: {err}{where}"
+
+
+def _ladder_reason(err: ValidationError) -> str:
+    first = err.errors()[0]
+    loc = ".".join(str(p) for p in first["loc"])
+    return f"the ladder is not valid: {loc}: {first['msg']}"
+
+
+def load_scene(name: str, path: Path) -> SceneInfo:
+    """Import one scene file and check it; raises ValueError with a plain reason."""
+    if not NAME_RE.match(name):
+        raise ValueError(
+            f"folder name {name!r} must be lower case letters, digits and _ (2-40 characters)"
+        )
+    mod_name = f"vret_scene_{name}"
+    spec = importlib.util.spec_from_file_location(mod_name, path)
+    if spec is None or spec.loader is None:
+        raise ValueError("cannot be imported as a Python module")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[mod_name] = module
+    try:
+        spec.loader.exec_module(module)
+    except Exception as err:  # a broken scene must not stop discovery of the others
+        sys.modules.pop(mod_name, None)
+        raise ValueError(_error_reason(err, path)) from err
+    classes = [
+        obj for obj in vars(module).values()
+        if inspect.isclass(obj) and issubclass(obj, Scene) and obj is not Scene
+        and obj.__module__ == mod_name
+    ]
+    if len(classes) != 1:
+        found = ", ".join(c.__name__ for c in classes) or "none"
+        raise ValueError(f"must define exactly one Scene subclass (found {found})")
+    cls = classes[0]
+    if cls.build is Scene.build or cls.apply is Scene.apply:
+        raise ValueError(f"{cls.__name__} must define both build() and apply()")
+    if not cls.calm and not cls.phobia.strip():
+        raise ValueError(f"{cls.__name__}.phobia is empty (set it, or calm = True)")
+    if not cls.description.strip():
+        raise ValueError(f"{cls.__name__}.description is empty")
+    if not cls.levels:
+        raise ValueError(f"{cls.__name__}.levels is empty")
+    keys = set(cls.levels[0].params)
+    for number, lv in enumerate(cls.levels, start=1):
+        if set(lv.params) != keys:
+            diff = sorted(keys.symmetric_difference(lv.params))
+            raise ValueError(
+                f"level {number} ({lv.name!r}) does not set the same parameters as level 1: "
+                f"{', '.join(diff)}"
+            )
+    try:
+        ladder = cls.ladder(name)
+    except ValidationError as err:
+        raise ValueError(_ladder_reason(err)) from err
+    return SceneInfo(name=name, phobia=cls.phobia, description=cls.description, calm=cls.calm,
+                     path=path, ladder=ladder, scene_class=cls)
+
+
+def discover(dirs: list[Path] | None = None) -> tuple[dict[str, SceneInfo], list[Problem]]:
+    """All scenes in the library folders, by name, and the problems of the broken ones."""
+    found: dict[str, SceneInfo] = {}
+    problems: list[Problem] = []
+    for folder in dirs if dirs is not None else scene_dirs():
+        if not folder.is_dir():
+            continue
+        for sub in sorted(folder.iterdir()):
+            if not sub.is_dir() or sub.name.startswith((".", "_")):
+                continue
+            path = sub / "scene.py"
+            if not path.is_file():
+                problems.append(Problem(sub.name, sub, "has no scene.py"))
+                continue
+            if sub.name in found:
+                problems.append(Problem(sub.name, path, f"a scene named {sub.name!r} already "
+                                        f"exists in {found[sub.name].folder}"))
+                continue
+            try:
+                found[sub.name] = load_scene(sub.name, path)
+            except ValueError as err:
+                problems.append(Problem(sub.name, path, str(err)))
+    return found, problems
+
+
+def get(name: str, dirs: list[Path] | None = None) -> SceneInfo:
+    """One scene by name; KeyError with a plain sentence when it is missing or broken."""
+    found, problems = discover(dirs)
+    if name in found:
+        return found[name]
+    for problem in problems:
+        if problem.name == name:
+            raise KeyError(f"scene {name!r} is broken: {problem}")
+    known = ", ".join(sorted(found)) or "none"
+    raise KeyError(f"no scene named {name!r} (known scenes: {known})")
+
+
+def default_ladder(name: str) -> Ladder:
+    """The default fear ladder of scene `name` (no window is opened)."""
+    return get(name).ladder

@@ -1,0 +1,140 @@
+"""The Panda3D side shared by previews, `vret scenes show` and the render process.
+
+`configure()` writes the PRC settings for a display before ShowBase starts; `Stage` builds scenes
+once, shows one (or fades between two) and carries the camera rig to the scene's viewpoint.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from panda3d.core import NodePath, PerspectiveLens, loadPrcFileData
+
+from scenes.api import EYE_HEIGHT_M, Scene
+from scenes.registry import SceneInfo
+
+DISPLAYS = ("offscreen", "window", "openvr")
+PIPES = {"tiny": "p3tinydisplay", "gl": "pandagl", "egl": "p3headlessgl"}
+NEAR_M = 0.05
+FAR_M = 900.0
+PREVIEW_FOV = 80.0
+
+
+def configure(display: str = "offscreen", size: tuple[int, int] = (320, 240),
+              frame_rate: float | None = None, pipe: str | None = None, audio: bool = False,
+              title: str = "vret") -> str:
+    """Write the PRC settings for `display`; returns the graphics pipe used.
+
+    offscreen: software rendering (p3tinydisplay), no display, no GPU needed.
+    window:    an on-screen OpenGL window.
+    openvr:    OpenGL is needed (the compositor takes GL textures): a window mirrors the left
+               eye, or an EGL offscreen buffer with pipe="egl".
+    `frame_rate` limits the loop by sleeping (clock-mode limited), never by spinning.
+    """
+    if display not in DISPLAYS:
+        raise ValueError(f"unknown display {display!r}: use one of {', '.join(DISPLAYS)}")
+    if pipe is None:
+        pipe = {"offscreen": "tiny", "window": "gl", "openvr": "gl"}[display]
+    onscreen = display == "window" or (display == "openvr" and pipe == "gl")
+    lines = [
+        f"load-display {PIPES.get(pipe, pipe)}",
+        "aux-display p3tinydisplay" if pipe != "tiny" else "",
+        f"window-type {'onscreen' if onscreen else 'offscreen'}",
+        f"win-size {size[0]} {size[1]}",
+        f"window-title {title}",
+        "sync-video false",
+        "sleep-precision 0.001",
+        "textures-power-2 none" if pipe != "tiny" else "",
+        "notify-level-device fatal",
+        "notify-level-display error",
+        "notify-level-glgsg error",
+        "audio-library-name " + ("p3openal_audio" if audio else "null"),
+        "model-cache-dir",
+        "show-frame-rate-meter false",
+    ]
+    if frame_rate:
+        lines += ["clock-mode limited", f"clock-frame-rate {frame_rate:g}"]
+    loadPrcFileData("vret-stage", "\n".join(line for line in lines if line))
+    return pipe
+
+
+def make_base() -> Any:
+    """A ShowBase on the configured display; RuntimeError with a plain sentence on failure."""
+    from direct.showbase.ShowBase import ShowBase
+
+    try:
+        base = ShowBase()
+    except Exception as err:  # Panda raises a bare Exception when no window can be opened
+        raise RuntimeError(
+            "Could not open a window (no display or OpenGL here): run with --display offscreen."
+        ) from err
+    if base.win is None:
+        raise RuntimeError(
+            "Could not open a window (no display or OpenGL here): run with --display offscreen."
+        )
+    base.disableMouse()
+    return base
+
+
+class Stage:
+    """The built scenes of one ShowBase, the one on show and the camera rig."""
+
+    def __init__(self, base: Any, fov: float = PREVIEW_FOV) -> None:
+        self.base = base
+        self.scenes: dict[str, Scene] = {}
+        self.current: Scene | None = None
+        self.rig = NodePath("rig")
+        """Placed at the scene's viewpoint; the camera (or the VR tracking space) hangs from it."""
+        self.head = self.rig.attachNewNode("head")
+        self.head.setZ(EYE_HEIGHT_M)
+        lens = PerspectiveLens()
+        lens.setFov(fov)
+        lens.setAspectRatio(base.win.getXSize() / max(1, base.win.getYSize()))
+        lens.setNearFar(NEAR_M, FAR_M)
+        base.cam.node().setLens(lens)
+        base.camera.reparentTo(self.head)
+        base.camera.setPosHpr(0, 0, 0, 0, 0, 0)
+        self.fade = 1.0
+        self.track_gaze = True
+        """Non-VR: the head takes the scene's gaze pitch. VR sets this False (the head pose wins)."""
+
+    def build(self, info: SceneInfo) -> Scene:
+        """Build `info`'s scene once (hidden); later calls return the same scene."""
+        if info.name in self.scenes:
+            return self.scenes[info.name]
+        root = self.base.render.attachNewNode(f"scene-{info.name}")
+        scene = info.scene_class(info.name, root)
+        scene.build()
+        root.stash()
+        self.scenes[info.name] = scene
+        return scene
+
+    def show(self, name: str) -> Scene:
+        """Put scene `name` on show (it must be built) and move the rig to its viewpoint."""
+        scene = self.scenes[name]
+        if self.current is not scene:
+            if self.current is not None:
+                self.current.root.stash()
+            scene.root.unstash()
+            self.rig.reparentTo(scene.viewpoint)
+            self.current = scene
+            self.set_fade(self.fade)
+        return scene
+
+    def set_fade(self, fade: float) -> None:
+        """Brightness of the whole view, 0 (black) to 1, for fades between scenes."""
+        self.fade = fade
+        if self.current is None:
+            return
+        self.current.root.setColorScale(fade, fade, fade, 1.0)
+        bg = self.current.background
+        self.base.win.setClearColor((bg[0] * fade, bg[1] * fade, bg[2] * fade, 1.0))
+
+    def frame(self, intensity: float, dt: float) -> None:
+        """Advance the scene on show by `dt` at `intensity` and aim the non-VR camera."""
+        scene = self.current
+        if scene is None:
+            return
+        scene.advance(intensity, dt)
+        if self.track_gaze:
+            self.head.setP(scene.gaze_pitch)
