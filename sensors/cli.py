@@ -230,3 +230,21 @@ def _commands(sim: PtySimulator) -> None:
                 continue
             sim.set_level(max(0.0, level))
             print(f"vret: exposure level {max(0.0, level):g}", file=sys.stderr, flush=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m sensors.cli SUBCOMMAND ...`: the sensor commands without the rest of vret."""
+    parser = argparse.ArgumentParser(prog="vret")
+    register(parser.add_subparsers(metavar="COMMAND"))
+    args = parser.parse_args(["sensors", *(sys.argv[1:] if argv is None else argv)])
+    try:
+        return int(args.func(args) or 0)
+    except CliError as err:
+        print(f"vret: {err}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,122 @@
+"""The real device captures in ../shared/fixtures decode the way their README says."""
+
+from __future__ import annotations
+
+import csv
+from collections import Counter
+
+import pytest
+
+from sensors.cms50 import Cms50V7Decoder
+from sensors.nonin import NoninFrameDecoder
+from tests.conftest import FIXTURES
+
+CMS50 = FIXTURES / "cms50dplus_v7_capture.hex"
+NONIN = FIXTURES / "nonin_format7_60s.dat"
+NONIN_CSV = FIXTURES / "nonin_format7_60s.csv"
+
+pytestmark = pytest.mark.skipif(not CMS50.exists(), reason="shared fixtures not checked out")
+
+
+def cms50_bytes() -> bytes:
+    text = CMS50.read_text().strip()
+    assert text[:10] == "1709831973" and text[-10:] == "1709832005"
+    return bytes.fromhex(text[10:-10])
+
+
+def decode_cms50_by_packet() -> list[tuple[int, object]]:
+    """Feed the capture one 9-byte packet at a time, at 60 packets a second."""
+    data = cms50_bytes()
+    decoder = Cms50V7Decoder()
+    out = []
+    for k in range(0, len(data), 9):
+        for item in decoder.feed(data[k : k + 9], k / 9 / 60):
+            out.append((k // 9, item))
+    return out
+
+
+def test_cms50_capture_length_and_packets() -> None:
+    data = cms50_bytes()
+    assert len(data) == 1617 * 9
+    assert all(data[k] == 0x01 for k in range(0, len(data), 9))
+
+
+def test_cms50_warm_up_zeros_are_no_data() -> None:
+    out = decode_cms50_by_packet()
+    warm_up = [item for packet, item in out if packet < 363]
+    assert warm_up, "the device reports something while it warms up"
+    assert all(item.hr is None and item.spo2 is None for item in warm_up)
+    assert all(item.quality == "searching" for item in warm_up)
+
+
+def test_cms50_pulse_and_spo2_after_warm_up() -> None:
+    out = decode_cms50_by_packet()
+    live = [item for packet, item in out if 363 <= packet < 1476]
+    assert live and all(item.quality == "ok" for item in live)
+    assert {item.hr for item in live} == {83.0}
+    assert {item.spo2 for item in live} == {97.0, 98.0}
+    # The first good reading comes with the first packet that carries a pulse.
+    assert min(packet for packet, item in out if item.hr is not None) == 363
+
+
+def test_cms50_finger_out_at_the_end() -> None:
+    out = decode_cms50_by_packet()
+    tail = [item for packet, item in out if packet >= 1476]
+    assert tail and all(item.quality == "no-contact" and item.hr is None for item in tail)
+    # 141 packets of finger out at 60 packets/s: about 2.35 s, reported about once a second.
+    assert 2 <= len(tail) <= 4
+
+
+def test_cms50_one_reading_per_beep() -> None:
+    data = cms50_bytes()
+    beeps = 0
+    for k in range(0, len(data), 9):
+        flags = (data[k + 2] & 0x7F) | ((data[k + 1] & 1) << 7)
+        beeps += bool(flags & 0x40)
+    assert beeps == 59
+    out = decode_cms50_by_packet()
+    live = [item for packet, item in out if 363 <= packet < 1476]
+    # 1,113 packets (18.6 s) with a pulse: one reading per beat (beeps come in runs of 1-2).
+    assert 18 <= len(live) <= 40
+
+
+def test_cms50_any_chunking_gives_the_same_readings() -> None:
+    data = cms50_bytes()
+    whole = [(r.hr, r.quality, r.spo2) for r in Cms50V7Decoder().feed(data, 0.0)]
+    decoder = Cms50V7Decoder()
+    pieces = []
+    for k in range(0, len(data), 7):
+        pieces.extend((r.hr, r.quality, r.spo2) for r in decoder.feed(data[k : k + 7], 0.0))
+    assert Counter(whole) == Counter(pieces)
+
+
+def test_nonin_format7_frames_packets_and_values() -> None:
+    data = NONIN.read_bytes()
+    decoder = NoninFrameDecoder(7)
+    out = []
+    for k in range(0, len(data), 11):
+        out.extend(decoder.feed(data[k : k + 11], k / 375))
+    assert decoder.frames == 4531
+    assert decoder.packets == 181
+    assert decoder.skipped == 1  # the capture starts one byte into a frame
+    hrs = [r.hr for r in out]
+    spo2s = [r.spo2 for r in out]
+    assert all(r.quality == "ok" for r in out)
+    assert min(hrs) == 89 and max(hrs) == 104
+    assert min(spo2s) == 94 and max(spo2s) == 98
+
+
+def test_nonin_format7_agrees_with_the_recorders_own_decode() -> None:
+    with NONIN_CSV.open() as f:
+        rows = list(csv.DictReader(f, delimiter=";"))
+    expected = []
+    frames = {}
+    for row in rows:
+        frames[(row["PACKAGE"], int(row["FRAME"]))] = int(row["ADDON"])
+        if int(row["FRAME"]) == 3:
+            package = row["PACKAGE"]
+            msb, lsb = frames.get((package, 1)), frames.get((package, 2))
+            if msb is not None and lsb is not None:
+                expected.append((((msb & 0x03) << 7) | (lsb & 0x7F), int(row["ADDON"])))
+    out = NoninFrameDecoder(7).feed(NONIN.read_bytes(), 0.0)
+    assert [(int(r.hr or 0), int(r.spo2 or 0)) for r in out] == expected
