@@ -1,0 +1,349 @@
+"""`vret sessions list|export` and `vret report`: the recorded sessions, from the command line."""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import json
+import os
+import sys
+from collections.abc import Iterator, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from exposure.models import (
+    SAFE_LEVEL,
+    Alert,
+    AskSuds,
+    Decision,
+    Event,
+    Note,
+    Reading,
+    SceneEvent,
+    SessionStart,
+    SetLevel,
+    Suds,
+    SystemEvent,
+    Tick,
+)
+from exposure.records import Records, RecordsError, SessionRow
+
+CSV_COLUMNS = ("t", "type", "hr", "rr_ms", "quality", "level", "detail")
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add `sessions` (list, export) and `report` to the `vret` command."""
+    db_help = (
+        "records database URL (default: $VRET_DB, else the vret.db file in the user data folder)"
+    )
+
+    sessions = sub.add_parser(
+        "sessions",
+        help="list and export recorded sessions",
+        description="The sessions recorded on this station (or the clinic's database).",
+    )
+    sessions.set_defaults(func=_list, json=False, db=None)
+    actions = sessions.add_subparsers(title="actions", metavar="ACTION")
+
+    listing = actions.add_parser(
+        "list",
+        help="one line per recorded session",
+        description="List recorded sessions, oldest first. A session whose program stopped "
+        "without closing it shows as interrupted.",
+    )
+    listing.add_argument("--json", action="store_true", help="one JSON object per line")
+    listing.add_argument("--db", metavar="URL", help=db_help)
+    listing.set_defaults(func=_list)
+
+    export = actions.add_parser(
+        "export",
+        help="write a session's record as CSV or JSON",
+        description="CSV: one row per reading, command, system event and decision (ticks "
+        "are left out) with t, type, hr, rr_ms, quality, level and detail columns. JSON: the "
+        "session row, every event and every recorded decision and alert.",
+    )
+    export.add_argument(
+        "id", type=_session_id, metavar="ID", help="session id (see `vret sessions list`)"
+    )
+    export.add_argument("--format", choices=("csv", "json"), default="csv", help="default: csv")
+    export.add_argument("--out", metavar="FILE", help="file to write (default: standard output)")
+    export.add_argument("--db", metavar="URL", help=db_help)
+    export.set_defaults(func=_export)
+
+    report = sub.add_parser(
+        "report",
+        help="write a session report (HTML) to print or attach to the clinical file",
+        description="One self-contained HTML page: heart rate, levels, SUDS and events on one "
+        "chart, the figures of the session, every level change with its reason, and the notes.",
+    )
+    report.add_argument(
+        "id", type=_session_id, metavar="ID", help="session id (see `vret sessions list`)"
+    )
+    report.add_argument("--out", metavar="FILE.html", help="default: vret-session-ID.html here")
+    report.add_argument("--db", metavar="URL", help=db_help)
+    report.set_defaults(func=_report)
+
+
+def _session_id(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a session id: give the number shown by `vret sessions list`"
+        ) from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{value} is not a session id: ids start at 1")
+    return value
+
+
+def _open(args: argparse.Namespace) -> Records:
+    from exposure.cli import CliError
+
+    try:
+        return Records(args.db)
+    except RecordsError as err:
+        raise CliError(str(err)) from None
+
+
+def _fail(err: RecordsError) -> Exception:
+    from exposure.cli import CliError
+
+    return CliError(str(err))
+
+
+# --------------------------------------------------------------------------- list
+
+
+def _length(row: SessionRow) -> str:
+    if row.last_t is None:
+        return "-"
+    total = round(row.last_t - row.start.t)
+    hours, rest = divmod(max(0, total), 3600)
+    minutes, seconds = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{seconds:02d}" if hours else f"{minutes}:{seconds:02d}"
+
+
+def _started(row: SessionRow) -> str:
+    try:
+        return datetime.fromisoformat(row.started).astimezone(UTC).strftime("%Y-%m-%d %H:%M")
+    except ValueError:
+        return row.started
+
+
+def _list(args: argparse.Namespace) -> int:
+    records = _open(args)
+    try:
+        rows = records.list_sessions()
+    except RecordsError as err:
+        raise _fail(err) from None
+    finally:
+        records.close()
+    if args.json:
+        _write("".join(json.dumps(row.summary(), ensure_ascii=False) + "\n" for row in rows), None)
+        return 0
+    if not rows:
+        print(f"No sessions recorded in {records.shown_url} yet.")
+        return 0
+    table = [("ID", "CLIENT", "SCENE", "STARTED (UTC)", "LENGTH", "STATUS", "EVENTS")]
+    for row in rows:
+        table.append(
+            (
+                str(row.id),
+                row.client or "-",
+                row.scene,
+                _started(row),
+                _length(row),
+                row.status,
+                str(row.event_count),
+            )
+        )
+    widths = [max(len(line[i]) for line in table) for i in range(len(table[0]))]
+    lines = []
+    for line in table:
+        cells = [
+            cell.rjust(widths[i]) if i in (0, 6) else cell.ljust(widths[i])
+            for i, cell in enumerate(line)
+        ]
+        lines.append("  ".join(cells).rstrip() + "\n")
+    _write("".join(lines), None)
+    return 0
+
+
+# --------------------------------------------------------------------------- export
+
+
+def _detail(event: Event) -> str:
+    """The part of an event a spreadsheet reader needs, in words."""
+    by = f" by {event.by}" if hasattr(event, "by") else ""
+    match event:
+        case SessionStart():
+            mode = "automatic" if event.auto else "manual"
+            return (
+                f"client {event.client or '-'}, scene {event.ladder.scene}, "
+                f"{event.ladder.top} levels, {mode} mode"
+            )
+        case Reading():
+            return f"SpO2 {event.spo2:g}%" if event.spo2 is not None else ""
+        case SetLevel():
+            return f"level {event.level}{by}"
+        case Suds():
+            return f"SUDS {event.value}{by}"
+        case Note():
+            return f"{event.text}{' (' + event.by + ')' if event.by != 'clinician' else ''}"
+        case SceneEvent():
+            return f"{event.name}{by}"
+        case AskSuds():
+            return f"{event.question}{by}"
+        case SystemEvent():
+            return f"{event.kind}: {event.detail}" if event.detail else event.kind
+    return by.strip()
+
+
+def csv_rows(
+    events: Sequence[Event],
+    effects: Sequence[Decision | Alert],
+    causes: Sequence[int | None] | None = None,
+) -> Iterator[dict[str, Any]]:
+    """One row per event (ticks left out) and per recorded effect, in the order they happened.
+
+    `level` is the exposure level in force when the row happened (replayed through the core;
+    0 is the safe scene, and the baseline); a decision row carries the level it moved to. Effects follow the event that caused them (`causes[i]` is the seq of effect i's
+    event; without it they follow the last event at or before their time).
+    """
+    from exposure.report import replay_states
+
+    by_event: dict[int, list[Decision | Alert]] = {}
+    for index, effect in enumerate(effects):
+        cause = causes[index] if causes is not None and index < len(causes) else None
+        if cause is None:
+            cause = max(
+                (seq for seq, e in enumerate(events) if e.t <= effect.t), default=len(events) - 1
+            )
+        by_event.setdefault(cause, []).append(effect)
+    level = SAFE_LEVEL
+    for seq, (event, state, _) in enumerate(replay_states(events)):
+        if not isinstance(event, Tick):
+            row: dict[str, Any] = {"t": event.t, "type": event.type, "level": level}
+            if isinstance(event, Reading):
+                row.update(
+                    hr="" if event.hr is None else event.hr,
+                    rr_ms=";".join(f"{rr:g}" for rr in event.rr_ms),
+                    quality=event.quality,
+                )
+            row["detail"] = _detail(event)
+            yield row
+        for effect in by_event.get(seq, ()):
+            if isinstance(effect, Decision):
+                yield {
+                    "t": effect.t,
+                    "type": "decision",
+                    "level": effect.to_level,
+                    "detail": f"{effect.from_level}->{effect.to_level} {effect.who}: {effect.reason}",
+                }
+            else:
+                state_word = "" if effect.active else " (cleared)"
+                yield {
+                    "t": effect.t,
+                    "type": "alert",
+                    "level": level,
+                    "detail": f"{effect.severity} {effect.kind}{state_word}: {effect.message}",
+                }
+        level = state.level
+
+
+def export_csv(
+    events: Sequence[Event],
+    effects: Sequence[Decision | Alert],
+    causes: Sequence[int | None] | None = None,
+) -> str:
+    """The session as CSV text (see `csv_rows`)."""
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=CSV_COLUMNS, restval="", lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(csv_rows(events, effects, causes))
+    return buffer.getvalue()
+
+
+def export_json(
+    row: SessionRow, events: Sequence[Event], effects: Sequence[Decision | Alert]
+) -> str:
+    """The session row, its events and its recorded effects as one JSON document."""
+    document = {
+        "session": row.model_dump(mode="json"),
+        "events": [e.model_dump(mode="json") for e in events],
+        "effects": [e.model_dump(mode="json") for e in effects],
+    }
+    return json.dumps(document, ensure_ascii=False) + "\n"
+
+
+def _quiet_stdout() -> None:
+    """Point stdout at /dev/null so Python's exit flush does not fail on a closed pipe."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
+
+
+def _write(text: str, out: str | None) -> None:
+    from exposure.cli import CliError
+
+    if out is None or out == "-":
+        try:
+            sys.stdout.write(text)
+            sys.stdout.flush()
+        except BrokenPipeError:  # `vret sessions export 3 | head`: the reader has had enough
+            _quiet_stdout()
+        return
+    path = Path(out)
+    try:
+        path.write_text(text, encoding="utf-8")
+    except OSError as err:
+        raise CliError(
+            f"Cannot write {path} ({err.strerror or err}): choose another --out path."
+        ) from None
+
+
+def _export(args: argparse.Namespace) -> int:
+    records = _open(args)
+    try:
+        row = records.get_session(args.id)
+        events = records.events(args.id)
+        effects = records.effects(args.id)
+        causes = records.effect_causes(args.id)
+    except RecordsError as err:
+        raise _fail(err) from None
+    finally:
+        records.close()
+    if args.format == "json":
+        _write(export_json(row, events, effects), args.out)
+    else:
+        _write(export_csv(events, effects, causes), args.out)
+    if args.out not in (None, "-"):
+        print(
+            f"Wrote session {row.id} ({len(events)} events) to {args.out} as {args.format.upper()}."
+        )
+    return 0
+
+
+# --------------------------------------------------------------------------- report
+
+
+def _report(args: argparse.Namespace) -> int:
+    from exposure.report import build_report
+
+    records = _open(args)
+    try:
+        row = records.get_session(args.id)
+        events = records.events(args.id)
+        effects = records.effects(args.id)
+    except RecordsError as err:
+        raise _fail(err) from None
+    finally:
+        records.close()
+    page = build_report(row, events, effects, generated_at=datetime.now(UTC))
+    out = args.out or f"vret-session-{row.id}.html"
+    _write(page, out)
+    if out != "-":
+        print(f"Wrote the report of session {row.id} (client {row.client or '-'}) to {out}.")
+    return 0
