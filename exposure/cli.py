@@ -13,6 +13,7 @@ from exposure import __version__
 # `func` (args -> exit code) with `parser.set_defaults(func=...)`.
 COMMAND_MODULES = [
     "exposure.replay_cli",
+    "exposure.records_cli",
     "sensors.cli",
 ]
 
