@@ -1,0 +1,192 @@
+"""Who may use the console: the access token, the Origin check and the security headers.
+
+A random token is made when the console starts and printed with its URL (like Jupyter). Every
+HTTP request and the WebSocket must carry it, as `?token=`, as the cookie the page gets from that
+first visit, or as `Authorization: Bearer TOKEN`; anything else gets 401. A browser WebSocket or
+a state-changing request whose Origin is another site gets 403. Health data never leaves through
+a cache or a frame: API answers are `no-store` and the page may not be framed.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from collections.abc import Iterable
+from http.cookies import SimpleCookie
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+TOKEN_QUERY = "token"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+NO_TOKEN = (
+    "Missing or wrong access token: open the full URL the console printed when it started "
+    "(it ends in ?token=...)."
+)
+BAD_ORIGIN = (
+    "This page comes from another site ({origin}), so it may not use the console; open the "
+    "console's own URL, or start it with --allow-origin for a trusted site."
+)
+
+SECURITY_HEADERS = [
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"no-referrer"),
+    (b"x-frame-options", b"DENY"),
+    (
+        b"content-security-policy",
+        b"default-src 'self'; img-src 'self' blob: data:; style-src 'self' 'unsafe-inline'; "
+        b"connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
+    ),
+]
+
+
+def make_token() -> str:
+    """A fresh random access token (URL-safe, 256 bits)."""
+    return secrets.token_urlsafe(32)
+
+
+def cookie_name(scope: Scope) -> str:
+    """The token cookie's name; it carries the port so two consoles on one machine don't clash."""
+    server = scope.get("server")
+    return f"vret_token_{server[1]}" if server and server[1] else "vret_token"
+
+
+def _headers(scope: Scope) -> dict[str, str]:
+    return {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
+
+
+def presented_tokens(scope: Scope) -> tuple[list[str], bool]:
+    """Every token the request carries, and whether one of them came in the query string."""
+    headers = _headers(scope)
+    tokens: list[str] = []
+    query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
+    from_query = query.get(TOKEN_QUERY, [])
+    tokens.extend(from_query)
+    auth = headers.get("authorization", "")
+    if auth[:7].lower() == "bearer ":
+        tokens.append(auth[7:].strip())
+    if "cookie" in headers:
+        jar: SimpleCookie = SimpleCookie()
+        try:
+            jar.load(headers["cookie"])
+        except Exception:  # a malformed cookie header is just no cookie
+            jar = SimpleCookie()
+        morsel = jar.get(cookie_name(scope))
+        if morsel is not None:
+            tokens.append(morsel.value)
+    return tokens, bool(from_query)
+
+
+def origin_allowed(scope: Scope, allowed: Iterable[str]) -> tuple[bool, str]:
+    """True when there is no Origin (not a browser) or it is this console's own origin or a listed one.
+
+    The console's own origin is the scheme and Host the browser used to reach it: the same-origin
+    rule. Requests from any other site are refused even though they might carry the cookie.
+    """
+    headers = _headers(scope)
+    origin = headers.get("origin")
+    if origin is None:
+        return True, ""
+    origin = origin.rstrip("/").lower()
+    if origin in {o.rstrip("/").lower() for o in allowed}:
+        return True, origin
+    host = headers.get("host", "").lower()
+    parts = urlsplit(origin)
+    if not host or parts.scheme not in ("http", "https"):
+        return False, origin
+    default_port = {"http": "80", "https": "443"}[parts.scheme]
+    origin_netloc = parts.netloc
+    if parts.port is None:
+        origin_netloc = f"{origin_netloc}:{default_port}"
+    if ":" not in host.rsplit("]", 1)[-1]:
+        host = f"{host}:{default_port}"
+    return origin_netloc == host, origin
+
+
+class AccessGuard:
+    """ASGI middleware: token on everything, Origin on WebSockets and changes, safety headers."""
+
+    def __init__(self, app: ASGIApp, token: str, allowed_origins: Iterable[str] = ()) -> None:
+        if not token:
+            raise ValueError("the console needs a non-empty access token")
+        self.app = app
+        self.token = token
+        self.allowed_origins = frozenset(allowed_origins)
+
+    def _token_ok(self, scope: Scope) -> tuple[bool, bool]:
+        tokens, from_query = presented_tokens(scope)
+        ok = any(secrets.compare_digest(t.encode(), self.token.encode()) for t in tokens)
+        return ok, from_query
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        kind = scope["type"]
+        if kind not in ("http", "websocket"):
+            await self.app(scope, receive, send)
+            return
+        ok, from_query = self._token_ok(scope)
+        if not ok:
+            await _deny(scope, receive, send, 401, NO_TOKEN,
+                        [(b"www-authenticate", b'Bearer realm="vret console"')])
+            return
+        if kind == "websocket" or scope.get("method") not in SAFE_METHODS:
+            allowed, origin = origin_allowed(scope, self.allowed_origins)
+            if not allowed:
+                await _deny(scope, receive, send, 403, BAD_ORIGIN.format(origin=origin))
+                return
+        if kind == "websocket":
+            await self.app(scope, receive, send)
+            return
+
+        cookie = None
+        if from_query:
+            # The page's later requests (its scripts, the API, the WebSocket) carry this cookie.
+            cookie = (f"{cookie_name(scope)}={self.token}; Path=/; HttpOnly; SameSite=Strict"
+                      ).encode("latin-1")
+            if scope["path"] == "/" and scope["method"] == "GET":
+                # Take the token out of the address bar (and of history and screenshots).
+                await _plain(send, 303, b"", [(b"location", b"/"), (b"set-cookie", cookie)])
+                return
+        api = scope["path"].startswith("/api/") or scope["path"] == "/openapi.json"
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                headers.extend(SECURITY_HEADERS)
+                headers.append((b"cache-control", b"no-store" if api else b"no-cache"))
+                if cookie is not None:
+                    headers.append((b"set-cookie", cookie))
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+async def _plain(send: Send, status: int, body: bytes,
+                 headers: list[tuple[bytes, bytes]] | None = None,
+                 content_type: bytes = b"text/plain; charset=utf-8") -> None:
+    all_headers = [(b"content-type", content_type), (b"content-length", str(len(body)).encode()),
+                   *SECURITY_HEADERS, (b"cache-control", b"no-store"), *(headers or [])]
+    await send({"type": "http.response.start", "status": status, "headers": all_headers})
+    await send({"type": "http.response.body", "body": body})
+
+
+async def _deny(scope: Scope, receive: Receive, send: Send, status: int, message: str,
+                headers: list[tuple[bytes, bytes]] | None = None) -> None:
+    """Refuse a request: JSON `{"detail": ...}` for HTTP, an HTTP refusal for a WebSocket."""
+    body = json.dumps({"detail": message}).encode()
+    ctype = b"application/json"
+    if scope["type"] == "http":
+        await _plain(send, status, body, headers, ctype)
+        return
+    first: dict[str, Any] = dict(await receive())
+    if first.get("type") != "websocket.connect":
+        return
+    if "websocket.http.response" in scope.get("extensions", {}):
+        await send({"type": "websocket.http.response.start", "status": status,
+                    "headers": [(b"content-type", ctype), *(headers or [])]})
+        await send({"type": "websocket.http.response.body", "body": body})
+    else:
+        # 1008: policy violation; the reason is cut to the 123 bytes a close frame can carry.
+        await send({"type": "websocket.close", "code": 1008, "reason": message[:120]})

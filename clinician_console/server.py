@@ -1,0 +1,373 @@
+"""The console server: FastAPI on the control process's asyncio loop, in front of a LiveSession.
+
+Routes (all need the access token, see `clinician_console.access`):
+- `GET /` the page, `GET /static/...` its files (no CDN: uPlot is vendored).
+- `GET /api/state` the session state; `POST /api/commands` one `Command`, answered with the state
+  after it and what it caused; `GET /api/client-view.jpg` what the client sees (204 when none).
+- `WS /api/live` a `hello` with the history, then every session message as it happens and the
+  state at `live_hz` (10 a second by default).
+- `GET /openapi.json` the API description.
+
+Commands reach the session only through `session.submit`, which stamps their time; the server
+never changes session state itself and never logs health data (access logs are off).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import errno
+import json
+import logging
+import socket
+from collections import deque
+from collections.abc import Callable, Generator, Sequence
+from pathlib import Path
+from typing import Annotated, Any
+
+import uvicorn
+from fastapi import Body, FastAPI, Request, WebSocket, WebSocketDisconnect
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import FileResponse, JSONResponse, Response
+from fastapi.staticfiles import StaticFiles
+
+from clinician_console.access import AccessGuard, make_token
+from clinician_console.ratelimit import CommandRateLimit
+from clinician_console.schema import CommandResult, Problem, StateView
+from exposure import __version__
+from exposure.live import LiveSession
+from exposure.models import (
+    COMMAND_ADAPTER,
+    Command,
+    Effect,
+    Event,
+    Reading,
+    SessionState,
+    Tick,
+)
+
+__all__ = ["ConsoleAddressError", "bind_socket", "create_app", "make_token", "serve"]
+
+STATIC = Path(__file__).resolve().parent / "static"
+COMMAND_TYPES = sorted(COMMAND_ADAPTER.json_schema()["discriminator"]["mapping"])
+LOG_EVENTS = 500
+"""How many commands and system events a (re)connecting page gets for its session log."""
+
+log = logging.getLogger(__name__)
+
+
+class ConsoleAddressError(OSError):
+    """The console cannot listen where it was asked to; the message is one sentence with the fix."""
+
+
+# --------------------------------------------------------------------------- the app
+
+
+def create_app(
+    session: LiveSession,
+    token: str,
+    *,
+    client_view: Callable[[], bytes | None] | None = None,
+    allowed_origins: set[str] | None = None,
+    rate_limit_per_s: float = 5.0,
+    rate_limit_burst: int | None = None,
+    live_hz: float = 10.0,
+    scene_events: Sequence[str] = (),
+    notice: str | None = None,
+) -> FastAPI:
+    """The console app for one session.
+
+    `client_view()` returns the latest JPEG of the client's view (or None); it is called on the
+    loop, so it must only hand over bytes already encoded. `allowed_origins` adds sites (like
+    "https://console.clinic.example") whose pages may use the API besides the console's own.
+    Commands above `rate_limit_per_s` (bursts of `rate_limit_burst`) get 429. `scene_events`
+    are the scene's event names for the page's buttons; `notice` is a line shown on top of the
+    page (e.g. that the session is simulated).
+    """
+    if live_hz <= 0:
+        raise ValueError("live_hz must be above 0")
+    app = FastAPI(
+        title="vret clinician console",
+        version=__version__,
+        description="Watch and steer a running exposure session. Every request needs the access "
+        "token printed when the console started: `?token=`, the cookie the page sets, or "
+        "`Authorization: Bearer TOKEN`.",
+        docs_url=None,  # Swagger UI would load scripts from a CDN; the spec is at /openapi.json
+        redoc_url=None,
+    )
+    limiter = CommandRateLimit(rate_limit_per_s, rate_limit_burst)
+    events: deque[dict[str, Any]] = deque(maxlen=LOG_EVENTS)
+
+    def remember(event: Event, _state: SessionState, _effects: list[Effect]) -> None:
+        if not isinstance(event, Reading | Tick):
+            events.append(event.model_dump(mode="json"))
+
+    session.add_listener(remember)
+    console_info = {
+        "scene_events": list(scene_events),
+        "notice": notice,
+        "client_view": client_view is not None,
+        "live_hz": live_hz,
+    }
+
+    @app.exception_handler(RequestValidationError)
+    async def _bad_body(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        return JSONResponse(
+            {"detail": readable_errors(exc.errors()), "errors": _plain_errors(exc.errors())},
+            status_code=422,
+        )
+
+    @app.get("/", include_in_schema=False)
+    async def page() -> FileResponse:
+        return FileResponse(STATIC / "index.html", media_type="text/html")
+
+    @app.get("/api/state", response_model=StateView, tags=["session"],
+             responses={401: {"model": Problem}})
+    async def get_state() -> dict[str, Any]:
+        """The session state now: phase, level, heart rate, baseline, alerts, what comes next."""
+        return session.snapshot()
+
+    @app.post("/api/commands", response_model=CommandResult, tags=["session"],
+              responses={401: {"model": Problem}, 403: {"model": Problem},
+                         422: {"model": Problem}, 429: {"model": Problem}})
+    async def post_command(
+        command: Annotated[Command, Body(openapi_examples={
+            "step up": {"value": {"type": "step_up"}},
+            "set level": {"value": {"type": "set_level", "level": 3}},
+            "SUDS": {"value": {"type": "suds", "value": 60}},
+            "safe scene": {"value": {"type": "safe"}},
+        })],
+    ) -> Any:
+        """Send one command to the session (its time is stamped on arrival); answers the new state.
+
+        A command the session declines (stepping down in the safe scene, ...) still answers 200,
+        with a `command_refused` alert among the `effects` saying why.
+        """
+        if not limiter.allow():
+            wait = limiter.retry_after_s()
+            return JSONResponse(
+                {"detail": f"Too many commands (more than {limiter.per_s:g} a second): "
+                           "wait a moment, then press again."},
+                status_code=429, headers={"Retry-After": str(max(1, round(wait + 0.5)))},
+            )
+        _state, effects = session.submit(command)
+        return {**session.snapshot(), "effects": [e.model_dump(mode="json") for e in effects]}
+
+    @app.get("/api/client-view.jpg", tags=["session"],
+             responses={200: {"content": {"image/jpeg": {}}}, 204: {"description": "No view yet."}})
+    async def get_client_view() -> Response:
+        """The latest picture of what the client sees in the headset, when the renderer sends one."""
+        picture = client_view() if client_view is not None else None
+        if not picture:
+            return Response(status_code=204)
+        return Response(picture, media_type="image/jpeg")
+
+    @app.get("/api/console", tags=["console"])
+    async def get_console() -> dict[str, Any]:
+        """What the page needs besides the state: scene events, notice, whether there is a view."""
+        return console_info
+
+    @app.websocket("/api/live")
+    async def live(ws: WebSocket) -> None:
+        await ws.accept()
+        queue = session.subscribe()
+        closed = asyncio.ensure_future(_until_closed(ws))
+        try:
+            hello = {
+                "state": session.snapshot(),
+                "now": round(session.now(), 3),
+                "readings": [[r.t, r.hr] for r in session.readings],
+                "levels": [[t, level] for t, level in session.levels],
+                "decisions": [d.model_dump(mode="json") for d in session.decisions[-500:]],
+                "alerts": [a.model_dump(mode="json") for a in session.alert_log[-200:]],
+                "events": list(events),
+                "console": console_info,
+            }
+            await _send(ws, {"kind": "hello", "data": hello})
+            await _stream(ws, session, queue, closed, 1.0 / live_hz)
+        except (WebSocketDisconnect, RuntimeError, ConnectionError):
+            pass  # the page went away (closed tab, lost network); nothing to clean but our queue
+        finally:
+            session.unsubscribe(queue)
+            closed.cancel()
+
+    app.add_middleware(AccessGuard, token=token, allowed_origins=allowed_origins or set())
+    app.state.session = session
+    app.state.address = None
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    return app
+
+
+async def _until_closed(ws: WebSocket) -> None:
+    """Read (and ignore) what the page sends, so a closed connection is noticed at once."""
+    with contextlib.suppress(WebSocketDisconnect, RuntimeError, ConnectionError):
+        while True:
+            message = await ws.receive()
+            if message["type"] == "websocket.disconnect":
+                return
+
+
+def _state_message(session: LiveSession) -> dict[str, Any]:
+    data = session.snapshot()
+    data.pop("ladder", None)  # sent once in the hello; it does not change during a session
+    data.pop("settings", None)
+    return {"kind": "state", "data": data}
+
+
+async def _send(ws: WebSocket, message: dict[str, Any]) -> None:
+    await ws.send_text(json.dumps(message, separators=(",", ":")))
+
+
+async def _stream(ws: WebSocket, session: LiveSession, queue: asyncio.Queue[dict[str, Any]],
+                  closed: asyncio.Future[None], period_s: float) -> None:
+    """Forward session messages as they come and the state every `period_s`, until closed."""
+    loop = asyncio.get_running_loop()
+    next_state = loop.time()
+    getter: asyncio.Future[dict[str, Any]] | None = None
+    try:
+        while not closed.done():
+            if getter is None:
+                getter = asyncio.ensure_future(queue.get())
+            timeout = max(0.0, next_state - loop.time())
+            done, _ = await asyncio.wait({getter, closed}, timeout=timeout,
+                                         return_when=asyncio.FIRST_COMPLETED)
+            if getter in done:
+                await _send(ws, getter.result())
+                getter = None
+                while not queue.empty():
+                    await _send(ws, queue.get_nowait())
+            if loop.time() >= next_state:
+                await _send(ws, _state_message(session))
+                # a slow link skips state frames instead of queueing them
+                next_state = max(next_state + period_s, loop.time())
+    finally:
+        if getter is not None:
+            getter.cancel()
+
+
+def readable_errors(errors: Sequence[Any]) -> str:
+    """A validation failure as one sentence a person can act on."""
+    types = ", ".join(COMMAND_TYPES)
+    parts: list[str] = []
+    for err in errors:
+        kind = err.get("type", "")
+        loc = [str(p) for p in err.get("loc", ()) if p != "body"]
+        if kind == "json_invalid":
+            parts.append("the body is not valid JSON")
+        elif kind == "union_tag_not_found" or (kind == "missing" and not loc):
+            parts.append(f'it needs a "type", one of: {types}')
+        elif kind == "union_tag_invalid":
+            tag = (err.get("ctx") or {}).get("tag", "")
+            parts.append(f'"{tag}" is not a command type; the types are: {types}')
+        elif kind in ("model_attributes_type", "dict_type", "model_type") and len(loc) <= 1:
+            parts.append('the body must be a JSON object such as {"type": "step_up"}')
+        elif loc:
+            field = ".".join(loc[1:]) or loc[0]
+            parts.append(f"{field}: {err.get('msg', 'invalid')} (in a {loc[0]} command)")
+        else:
+            parts.append(str(err.get("msg", "invalid")))
+        if len(parts) == 3:
+            break
+    unique = list(dict.fromkeys(parts))
+    return "Bad command: " + "; ".join(unique) + "."
+
+
+def _plain_errors(errors: Sequence[Any]) -> list[dict[str, Any]]:
+    """Validation errors without the offending input (it may hold a note's text)."""
+    return [{"loc": list(e.get("loc", ())), "msg": e.get("msg", ""), "type": e.get("type", "")}
+            for e in errors]
+
+
+# --------------------------------------------------------------------------- serving
+
+
+def bind_socket(host: str = "127.0.0.1", port: int = 8000) -> socket.socket:
+    """A listening-ready TCP socket on host:port; ConsoleAddressError (one sentence) when not possible."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except socket.gaierror as err:
+        raise ConsoleAddressError(
+            f"Cannot listen on {host!r}: it is not an address or host name this computer knows; "
+            "use --host 127.0.0.1 (this computer only) or --host 0.0.0.0 (the clinic network)."
+        ) from err
+    family, kind, proto, _, address = infos[0]
+    sock = socket.socket(family, kind, proto)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # quick restart; never shares
+    try:
+        sock.bind(address)
+    except OSError as err:
+        sock.close()
+        if err.errno == errno.EADDRINUSE:
+            message = (f"Port {port} is already in use: close the program using it (perhaps "
+                       "another vret console) or choose another port with --port.")
+        elif err.errno == errno.EADDRNOTAVAIL:
+            message = (f"Cannot listen on {host}: that address does not belong to this computer; "
+                       "use --host 127.0.0.1 or one of this computer's own addresses.")
+        elif err.errno == errno.EACCES:
+            message = (f"Port {port} needs administrator rights: choose a port from 1024 up "
+                       "with --port.")
+        else:
+            message = f"Cannot listen on {host} port {port}: {err.strerror or err}."
+        raise ConsoleAddressError(err.errno, message) from err
+    return sock
+
+
+class _ConsoleServer(uvicorn.Server):
+    """uvicorn's server without its signal handlers (the session runtime owns Ctrl-C)."""
+
+    def __init__(self, config: uvicorn.Config, ready: asyncio.Event | None) -> None:
+        super().__init__(config)
+        self._ready = ready
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Generator[None, None, None]:
+        yield
+
+    def install_signal_handlers(self) -> None:  # older uvicorn versions call this instead
+        return
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets=sockets)
+        if self._ready is not None and self.started:
+            self._ready.set()
+
+
+async def serve(
+    app: FastAPI,
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    *,
+    ready: asyncio.Event | None = None,
+    sock: socket.socket | None = None,
+) -> None:
+    """Serve `app` on the running loop until cancelled (then shut down gracefully).
+
+    Binds host:port first, so a port in use raises ConsoleAddressError (one sentence) before
+    anything starts; pass `sock` from `bind_socket` to bind earlier. `ready` is set once
+    connections are accepted; `app.state.address` then holds the (host, port) bound.
+    No access log is written (URLs carry the token, and nothing about a client's health may
+    reach a log); uvicorn's signal handlers are left out.
+    """
+    if sock is None:
+        sock = bind_socket(host, port)
+    app.state.address = sock.getsockname()[:2]
+    config = uvicorn.Config(
+        app,
+        log_config=None,  # leave the process's logging as the runtime set it
+        access_log=False,
+        lifespan="off",
+        ws="websockets-sansio",
+        server_header=False,
+        timeout_graceful_shutdown=2,
+    )
+    server = _ConsoleServer(config, ready)
+    task = asyncio.ensure_future(server.serve(sockets=[sock]))
+    try:
+        await asyncio.shield(task)
+    except asyncio.CancelledError:
+        server.should_exit = True
+        with contextlib.suppress(Exception, asyncio.CancelledError):
+            await asyncio.wait_for(task, timeout=5.0)
+        raise
+    finally:
+        sock.close()
