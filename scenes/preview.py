@@ -45,7 +45,7 @@ def render_levels(infos: list[SceneInfo], out: Path, size: tuple[int, int] = (48
     out.mkdir(parents=True, exist_ok=True)
     written: dict[str, list[Path]] = {}
     for info in infos:
-        stage.build(info)
+        stage.build(info)  # a scene that fails to build raises here, before any file is written
         scene = stage.show(info.name)
         paths: list[Path] = []
         images: list[Image.Image] = []
@@ -67,9 +67,7 @@ def render_levels(infos: list[SceneInfo], out: Path, size: tuple[int, int] = (48
             sheet_img.save(sheet_path)
             paths.append(sheet_path)
         written[info.name] = paths
-        info_root = stage.scenes[info.name].root
-        info_root.stash()
-        stage.current = None
+        stage.hide()
     return written
 
 

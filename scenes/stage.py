@@ -18,6 +18,7 @@ PIPES = {"tiny": "p3tinydisplay", "gl": "pandagl", "egl": "p3headlessgl"}
 NEAR_M = 0.05
 FAR_M = 900.0
 PREVIEW_FOV = 80.0
+_configured: dict[str, Any] = {"pipe": "tiny", "onscreen": False}
 
 
 def configure(display: str = "offscreen", size: tuple[int, int] = (320, 240),
@@ -55,25 +56,44 @@ def configure(display: str = "offscreen", size: tuple[int, int] = (320, 240),
     if frame_rate:
         lines += ["clock-mode limited", f"clock-frame-rate {frame_rate:g}"]
     loadPrcFileData("vret-stage", "\n".join(line for line in lines if line))
+    _configured.update(pipe=pipe, onscreen=onscreen)
     return pipe
 
 
 def make_base() -> Any:
-    """A ShowBase on the configured display; RuntimeError with a plain sentence on failure."""
-    from direct.showbase.ShowBase import ShowBase
+    """A ShowBase on the configured display; RuntimeError with a plain sentence on failure.
 
+    Software offscreen rendering asks for TinyPanda's offscreen pipe by name, so a machine
+    without X never tries (and complains about) an X display first.
+    """
+    from direct.showbase.ShowBase import ShowBase
+    from panda3d.core import GraphicsPipeSelection
+
+    software_offscreen = _configured["pipe"] == "tiny" and not _configured["onscreen"]
     try:
-        base = ShowBase()
+        if software_offscreen:
+            base = ShowBase(windowType="none")
+            pipe = GraphicsPipeSelection.getGlobalPtr().makePipe(
+                "TinyOffscreenGraphicsPipe", "p3tinydisplay")
+            if pipe is None:
+                raise RuntimeError("no TinyPanda pipe")
+            base.pipe = pipe
+            base.openMainWindow(type="offscreen")
+        else:
+            base = ShowBase()
     except Exception as err:  # Panda raises a bare Exception when no window can be opened
-        raise RuntimeError(
-            "Could not open a window (no display or OpenGL here): run with --display offscreen."
-        ) from err
+        raise RuntimeError(_no_window_message()) from err
     if base.win is None:
-        raise RuntimeError(
-            "Could not open a window (no display or OpenGL here): run with --display offscreen."
-        )
+        raise RuntimeError(_no_window_message())
     base.disableMouse()
     return base
+
+
+def _no_window_message() -> str:
+    if _configured["onscreen"]:
+        return ("Could not open a window (no display or OpenGL driver here): run it on a desktop, "
+                "or use --display offscreen.")
+    return "Could not open an offscreen renderer: reinstall panda3d (pip install panda3d)."
 
 
 class Stage:
@@ -95,6 +115,8 @@ class Stage:
         base.camera.reparentTo(self.head)
         base.camera.setPosHpr(0, 0, 0, 0, 0, 0)
         self.fade = 1.0
+        self.outputs = [base.win]
+        """Windows and buffers that take the scene's clear colour (VR adds its eye buffers)."""
         self.track_gaze = True
         """Non-VR: the head takes the scene's gaze pitch. VR sets this False (the head pose wins)."""
 
@@ -103,8 +125,12 @@ class Stage:
         if info.name in self.scenes:
             return self.scenes[info.name]
         root = self.base.render.attachNewNode(f"scene-{info.name}")
-        scene = info.scene_class(info.name, root)
-        scene.build()
+        try:
+            scene = info.scene_class(info.name, root)
+            scene.build()
+        except Exception:
+            root.removeNode()  # leave nothing half-built on screen
+            raise
         root.stash()
         self.scenes[info.name] = scene
         return scene
@@ -121,6 +147,12 @@ class Stage:
             self.set_fade(self.fade)
         return scene
 
+    def hide(self) -> None:
+        """Show no scene (previews between scenes)."""
+        if self.current is not None:
+            self.current.root.stash()
+            self.current = None
+
     def set_fade(self, fade: float) -> None:
         """Brightness of the whole view, 0 (black) to 1, for fades between scenes."""
         self.fade = fade
@@ -128,7 +160,9 @@ class Stage:
             return
         self.current.root.setColorScale(fade, fade, fade, 1.0)
         bg = self.current.background
-        self.base.win.setClearColor((bg[0] * fade, bg[1] * fade, bg[2] * fade, 1.0))
+        color = (bg[0] * fade, bg[1] * fade, bg[2] * fade, 1.0)
+        for output in self.outputs:
+            output.setClearColor(color)
 
     def frame(self, intensity: float, dt: float) -> None:
         """Advance the scene on show by `dt` at `intensity` and aim the non-VR camera."""

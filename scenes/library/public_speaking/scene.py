@@ -53,7 +53,7 @@ class PublicSpeaking(Scene):
     levels = [
         level("Empty lecture room, you at the lectern", suds=10,
               audience=0, attention=0.0, front=4.0, lights=1.0, camera=0.0),
-        level("One listener in the back row", suds=20,
+        level("One listener, second row", suds=20,
               audience=1, attention=0.6, front=4.0, lights=1.0, camera=0.0),
         level("Three listeners, mostly looking at their phones", suds=30,
               audience=3, attention=0.3, front=4.0, lights=1.0, camera=0.0),
@@ -93,9 +93,9 @@ class PublicSpeaking(Scene):
         self.people: list[tuple[NodePath, NodePath, float, float, float, float, float]] = []
         self.seats = NodePath("seats")
         self.seats.reparentTo(self.root)
-        # seat order: the first three sit at the back, then the room fills from the middle
+        # seat order: the first three sit a few rows back, then the room fills from the middle
         seats = [(r, s) for r in range(ROWS) for s in range(SEATS)]
-        first = [(ROWS - 1, 4), (ROWS - 2, 1), (ROWS - 1, 6)]
+        first = [(1, 4), (2, 1), (2, 6)]
         rest = sorted((rs for rs in seats if rs not in first),
                       key=lambda rs: abs(rs[0] - 2.5) + abs(rs[1] - 3.5) * 0.5 + rng.uniform(0, 1.5))
         order = first + rest

@@ -1,0 +1,193 @@
+"""`vret scenes ...`: list, preview, new, check and show scenes."""
+
+from __future__ import annotations
+
+import argparse
+import re
+import string
+import sys
+from pathlib import Path
+
+from exposure.cli import CliError
+
+TEMPLATE = Path(__file__).resolve().parent / "template" / "scene.py.tmpl"
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser("scenes", help="list, preview, create, check and show scenes")
+    parser.set_defaults(func=lambda args: (parser.print_help(), 0)[1])
+    sub = parser.add_subparsers(title="scene commands", metavar="ACTION")
+
+    p = sub.add_parser("list", help="the scenes of this station: name, phobia, levels")
+    p.set_defaults(func=cmd_list)
+
+    p = sub.add_parser("preview", help="render every level offscreen to PNGs and a contact sheet")
+    p.add_argument("name")
+    p.add_argument("--out", required=True, type=Path, help="folder for NAME-NN.png files")
+    p.add_argument("--size", default="480x360", help="image size WxH (default 480x360)")
+    p.set_defaults(func=cmd_preview)
+
+    p = sub.add_parser("new", help="make a new scene folder from a working template")
+    p.add_argument("name", help="folder name: lower case letters, digits and _")
+    p.add_argument("--phobia", default="", help='what it treats, e.g. "cynophobia (dogs)"')
+    p.add_argument("--dir", type=Path, default=None,
+                   help="library folder to create it in (default: the built-in library)")
+    p.set_defaults(func=cmd_new)
+
+    p = sub.add_parser("check", help="validate scenes: ladder, build, and renders of each level")
+    p.add_argument("name", nargs="?")
+    p.add_argument("--no-render", action="store_true", help="only the metadata and ladder")
+    p.add_argument("--size", default="240x180", help="render size WxH (default 240x180)")
+    p.set_defaults(func=cmd_check)
+
+    p = sub.add_parser("show", help="open a scene to look around; keys change the level")
+    p.add_argument("name")
+    p.add_argument("--level", type=float, default=1.0)
+    p.add_argument("--display", choices=("window", "offscreen"), default="window")
+    p.add_argument("--size", default="1280x720")
+    p.add_argument("--frames", type=int, default=0,
+                   help="stop after this many frames (0: run until the window is closed)")
+    p.set_defaults(func=cmd_show)
+
+
+def parse_size(text: str) -> tuple[int, int]:
+    m = re.fullmatch(r"(\d{2,5})[xX](\d{2,5})", text.strip())
+    if not m:
+        raise CliError(f"--size {text!r} is not WxH: write it like 480x360.")
+    w, h = int(m.group(1)), int(m.group(2))
+    if not (16 <= w <= 8192 and 16 <= h <= 8192):
+        raise CliError(f"--size {text} is out of range: use 16 to 8192 pixels a side.")
+    return w, h
+
+
+def _scene(name: str):  # noqa: ANN202 - SceneInfo, imported lazily
+    from scenes.registry import get
+
+    try:
+        return get(name)
+    except KeyError as err:
+        raise CliError(f"{err.args[0]}: check the name with `vret scenes list`.") from err
+
+
+# ---------------------------------------------------------------------------- commands
+def cmd_list(args: argparse.Namespace) -> int:
+    from scenes.registry import discover
+
+    found, problems = discover()
+    rows = [(i.name, i.phobia or "(calm scene)", str(i.ladder.top), i.description)
+            for i in sorted(found.values(), key=lambda i: (i.calm, i.name))]
+    widths = [max(len(r[k]) for r in rows + [("NAME", "PHOBIA", "LEVELS", "")]) for k in range(3)]
+    print(f"{'NAME':<{widths[0]}}  {'PHOBIA':<{widths[1]}}  {'LEVELS':>{widths[2]}}  DESCRIPTION")
+    for r in rows:
+        print(f"{r[0]:<{widths[0]}}  {r[1]:<{widths[1]}}  {r[2]:>{widths[2]}}  {r[3]}")
+    for problem in problems:
+        print(f"broken scene {problem.name!r}: {problem}", file=sys.stderr)
+    return 0
+
+
+def cmd_preview(args: argparse.Namespace) -> int:
+    from scenes.checks import render_in_subprocess
+    from scenes.preview import contact_sheet
+
+    info = _scene(args.name)
+    size = parse_size(args.size)
+    out: Path = args.out
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise CliError(f"Cannot create {out} ({err.strerror}): choose another --out folder.") from err
+    try:
+        result = render_in_subprocess([info.name], size, out)
+    except RuntimeError as err:
+        raise CliError(f"Could not render offscreen ({err}): run `vret scenes check`.") from err
+    paths = result.get(info.name)
+    if isinstance(paths, str) or not paths:
+        raise CliError(f"Scene {info.name!r} failed to build: {paths}; fix {info.path}.")
+    from PIL import Image
+
+    images = [Image.open(p) for p in paths]
+    sheet = contact_sheet(images, [lv.name for lv in info.ladder.levels],
+                          f"{info.name} ({info.phobia or 'calm scene'})")
+    sheet_path = out / f"{info.name}-sheet.png"
+    sheet.save(sheet_path)
+    for p in paths:
+        print(p)
+    print(sheet_path)
+    return 0
+
+
+def cmd_new(args: argparse.Namespace) -> int:
+    from scenes.registry import LIBRARY, NAME_RE, discover, scene_dirs
+
+    name = args.name
+    if not NAME_RE.match(name):
+        raise CliError(f"{name!r} is not a scene name: use lower case letters, digits and _ "
+                       "(2-40 characters, starting with a letter), like dogs_park.")
+    found, problems = discover()
+    if name in found or any(p.name == name for p in problems):
+        raise CliError(f"A scene named {name!r} already exists: choose another name.")
+    library = args.dir.resolve() if args.dir else LIBRARY
+    folder = library / name
+    if folder.exists():
+        raise CliError(f"{folder} already exists: choose another name or remove the folder.")
+    title = name.replace("_", " ").capitalize()
+    phobia = args.phobia or f"fear of {name.replace('_', ' ')}"
+    class_name = "".join(part.capitalize() for part in name.split("_")) or "NewScene"
+    text = string.Template(TEMPLATE.read_text()).substitute(
+        name=name, title=title, class_name=class_name, phobia=phobia.replace('"', "'"),
+        description=f"{title}: a stand-in object comes closer, level by level.",
+    )
+    try:
+        folder.mkdir(parents=True)
+        (folder / "scene.py").write_text(text)
+        (folder / "__init__.py").write_text(f'"""Scene {name}; see scene.py."""\n')
+    except OSError as err:
+        raise CliError(f"Cannot write {folder} ({err.strerror}): use --dir with a folder you "
+                       "can write to.") from err
+    print(f"created {folder / 'scene.py'}")
+    if library not in scene_dirs():
+        print(f"add the library to the search path:  export VRET_SCENE_PATH={library}")
+    print(f"next:  vret scenes check {name}   then   vret scenes preview {name} --out previews/")
+    return 0
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from scenes.checks import check_scenes
+    from scenes.registry import discover
+
+    found, problems = discover()
+    failed = 0
+    if args.name:
+        broken = [p for p in problems if p.name == args.name]
+        if broken:
+            print(f"{args.name}: BROKEN {broken[0]}")
+            return 1
+        infos = [_scene(args.name)]
+    else:
+        for problem in problems:
+            print(f"{problem.name}: BROKEN {problem}")
+            failed += 1
+        infos = sorted(found.values(), key=lambda i: i.name)
+    report = check_scenes(infos, render=not args.no_render, size=parse_size(args.size))
+    for info in infos:
+        errors, warnings = report[info.name]
+        status = "FAIL" if errors else "ok"
+        print(f"{info.name}: {status} ({info.ladder.top} levels{', rendered' if not args.no_render else ''})")
+        for e in errors:
+            print(f"  error: {e}")
+        for w in warnings:
+            print(f"  warning: {w}")
+        failed += bool(errors)
+    return 1 if failed else 0
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    from scenes.show import show
+
+    info = _scene(args.name)
+    if not 0 < args.level <= info.ladder.top:
+        raise CliError(f"--level {args.level:g} is outside 1..{info.ladder.top} for {info.name}.")
+    try:
+        return show(info, args.level, args.display, parse_size(args.size), args.frames)
+    except RuntimeError as err:
+        raise CliError(str(err)) from err

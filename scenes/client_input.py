@@ -1,0 +1,156 @@
+"""What the client can do in the headset: take a break, and answer a SUDS question on a panel.
+
+Keys (window display) and controller buttons (openvr display) map to the same actions:
+
+    break to the safe scene   B (or Space when no panel is open), controller trigger or grip
+    SUDS panel: change value  Left/Right arrows (5 points), 0-9 (x10), touchpad left/right
+    SUDS panel: send          Enter (or Space), controller trigger
+    SUDS panel: close         Escape
+
+Each action reaches the control process as an event dict that `exposure.models.parse_event`
+accepts once the control side stamps `t`: {"type": "safe", "by": "client"} and
+{"type": "suds", "value": 40, "by": "client"}.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from panda3d.core import CardMaker, NodePath, TextNode, TransparencyAttrib
+
+STEP = 5
+
+
+class ClientInput:
+    """Binds the break action and the SUDS panel; `emit` receives each client event dict."""
+
+    def __init__(self, base: Any, head: NodePath, emit: Callable[[dict[str, Any]], None],
+                 on_break: Callable[[], None], vr: bool = False) -> None:
+        self.base = base
+        self.emit = emit
+        self.on_break = on_break
+        self.value = 50
+        self.question = ""
+        self.panel = self._build_panel(head, vr)
+        self.panel.hide()
+        self.open = False
+        for key in ("b", "vr-grip"):
+            base.accept(key, self.take_break)
+        base.accept("space", self._space)
+        base.accept("vr-trigger", self._trigger)
+        for key in ("enter", "return"):
+            base.accept(key, self.send)
+        base.accept("escape", self.close)
+        for key in ("arrow_left", "vr-left"):
+            base.accept(key, self.change, [-STEP])
+        for key in ("arrow_right", "vr-right"):
+            base.accept(key, self.change, [STEP])
+        for digit in range(10):
+            base.accept(str(digit), self.set_value, [digit * 10])
+
+    # ------------------------------------------------------------------ panel
+    def _build_panel(self, head: NodePath, vr: bool) -> NodePath:
+        panel = head.attachNewNode("suds-panel")
+        panel.setPos(0, 1.1, -0.05)  # about an arm's length ahead, just below eye level
+        panel.setLightOff()
+        panel.setFogOff()
+        panel.setDepthTest(False)
+        panel.setDepthWrite(False)
+        panel.setBin("fixed", 100)
+        panel.setTransparency(TransparencyAttrib.MAlpha)
+        cm = CardMaker("panel-bg")
+        cm.setFrame(-0.42, 0.42, -0.2, 0.2)
+        bg = panel.attachNewNode(cm.generate())
+        bg.setColor(0.08, 0.1, 0.14, 0.9)
+        bg.setBin("fixed", 100)
+        self.question_text = self._text(panel, "", (0, 0, 0.13), 0.035, (1, 1, 1, 1), 101)
+        bar = CardMaker("bar")
+        bar.setFrame(-0.35, 0.35, -0.012, 0.012)
+        bar_np = panel.attachNewNode(bar.generate())
+        bar_np.setColor(0.5, 0.55, 0.6, 1)
+        bar_np.setBin("fixed", 101)
+        for k in range(0, 101, 10):
+            x = -0.35 + 0.7 * k / 100
+            tick = CardMaker(f"tick{k}")
+            tick.setFrame(x - 0.002, x + 0.002, -0.025, 0.025)
+            t = panel.attachNewNode(tick.generate())
+            t.setColor(0.8, 0.8, 0.85, 1)
+            t.setBin("fixed", 101)
+            self._text(panel, str(k), (x, 0, -0.06), 0.022, (0.8, 0.8, 0.85, 1), 101)
+        knob = CardMaker("knob")
+        knob.setFrame(-0.012, 0.012, -0.035, 0.035)
+        self.knob = panel.attachNewNode(knob.generate())
+        self.knob.setColor(1.0, 0.75, 0.2, 1)
+        self.knob.setBin("fixed", 102)
+        self.value_text = self._text(panel, "50", (0, 0, 0.04), 0.06, (1.0, 0.8, 0.3, 1), 102)
+        hint = ("touchpad left/right to choose, trigger to send" if vr
+                else "Left/Right or 0-9 to choose, Enter to send, Esc to close")
+        self._text(panel, hint, (0, 0, -0.15), 0.02, (0.7, 0.75, 0.8, 1), 101)
+        return panel
+
+    @staticmethod
+    def _text(parent: NodePath, text: str, pos: tuple[float, float, float], scale: float,
+              color: tuple[float, float, float, float], sort: int) -> TextNode:
+        node = TextNode("text")
+        node.setText(text)
+        node.setAlign(TextNode.ACenter)
+        node.setTextColor(*color)
+        np_ = parent.attachNewNode(node)
+        np_.setPos(*pos)
+        np_.setScale(scale)
+        np_.setBin("fixed", sort)
+        return node
+
+    def _refresh(self) -> None:
+        self.value_text.setText(str(self.value))
+        self.knob.setX(-0.35 + 0.7 * self.value / 100)
+
+    # ------------------------------------------------------------------ actions
+    def ask(self, question: str) -> None:
+        """Open the panel with the therapist's question; the value starts at the middle."""
+        self.question = question.strip() or "How anxious are you right now (0-100)?"
+        self.question_text.setText(self.question)
+        self.question_text.setWordwrap(26)
+        self.value = 50
+        self._refresh()
+        self.panel.show()
+        self.open = True
+
+    def change(self, delta: int) -> None:
+        if self.open:
+            self.set_value(self.value + delta)
+
+    def set_value(self, value: int) -> None:
+        if self.open:
+            self.value = max(0, min(100, int(value)))
+            self._refresh()
+
+    def send(self) -> None:
+        """Send the chosen rating and close the panel."""
+        if not self.open:
+            return
+        self.emit({"type": "suds", "value": self.value, "by": "client"})
+        self.close()
+
+    def close(self) -> None:
+        self.panel.hide()
+        self.open = False
+
+    def take_break(self) -> None:
+        """The client asks for a break: go to the safe scene at once and tell the control side."""
+        self.close()
+        self.on_break()
+        self.emit({"type": "safe", "by": "client"})
+
+    def _space(self) -> None:
+        if self.open:
+            self.send()
+        else:
+            self.take_break()
+
+    def _trigger(self) -> None:
+        if self.open:
+            self.send()
+        else:
+            self.take_break()
