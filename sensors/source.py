@@ -32,12 +32,7 @@ def describe_open_error(url: str, err: Exception) -> str:
     """One sentence saying why `url` did not open and what to do about it."""
     code = getattr(err, "errno", None)
     text = str(err)
-    if (
-        code == errno.ENOENT
-        or "No such file" in text
-        or "could not open port" in text
-        and ("[Errno 2]" in text)
-    ):
+    if code == errno.ENOENT or "No such file" in text or "[Errno 2]" in text:
         return (
             f"No serial port at {url}: plug the sensor in and check the name "
             "(python -m serial.tools.list_ports lists the ports)."

@@ -260,3 +260,37 @@ def test_cli_simulate_prints_its_path_and_takes_levels_on_stdin() -> None:
     finally:
         process.terminate()
         process.wait(10)
+
+
+@pytest.mark.timeout(60)
+def test_socket_url_bridge() -> None:
+    """Any pyserial URL works: here a TCP bridge (socket://) sending text lines."""
+    import socket
+
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(1)
+    port = server.getsockname()[1]
+    stop = threading.Event()
+
+    def serve() -> None:
+        connection, _ = server.accept()
+        with connection:
+            while not stop.is_set():
+                try:
+                    connection.sendall(b"HR:64\r\n")
+                except OSError:  # the reader closed the connection first
+                    return
+                time.sleep(0.05)
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    collector = Collector()
+    try:
+        with SerialSource(f"socket://127.0.0.1:{port}", "text", on_reading=collector.reading):
+            assert wait_for(lambda: len(collector.good()) >= 5, 10)
+    finally:
+        stop.set()
+        thread.join(5)
+        server.close()
+    assert {r.hr for r in collector.good()} == {64.0}
