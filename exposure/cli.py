@@ -15,6 +15,7 @@ COMMAND_MODULES = [
     "exposure.replay_cli",
     "exposure.records_cli",
     "sensors.cli",
+    "scenes.cli",
     "clinician_console.cli",
 ]
 
