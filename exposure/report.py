@@ -312,7 +312,8 @@ def chart_svg(s: Summary) -> str:
         '<title id="chart-title">Heart rate, exposure level, SUDS ratings and events over the session</title>',
         "<style>text{font:11px system-ui,sans-serif;fill:#333}.ax{stroke:#999;stroke-width:1}"
         ".grid{stroke:#e4e4e4;stroke-width:1}.tag{font-size:9px;font-weight:600;fill:#fff}"
-        ".lab{font-size:11px;fill:#555}</style>",
+        ".lab{font-size:11px;fill:#444;paint-order:stroke;stroke:#fff;stroke-width:3px;"
+        "stroke-linejoin:round}</style>",
     ]
     # baseline period, then the bands relative to the baseline HR
     end_baseline = s.exposure_at if s.exposure_at is not None else s.baseline_at
@@ -322,6 +323,7 @@ def chart_svg(s: Summary) -> str:
             f'height="{LV_BOTTOM - HR_TOP}" fill="#000" fill-opacity="0.045"/>'
             f'<text x="{LEFT + 4}" y="{HR_TOP + 12}" class="lab">baseline</text>'
         )
+    labels: list[str] = []  # drawn over the HR line so it never hides them
     if s.baseline_hr is not None:
         b = s.baseline_hr
         x_from = x(s.baseline_at if s.baseline_at is not None else t0)
@@ -337,11 +339,15 @@ def chart_svg(s: Summary) -> str:
             out.append(
                 f'<rect x="{x_from:.1f}" y="{y_hi:.1f}" width="{LEFT + plot_w - x_from:.1f}" '
                 f'height="{max(0.0, y_lo - y_hi):.1f}" fill="{color}" fill-opacity="{opacity}"/>'
+            )
+            labels.append(
                 f'<text x="{LEFT + plot_w - 4}" y="{y_lo - 3:.1f}" text-anchor="end" class="lab">{name}</text>'
             )
         out.append(
             f'<line x1="{x_from:.1f}" x2="{LEFT + plot_w}" y1="{y(b):.1f}" y2="{y(b):.1f}" '
             f'stroke="#444" stroke-dasharray="5 4"/>'
+        )
+        labels.append(
             f'<text x="{LEFT + plot_w - 4}" y="{y(b) - 3:.1f}" text-anchor="end" class="lab">'
             f"baseline {b:.0f} bpm</text>"
         )
@@ -376,6 +382,7 @@ def chart_svg(s: Summary) -> str:
             f'<circle cx="{x(pt):.1f}" cy="{y(phr):.1f}" r="3.2" fill="none" stroke="{COLORS["hr"]}" stroke-width="1.4"/>'
             f'<text x="{x(pt) + 5:.1f}" y="{y(phr) - 4:.1f}" class="lab">peak {phr:.0f}</text>'
         )
+    out.extend(labels)
     # level panel
     for level in range(0, top + 1):
         out.append(
