@@ -45,7 +45,7 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 import sqlalchemy as sa
 from pydantic import BaseModel, ConfigDict, ValidationError
@@ -65,6 +65,9 @@ SqliteSync = Literal["FULL", "NORMAL"]
 
 ENV_VAR = "VRET_DB"
 """Environment variable holding the records database URL (overrides the default file)."""
+
+EVENT_TYPES: tuple[type[BaseModel], ...] = get_args(get_args(Event)[0])
+"""The model classes of the Event union: the only things `append` records."""
 
 RecordedEffect = Decision | Alert
 """The effects kept in the record: what changed and why, and what the therapist was told."""
@@ -347,13 +350,10 @@ class Records:
         Returns only once the event is durable. An identical SessionStart right after
         `open_session` is the header LiveSession records first: it is not stored twice.
         """
-        if (
-            not isinstance(event, BaseModel)
-            or not hasattr(event, "type")
-            or not hasattr(event, "t")
-        ):
+        if not isinstance(event, EVENT_TYPES):
             raise RecordsError(
-                f"Cannot record {type(event).__name__}: record events from exposure.models."
+                f"Cannot record {type(event).__name__} as an event: record readings, ticks, "
+                "commands and system events (decisions and alerts go to append_effects)."
             )
         text = _dumps(event)
         with self._lock:

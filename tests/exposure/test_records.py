@@ -137,6 +137,9 @@ def test_bad_input_keeps_what_is_recorded(records: Records) -> None:
         records.append(sid, second)
     with pytest.raises(RecordsError, match="Cannot record dict"):
         records.append(sid, {"type": "tick", "t": 2.0})  # type: ignore[arg-type]
+    decision = Decision(t=2.0, from_level=0, to_level=1, who="auto", reason="not an event")
+    with pytest.raises(RecordsError, match="Cannot record Decision as an event"):
+        records.append(sid, decision)  # type: ignore[arg-type]
     with pytest.raises(RecordsError, match="completed' or 'interrupted"):
         records.close_session(sid, status="running")  # type: ignore[arg-type]
     assert records.append(sid, Reading(t=2.0, hr=71)) == 2
