@@ -6,8 +6,9 @@ Rules, in order:
 2. Beat intervals outside 300-2000 ms are dropped.
 3. A beat interval, or a heart rate, more than `max_jump` (25%) away from the running median of
    recent accepted values is an artefact (an ectopic beat, a missed or doubled beat, motion).
-   If several rejected values in a row agree with each other, the heart really changed: the
-   median restarts from them.
+   The median is learned from the first three values that agree with each other (readings
+   before that are "searching"). If rejected values keep agreeing with each other for `relearn_s` (8 s: longer than a burst of
+   motion), the heart really changed: the median restarts from them.
 4. Accepted heart rates are smoothed (exponential, time constant `smooth_tau_s`).
 5. With no good reading for `stale_after_s`, `tick` reports the signal stale (once a second).
 """
@@ -22,32 +23,55 @@ from exposure.models import Reading
 
 
 class _Median:
-    """Running median of recent accepted values, with re-anchoring after a real change."""
+    """Running median of recent accepted beat rates (bpm), learned from values that agree.
 
-    def __init__(self, size: int, max_jump: float, relearn: int) -> None:
+    It starts empty (learning): the first `learn` values that agree with each other seed it.
+    After that a value is accepted when it is within `max_jump` of the median; rejected values
+    that keep agreeing with each other for `relearn_s` mean the heart really changed, and they
+    become the new median.
+    """
+
+    def __init__(
+        self, size: int, max_jump: float, learn: int, relearn: int, relearn_s: float
+    ) -> None:
         self.values: deque[float] = deque(maxlen=size)
         self.max_jump = max_jump
+        self.learn = learn
         self.relearn = relearn
-        self.rejected: list[float] = []
+        self.relearn_s = relearn_s
+        self.rejected: list[tuple[float, float]] = []
 
-    def accept(self, value: float) -> bool:
-        if len(self.values) < 3:
-            self.values.append(value)
-            return True
+    @property
+    def learning(self) -> bool:
+        return not self.values
+
+    def within(self, value: float) -> bool:
+        """True when `value` is close enough to the median (always False while learning)."""
+        if not self.values:
+            return False
         median = statistics.median(self.values)
-        if abs(value - median) <= self.max_jump * median:
+        return abs(value - median) <= self.max_jump * median
+
+    def accept(self, value: float, t: float) -> bool:
+        if self.within(value):
             self.values.append(value)
             self.rejected.clear()
             return True
-        self.rejected.append(value)
-        if len(self.rejected) >= self.relearn:
-            center = statistics.median(self.rejected)
-            if all(abs(v - center) <= self.max_jump / 2 * center for v in self.rejected):
-                self.values.clear()
-                self.values.extend(self.rejected)
-                self.rejected.clear()
-                return True
-            self.rejected = self.rejected[1:]
+        self.rejected.append((t, value))
+        # Keep only the latest run of rejected values that agree with each other.
+        while True:
+            center = statistics.median(v for _, v in self.rejected)
+            if all(abs(v - center) <= self.max_jump / 2 * center for _, v in self.rejected):
+                break
+            self.rejected.pop(0)
+        span = self.rejected[-1][0] - self.rejected[0][0]
+        if (self.learning and len(self.rejected) >= self.learn) or (
+            len(self.rejected) >= self.relearn and span >= self.relearn_s
+        ):
+            self.values.clear()
+            self.values.extend(v for _, v in self.rejected)
+            self.rejected.clear()
+            return True
         return False
 
     def reset(self) -> None:
@@ -66,6 +90,7 @@ class SignalQuality:
         max_jump: float = 0.25,
         median_size: int = 9,
         relearn: int = 4,
+        relearn_s: float = 8.0,
         smooth_tau_s: float = 2.0,
         stale_after_s: float = 5.0,
         gap_reset_s: float = 10.0,
@@ -76,8 +101,7 @@ class SignalQuality:
         self.smooth_tau_s = smooth_tau_s
         self.stale_after_s = stale_after_s
         self.gap_reset_s = gap_reset_s  # after this long without good data, forget the history
-        self._rr = _Median(median_size, max_jump, relearn)
-        self._hr = _Median(median_size, max_jump, relearn)
+        self._beats = _Median(median_size, max_jump, 3, relearn, relearn_s)
         self._smooth: float | None = None
         self._last_good_t: float | None = None
         self._start_t: float | None = None
@@ -94,23 +118,31 @@ class SignalQuality:
         if self._start_t is None:
             self._start_t = t
         if self._last_good_t is not None and t - self._last_good_t > self.gap_reset_s:
-            self._rr.reset()
-            self._hr.reset()
+            self._beats.reset()
             self._smooth = None
         if item.quality != "ok":
             hr = item.hr if item.quality == "artefact" else None
             return item.model_copy(update={"hr": hr})
+        rejected = "searching" if self._beats.learning else "artefact"
         rr_in = [x for x in item.rr_ms if self.rr_min_ms <= x <= self.rr_max_ms]
-        rr_ok = tuple(x for x in rr_in if self._rr.accept(x))
-        hr = item.hr
-        if hr is None and rr_ok:
-            hr = 60_000.0 / (sum(rr_ok) / len(rr_ok))
-        if item.rr_ms and not rr_ok:
+        if item.rr_ms and not rr_in:
             return item.model_copy(update={"quality": "artefact", "rr_ms": ()})
-        if hr is None:
-            return item.model_copy(update={"quality": "searching", "rr_ms": rr_ok})
-        if not self._hr.accept(hr):
-            return item.model_copy(update={"quality": "artefact", "hr": hr, "rr_ms": rr_ok})
+        if rr_in:
+            rr_ok = tuple(x for x in rr_in if self._beats.accept(60_000.0 / x, t))
+            if not rr_ok:
+                hr = item.hr if rejected == "artefact" else None
+                return item.model_copy(update={"quality": rejected, "hr": hr, "rr_ms": ()})
+            hr = item.hr if item.hr is not None else 60_000.0 / (sum(rr_ok) / len(rr_ok))
+            if not self._beats.within(hr):  # the device's own rate disagrees with its beats
+                return item.model_copy(update={"quality": "artefact", "rr_ms": rr_ok})
+        else:
+            rr_ok = ()
+            hr = item.hr
+            if hr is None:
+                return item.model_copy(update={"quality": "searching"})
+            if not self._beats.accept(hr, t):
+                kept = hr if rejected == "artefact" else None
+                return item.model_copy(update={"quality": rejected, "hr": kept})
         if self._smooth is None or self._last_good_t is None:
             self._smooth = hr
         else:

@@ -24,8 +24,12 @@ def simulate_stream(
         encoder.receive(info.init_bytes)
     ticks = []
     n = int(seconds * encoder.rate)
+    next_keepalive = info.keepalive_interval_s
     for k in range(1, n + 1):
         t = k / encoder.rate
+        if info.keepalive_bytes and t >= next_keepalive:  # the host's keep-alive (CMS50 V7)
+            encoder.receive(info.keepalive_bytes)
+            next_keepalive += info.keepalive_interval_s
         ticks.append((t, encoder.encode(heart.tick(t))))
     return b"".join(data for _, data in ticks), ticks
 
