@@ -4,11 +4,12 @@ Pure: time comes with each reading (or with `tick`), nothing is read from a cloc
 Rules, in order:
 1. Device flags win: a reading the device marked no-contact, searching or artefact stays so.
 2. Beat intervals outside 300-2000 ms are dropped.
-3. A beat interval, or a heart rate, more than `max_jump` (25%) away from the running median of
-   recent accepted values is an artefact (an ectopic beat, a missed or doubled beat, motion).
-   The median is learned from the first three values that agree with each other (readings
-   before that are "searching"). If rejected values keep agreeing with each other for `relearn_s` (8 s: longer than a burst of
-   motion), the heart really changed: the median restarts from them.
+3. A beat (as a rate, 60000 / RR) or a device heart rate more than `max_jump` (25%) away from
+   the running median of recent accepted beats is an artefact (an ectopic beat, a missed or
+   doubled beat, motion). The median is learned from the first three values that agree with
+   each other (readings before that are "searching"). If rejected values keep agreeing with
+   each other for `relearn_s` (8 s, longer than a burst of motion), the heart really changed
+   and the median restarts from them.
 4. Accepted heart rates are smoothed (exponential, time constant `smooth_tau_s`).
 5. With no good reading for `stale_after_s`, `tick` reports the signal stale (once a second).
 """
