@@ -29,7 +29,8 @@ RECOMMENDED_LEVELS = (8, 12)
 
 def is_blank(img: np.ndarray) -> bool:
     """True when an HxWx3 image is one flat colour (nothing drawn, or all black)."""
-    return float(img.astype(np.float32).std()) < BLANK_STD or int(img.max()) < 8
+    spread = img.reshape(-1, img.shape[-1]).astype(np.float32).std(axis=0).max()
+    return float(spread) < BLANK_STD or int(img.max()) < 8
 
 
 def diff_fraction(a: np.ndarray, b: np.ndarray) -> float:

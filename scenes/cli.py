@@ -43,7 +43,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p = sub.add_parser("show", help="open a scene to look around; keys change the level")
     p.add_argument("name")
     p.add_argument("--level", type=float, default=1.0)
-    p.add_argument("--display", choices=("window", "offscreen"), default="window")
+    p.add_argument("--display", choices=("window", "offscreen", "openvr"), default="window")
     p.add_argument("--size", default="1280x720")
     p.add_argument("--frames", type=int, default=0,
                    help="stop after this many frames (0: run until the window is closed)")
@@ -182,12 +182,14 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_show(args: argparse.Namespace) -> int:
-    from scenes.show import show
+    from scenes.show import show, show_in_headset
 
     info = _scene(args.name)
     if not 0 < args.level <= info.ladder.top:
         raise CliError(f"--level {args.level:g} is outside 1..{info.ladder.top} for {info.name}.")
     try:
+        if args.display == "openvr":
+            return show_in_headset(info, args.level)
         return show(info, args.level, args.display, parse_size(args.size), args.frames)
     except RuntimeError as err:
         raise CliError(str(err)) from err

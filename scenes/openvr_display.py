@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import contextlib
 import importlib
+import os
+from collections.abc import Iterator
 from typing import Any
 
 from panda3d.core import Camera as PandaCamera
@@ -41,18 +43,40 @@ def load_openvr(module_name: str = "openvr") -> Any:
     try:
         ovr = importlib.import_module(module_name)
     except ImportError as err:
+        if module_name != "openvr":
+            raise DisplayUnavailable(
+                f"Cannot import {module_name!r} as the openvr module ({err}): check the name."
+            ) from err
         raise DisplayUnavailable(
             "The openvr package is not installed: pip install openvr, or run with --display window."
         ) from err
     except OSError as err:  # the bundled libopenvr_api could not be loaded
         raise DisplayUnavailable(NO_STEAMVR) from err
     try:
-        installed = bool(ovr.isRuntimeInstalled())
+        with _quiet_stderr():  # libopenvr prints its path-registry misses to stderr
+            installed = bool(ovr.isRuntimeInstalled())
     except Exception:  # an old or broken openvr build: treat it like a missing runtime
         installed = False
     if not installed:
         raise DisplayUnavailable(NO_STEAMVR)
     return ovr
+
+
+@contextlib.contextmanager
+def _quiet_stderr() -> Iterator[None]:
+    """Silence file descriptor 2 (native libraries write there directly) for a moment."""
+    try:
+        saved = os.dup(2)
+    except OSError:
+        yield
+        return
+    try:
+        with open(os.devnull, "wb") as null:
+            os.dup2(null.fileno(), 2)
+            yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
 
 
 def _to_panda(m: Any) -> LMatrix4:

@@ -82,3 +82,28 @@ def show(info: SceneInfo, level: float, display: str, size: tuple[int, int], fra
     go(level)
     base.run()
     return 0
+
+
+def show_in_headset(info: SceneInfo, level: float, openvr_module: str = "openvr") -> int:
+    """Show `info` at `level` in SteamVR through the render process until Ctrl-C."""
+    from scenes.render_process import RenderError, start_render
+
+    handle = start_render(display="openvr", scenes=[info.name], thumbnail_hz=0,
+                          openvr_module=openvr_module)
+    try:
+        try:
+            handle.wait_ready()
+        except RenderError as err:
+            raise RuntimeError(str(err)) from err
+        print(f"showing {info.name} level {level:g} in the headset; Ctrl-C to stop")
+        while handle.alive():
+            handle.send_target(info.name, level, False)
+            for msg in handle.poll():
+                if msg["type"] == "client":
+                    print(f"client: {msg['event']}")
+            time.sleep(0.2)
+        return 0
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        handle.stop()

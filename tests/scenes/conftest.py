@@ -1,0 +1,37 @@
+"""Fixtures for the scene tests: one offscreen render of every built-in level, shared."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from scenes.checks import render_in_subprocess
+from scenes.registry import LIBRARY, discover
+
+RENDER_SIZE = (200, 150)
+BUILT_IN = ("spiders", "heights", "public_speaking", "enclosed_space", "safe_place")
+
+
+@pytest.fixture(scope="session")
+def built_in():
+    found, problems = discover([LIBRARY])
+    assert not problems, [str(p) for p in problems]
+    return found
+
+
+@pytest.fixture(scope="session")
+def level_renders(tmp_path_factory, built_in) -> dict[str, list[Path]]:
+    """Every level of every built-in scene, rendered offscreen in one fresh process."""
+    out = tmp_path_factory.mktemp("levels")
+    result = render_in_subprocess(list(BUILT_IN), RENDER_SIZE, out, dirs=[LIBRARY])
+    for name, paths in result.items():
+        assert not isinstance(paths, str), f"{name} failed to render: {paths}"
+    return result  # type: ignore[return-value]
+
+
+def write_scene(library: Path, name: str, text: str) -> Path:
+    folder = library / name
+    folder.mkdir(parents=True)
+    (folder / "scene.py").write_text(text)
+    return folder / "scene.py"

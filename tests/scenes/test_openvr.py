@@ -1,0 +1,78 @@
+"""The openvr display against a stand-in SteamVR, and the plain failure without SteamVR."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections import defaultdict
+
+import pytest
+
+from scenes.openvr_display import NO_STEAMVR
+from scenes.render_process import RenderError, start_render
+
+pytestmark = pytest.mark.render
+STANDIN = "tests.scenes.standin_openvr"
+
+
+def test_two_eye_textures_are_submitted_every_frame_and_the_head_pose_is_applied(
+        tmp_path, monkeypatch):
+    log = tmp_path / "openvr.jsonl"
+    monkeypatch.setenv("VRET_STANDIN_LOG", str(log))
+    # OpenGL is needed for texture handles: EGL (Mesa llvmpipe here), no window, no GPU
+    handle = start_render(display="openvr", pipe="egl", openvr_module=STANDIN, size=(96, 72),
+                          thumbnail_hz=0, scenes=["heights"])
+    try:
+        try:
+            handle.wait_ready(60)
+        except RenderError as err:
+            pytest.skip(f"no OpenGL through EGL on this machine: {err}")
+        msgs = []
+        end = time.monotonic() + 1.5
+        while time.monotonic() < end:
+            handle.send_target("heights", 5.0, False)
+            time.sleep(0.1)
+            msgs.extend(handle.poll())
+    finally:
+        assert handle.stop() == 0
+    records = [json.loads(line) for line in log.read_text().splitlines()]
+    assert records[0] == {"call": "init", "application_type": 1}  # VRApplication_Scene
+    assert records[-1] == {"call": "shutdown"}
+    waits = [r["frame"] for r in records if r["call"] == "wait"]
+    assert len(waits) >= 30  # paced by waitGetPoses at 90 Hz
+    per_frame: dict[int, list[dict]] = defaultdict(list)
+    for r in records:
+        if r["call"] == "submit":
+            per_frame[r["frame"]].append(r)
+    # every frame that was drawn handed over exactly one left (0) and one right (1) texture
+    drawn = waits[:-1]  # the last wait may not have finished its frame before stop
+    assert all(sorted(s["eye"] for s in per_frame[f]) == [0, 1] for f in drawn)
+    handles = {s["eye"]: s["handle"] for f in drawn for s in per_frame[f]}
+    assert handles[0] and handles[1] and handles[0] != handles[1]  # two real GL textures
+    assert all(s["type"] == 1 and s["color_space"] == 1 for f in drawn for s in per_frame[f])
+    # the head pose from waitGetPoses: OpenVR (x, y up, -z forward) -> Panda (x, y forward, z up)
+    frames = [m for m in msgs if m["type"] == "frames"]
+    assert frames, msgs
+    x, y, z, h, p, r = frames[-1]["head"]
+    assert (x, y, z) == pytest.approx((0.25, 0.3, 1.7), abs=1e-3)
+    assert (h, p, r) == pytest.approx((30.0, 0.0, 0.0), abs=1e-2)
+    # the controller trigger (frame 20 of the stand-in) is the client's break
+    client = [m["event"] for m in msgs if m["type"] == "client"]
+    assert client == [{"type": "safe", "by": "client"}]
+
+
+def test_without_steamvr_openvr_fails_with_one_sentence():
+    handle = start_render(display="openvr", size=(64, 48))  # the real openvr package
+    with pytest.raises(RenderError) as err:
+        handle.wait_ready(60)
+    assert str(err.value) == NO_STEAMVR
+    assert NO_STEAMVR == "No SteamVR runtime found: start SteamVR, or run with --display window."
+    handle.stop()
+
+
+def test_a_runtime_that_reports_itself_missing_gives_the_same_sentence(monkeypatch):
+    monkeypatch.setenv("VRET_STANDIN_RUNTIME", "0")
+    handle = start_render(display="openvr", openvr_module=STANDIN, size=(64, 48))
+    with pytest.raises(RenderError, match="^No SteamVR runtime found"):
+        handle.wait_ready(60)
+    handle.stop()
