@@ -107,6 +107,7 @@ class SignalQuality:
         self._last_good_t: float | None = None
         self._start_t: float | None = None
         self._last_stale_t: float | None = None
+        self._gap_reset_for: float | None = None  # the last good time a gap reset was made after
 
     @property
     def last_good_t(self) -> float | None:
@@ -118,7 +119,9 @@ class SignalQuality:
         t = item.t
         if self._start_t is None:
             self._start_t = t
-        if self._last_good_t is not None and t - self._last_good_t > self.gap_reset_s:
+        gap = self._last_good_t is not None and t - self._last_good_t > self.gap_reset_s
+        if gap and self._gap_reset_for != self._last_good_t:  # once per gap, then learn afresh
+            self._gap_reset_for = self._last_good_t
             self._beats.reset()
             self._smooth = None
         if item.quality != "ok":

@@ -136,6 +136,16 @@ def test_stale_after_a_few_seconds_without_good_data() -> None:
     assert not quality.stale and quality.tick(18.5) is None
 
 
+def test_the_signal_comes_back_after_a_long_dropout() -> None:
+    # regression: after a gap longer than gap_reset_s the median was reset on every reading,
+    # so a replugged sensor stayed "searching" for ever
+    quality = SignalQuality(gap_reset_s=10.0)
+    for t in range(5):
+        quality.process(ok(t, hr=70.0))
+    labels = [quality.process(ok(30 + k * 0.25, hr=72.0)).quality for k in range(8)]
+    assert labels[:2] == ["searching"] * 2 and labels[-1] == "ok"
+
+
 # --------------------------------------------------------------------------- simulated heart
 
 
