@@ -127,8 +127,14 @@ class AccessGuard:
             return
         ok, from_query = self._token_ok(scope)
         if not ok:
-            await _deny(scope, receive, send, 401, NO_TOKEN,
-                        [(b"www-authenticate", b'Bearer realm="vret console"')])
+            await _deny(
+                scope,
+                receive,
+                send,
+                401,
+                NO_TOKEN,
+                [(b"www-authenticate", b'Bearer realm="vret console"')],
+            )
             return
         if kind == "websocket" or scope.get("method") not in SAFE_METHODS:
             allowed, origin = origin_allowed(scope, self.allowed_origins)
@@ -139,15 +145,14 @@ class AccessGuard:
             await self.app(scope, receive, send)
             return
 
-        cookie = None
-        if from_query:
-            # The page's later requests (its scripts, the API, the WebSocket) carry this cookie.
-            cookie = (f"{cookie_name(scope)}={self.token}; Path=/; HttpOnly; SameSite=Strict"
-                      ).encode("latin-1")
-            if scope["path"] == "/" and scope["method"] == "GET":
-                # Take the token out of the address bar (and of history and screenshots).
-                await _plain(send, 303, b"", [(b"location", b"/"), (b"set-cookie", cookie)])
-                return
+        if from_query and scope["path"] == "/" and scope["method"] == "GET":
+            # The page's later requests (its scripts, the API, the WebSocket) carry the cookie;
+            # the redirect takes the token out of the address bar, history and screenshots.
+            cookie = f"{cookie_name(scope)}={self.token}; Path=/; HttpOnly; SameSite=Strict"
+            await _plain(
+                send, 303, b"", [(b"location", b"/"), (b"set-cookie", cookie.encode("latin-1"))]
+            )
+            return
         api = scope["path"].startswith("/api/") or scope["path"] == "/openapi.json"
 
         async def send_with_headers(message: Message) -> None:
@@ -155,25 +160,38 @@ class AccessGuard:
                 headers = list(message.get("headers", []))
                 headers.extend(SECURITY_HEADERS)
                 headers.append((b"cache-control", b"no-store" if api else b"no-cache"))
-                if cookie is not None:
-                    headers.append((b"set-cookie", cookie))
                 message = {**message, "headers": headers}
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
 
 
-async def _plain(send: Send, status: int, body: bytes,
-                 headers: list[tuple[bytes, bytes]] | None = None,
-                 content_type: bytes = b"text/plain; charset=utf-8") -> None:
-    all_headers = [(b"content-type", content_type), (b"content-length", str(len(body)).encode()),
-                   *SECURITY_HEADERS, (b"cache-control", b"no-store"), *(headers or [])]
+async def _plain(
+    send: Send,
+    status: int,
+    body: bytes,
+    headers: list[tuple[bytes, bytes]] | None = None,
+    content_type: bytes = b"text/plain; charset=utf-8",
+) -> None:
+    all_headers = [
+        (b"content-type", content_type),
+        (b"content-length", str(len(body)).encode()),
+        *SECURITY_HEADERS,
+        (b"cache-control", b"no-store"),
+        *(headers or []),
+    ]
     await send({"type": "http.response.start", "status": status, "headers": all_headers})
     await send({"type": "http.response.body", "body": body})
 
 
-async def _deny(scope: Scope, receive: Receive, send: Send, status: int, message: str,
-                headers: list[tuple[bytes, bytes]] | None = None) -> None:
+async def _deny(
+    scope: Scope,
+    receive: Receive,
+    send: Send,
+    status: int,
+    message: str,
+    headers: list[tuple[bytes, bytes]] | None = None,
+) -> None:
     """Refuse a request: JSON `{"detail": ...}` for HTTP, an HTTP refusal for a WebSocket."""
     body = json.dumps({"detail": message}).encode()
     ctype = b"application/json"
@@ -184,8 +202,13 @@ async def _deny(scope: Scope, receive: Receive, send: Send, status: int, message
     if first.get("type") != "websocket.connect":
         return
     if "websocket.http.response" in scope.get("extensions", {}):
-        await send({"type": "websocket.http.response.start", "status": status,
-                    "headers": [(b"content-type", ctype), *(headers or [])]})
+        await send(
+            {
+                "type": "websocket.http.response.start",
+                "status": status,
+                "headers": [(b"content-type", ctype), *(headers or [])],
+            }
+        )
         await send({"type": "websocket.http.response.body", "body": body})
     else:
         # 1008: policy violation; the reason is cut to the 123 bytes a close frame can carry.

@@ -32,22 +32,35 @@ def register(subparsers: Any) -> None:
         "heart signal, the spider ladder, shortened baseline and dwell times. Prints the URL "
         "with its access token; open it in a browser. Ctrl-C stops it.",
     )
-    parser.add_argument("--simulate", action="store_true",
-                        help="drive the console from a simulated session (required for now)")
-    parser.add_argument("--host", default="127.0.0.1",
-                        help="address to listen on (default 127.0.0.1: this computer only; "
-                        "0.0.0.0 lets a tablet on the clinic network connect)")
+    parser.add_argument(
+        "--simulate",
+        action="store_true",
+        help="drive the console from a simulated session (required for now)",
+    )
+    parser.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="address to listen on (default 127.0.0.1: this computer only; "
+        "0.0.0.0 lets a tablet on the clinic network connect)",
+    )
     parser.add_argument("--port", type=int, default=8000, help="port to listen on (default 8000)")
-    parser.add_argument("--allow-origin", action="append", default=[], metavar="URL",
-                        help="another site whose pages may use the console (repeatable)")
+    parser.add_argument(
+        "--allow-origin",
+        action="append",
+        default=[],
+        metavar="URL",
+        help="another site whose pages may use the console (repeatable)",
+    )
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     """Run the simulated console until Ctrl-C."""
     if not args.simulate:
-        raise CliError("vret console needs --simulate for now: a live session opens its own "
-                       "console when it starts; try 'vret console --simulate'.")
+        raise CliError(
+            "vret console needs --simulate for now: a live session opens its own "
+            "console when it starts; try 'vret console --simulate'."
+        )
     if not 0 <= args.port <= 65535:
         raise CliError(f"Port {args.port} is not a port number: choose one from 1024 to 65535.")
     try:
@@ -82,8 +95,13 @@ def _lan_address() -> str | None:
 async def _simulate(sock: socket.socket, host: str, allowed_origins: set[str]) -> None:
     session, scene_events = demo_session()
     token = make_token()
-    app = create_app(session, token, allowed_origins=allowed_origins,
-                     scene_events=scene_events, notice=DEMO_NOTICE)
+    app = create_app(
+        session,
+        token,
+        allowed_origins=allowed_origins,
+        scene_events=scene_events,
+        notice=DEMO_NOTICE,
+    )
     port = sock.getsockname()[1]
     ready = asyncio.Event()
     tasks = [
@@ -92,8 +110,9 @@ async def _simulate(sock: socket.socket, host: str, allowed_origins: set[str]) -
         asyncio.create_task(feed_heart(session, make_heart())),
     ]
     try:
-        await asyncio.wait({tasks[0], asyncio.ensure_future(ready.wait())},
-                           return_when=asyncio.FIRST_COMPLETED)
+        await asyncio.wait(
+            {tasks[0], asyncio.ensure_future(ready.wait())}, return_when=asyncio.FIRST_COMPLETED
+        )
         if ready.is_set():
             print("vret clinician console (simulated session: no client, no headset)")
             for who, url in console_urls(host, port, token):

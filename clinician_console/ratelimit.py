@@ -13,8 +13,9 @@ class CommandRateLimit:
     clock is injected so tests need not sleep.
     """
 
-    def __init__(self, per_s: float, burst: int | None = None,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self, per_s: float, burst: int | None = None, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         if per_s <= 0:
             raise ValueError("rate_limit_per_s must be above 0")
         self.per_s = per_s

@@ -121,22 +121,39 @@ def create_app(
     async def page() -> FileResponse:
         return FileResponse(STATIC / "index.html", media_type="text/html")
 
-    @app.get("/api/state", response_model=StateView, tags=["session"],
-             responses={401: {"model": Problem}})
+    @app.get(
+        "/api/state",
+        response_model=StateView,
+        tags=["session"],
+        responses={401: {"model": Problem}},
+    )
     async def get_state() -> dict[str, Any]:
         """The session state now: phase, level, heart rate, baseline, alerts, what comes next."""
         return session.snapshot()
 
-    @app.post("/api/commands", response_model=CommandResult, tags=["session"],
-              responses={401: {"model": Problem}, 403: {"model": Problem},
-                         422: {"model": Problem}, 429: {"model": Problem}})
+    @app.post(
+        "/api/commands",
+        response_model=CommandResult,
+        tags=["session"],
+        responses={
+            401: {"model": Problem},
+            403: {"model": Problem},
+            422: {"model": Problem},
+            429: {"model": Problem},
+        },
+    )
     async def post_command(
-        command: Annotated[Command, Body(openapi_examples={
-            "step up": {"value": {"type": "step_up"}},
-            "set level": {"value": {"type": "set_level", "level": 3}},
-            "SUDS": {"value": {"type": "suds", "value": 60}},
-            "safe scene": {"value": {"type": "safe"}},
-        })],
+        command: Annotated[
+            Command,
+            Body(
+                openapi_examples={
+                    "step up": {"value": {"type": "step_up"}},
+                    "set level": {"value": {"type": "set_level", "level": 3}},
+                    "SUDS": {"value": {"type": "suds", "value": 60}},
+                    "safe scene": {"value": {"type": "safe"}},
+                }
+            ),
+        ],
     ) -> Any:
         """Send one command to the session (its time is stamped on arrival); answers the new state.
 
@@ -146,15 +163,21 @@ def create_app(
         if not limiter.allow():
             wait = limiter.retry_after_s()
             return JSONResponse(
-                {"detail": f"Too many commands (more than {limiter.per_s:g} a second): "
-                           "wait a moment, then press again."},
-                status_code=429, headers={"Retry-After": str(max(1, round(wait + 0.5)))},
+                {
+                    "detail": f"Too many commands (more than {limiter.per_s:g} a second): "
+                    "wait a moment, then press again."
+                },
+                status_code=429,
+                headers={"Retry-After": str(max(1, round(wait + 0.5)))},
             )
         _state, effects = session.submit(command)
         return {**session.snapshot(), "effects": [e.model_dump(mode="json") for e in effects]}
 
-    @app.get("/api/client-view.jpg", tags=["session"],
-             responses={200: {"content": {"image/jpeg": {}}}, 204: {"description": "No view yet."}})
+    @app.get(
+        "/api/client-view.jpg",
+        tags=["session"],
+        responses={200: {"content": {"image/jpeg": {}}}, 204: {"description": "No view yet."}},
+    )
     async def get_client_view() -> Response:
         """The latest picture of what the client sees in the headset, when the renderer sends one."""
         picture = client_view() if client_view is not None else None
@@ -218,8 +241,13 @@ async def _send(ws: WebSocket, message: dict[str, Any]) -> None:
     await ws.send_text(json.dumps(message, separators=(",", ":")))
 
 
-async def _stream(ws: WebSocket, session: LiveSession, queue: asyncio.Queue[dict[str, Any]],
-                  closed: asyncio.Future[None], period_s: float) -> None:
+async def _stream(
+    ws: WebSocket,
+    session: LiveSession,
+    queue: asyncio.Queue[dict[str, Any]],
+    closed: asyncio.Future[None],
+    period_s: float,
+) -> None:
     """Forward session messages as they come and the state every `period_s`, until closed."""
     loop = asyncio.get_running_loop()
     next_state = loop.time()
@@ -229,8 +257,9 @@ async def _stream(ws: WebSocket, session: LiveSession, queue: asyncio.Queue[dict
             if getter is None:
                 getter = asyncio.ensure_future(queue.get())
             timeout = max(0.0, next_state - loop.time())
-            done, _ = await asyncio.wait({getter, closed}, timeout=timeout,
-                                         return_when=asyncio.FIRST_COMPLETED)
+            done, _ = await asyncio.wait(
+                {getter, closed}, timeout=timeout, return_when=asyncio.FIRST_COMPLETED
+            )
             if getter in done:
                 await _send(ws, getter.result())
                 getter = None
@@ -274,8 +303,10 @@ def readable_errors(errors: Sequence[Any]) -> str:
 
 def _plain_errors(errors: Sequence[Any]) -> list[dict[str, Any]]:
     """Validation errors without the offending input (it may hold a note's text)."""
-    return [{"loc": list(e.get("loc", ())), "msg": e.get("msg", ""), "type": e.get("type", "")}
-            for e in errors]
+    return [
+        {"loc": list(e.get("loc", ())), "msg": e.get("msg", ""), "type": e.get("type", "")}
+        for e in errors
+    ]
 
 
 # --------------------------------------------------------------------------- serving
@@ -298,14 +329,19 @@ def bind_socket(host: str = "127.0.0.1", port: int = 8000) -> socket.socket:
     except OSError as err:
         sock.close()
         if err.errno == errno.EADDRINUSE:
-            message = (f"Port {port} is already in use: close the program using it (perhaps "
-                       "another vret console) or choose another port with --port.")
+            message = (
+                f"Port {port} is already in use: close the program using it (perhaps "
+                "another vret console) or choose another port with --port."
+            )
         elif err.errno == errno.EADDRNOTAVAIL:
-            message = (f"Cannot listen on {host}: that address does not belong to this computer; "
-                       "use --host 127.0.0.1 or one of this computer's own addresses.")
+            message = (
+                f"Cannot listen on {host}: that address does not belong to this computer; "
+                "use --host 127.0.0.1 or one of this computer's own addresses."
+            )
         elif err.errno == errno.EACCES:
-            message = (f"Port {port} needs administrator rights: choose a port from 1024 up "
-                       "with --port.")
+            message = (
+                f"Port {port} needs administrator rights: choose a port from 1024 up with --port."
+            )
         else:
             message = f"Cannot listen on {host} port {port}: {err.strerror or err}."
         raise ConsoleAddressError(err.errno, message) from err

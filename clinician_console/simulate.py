@@ -79,9 +79,16 @@ class LevelHeart:
     and the baseline aim at rest. HR = rest * (1 + arousal) plus breathing sway and noise.
     """
 
-    def __init__(self, rest_hr: float = 68.0, gain: float = 0.048, lag_s: float = 5.0,
-                 habituation_s: float = 45.0, residual: float = 0.35, noise_bpm: float = 0.8,
-                 seed: int | None = None) -> None:
+    def __init__(
+        self,
+        rest_hr: float = 68.0,
+        gain: float = 0.048,
+        lag_s: float = 5.0,
+        habituation_s: float = 45.0,
+        residual: float = 0.35,
+        noise_bpm: float = 0.8,
+        seed: int | None = None,
+    ) -> None:
         self.rest_hr = rest_hr
         self.gain = gain
         self.lag_s = lag_s
@@ -137,8 +144,9 @@ class SensorHeart:
         if not sample.contact:
             return Reading(t=0.0, hr=None, quality="no-contact")
         quality = "artefact" if sample.artefact else "ok"
-        return Reading(t=0.0, hr=round(min(250.0, max(25.0, sample.hr)), 1), rr_ms=rr,
-                       quality=quality)
+        return Reading(
+            t=0.0, hr=round(min(250.0, max(25.0, sample.hr)), 1), rr_ms=rr, quality=quality
+        )
 
 
 def make_heart(seed: int | None = None) -> LevelHeart | SensorHeart:
@@ -147,12 +155,21 @@ def make_heart(seed: int | None = None) -> LevelHeart | SensorHeart:
         from sensors.simulator import SimulatedHeart  # noqa: PLC0415 - optional package
     except ImportError:
         return LevelHeart(seed=seed)
-    return SensorHeart(SimulatedHeart(68.0, reactivity_bpm=3.3, lag_s=5.0, habituation_s=45.0,
-                                      variability_bpm=1.5, seed=seed or 0))
+    return SensorHeart(
+        SimulatedHeart(
+            68.0,
+            reactivity_bpm=3.3,
+            lag_s=5.0,
+            habituation_s=45.0,
+            variability_bpm=1.5,
+            seed=seed or 0,
+        )
+    )
 
 
-async def feed_heart(session: LiveSession, heart: LevelHeart | SensorHeart,
-                     period_s: float = 0.5) -> None:
+async def feed_heart(
+    session: LiveSession, heart: LevelHeart | SensorHeart, period_s: float = 0.5
+) -> None:
     """Submit a reading every `period_s` until the session ends, like a sensor thread would."""
     while session.state.phase != "ended":
         session.submit(heart.reading(session))

@@ -156,6 +156,7 @@ function onHello(h) {
     app.readings += 1;
   }
   for (; li < levels.length; li++) pushPoint(levels[li][0], undefined, levels[li][1]);
+  $("chart").dataset.readings = String(app.readings);
 
   const log = [];
   for (const e of h.events) { const en = eventEntry(e); if (en) log.push(en); }
@@ -275,8 +276,10 @@ function drawBands(u) {
     label("ceiling: steps down", bpmAt(cfg.ceiling), bpmAt(cfg.hard_ceiling), "#8a5200");
     label("hard ceiling: safe scene", bpmAt(cfg.hard_ceiling), bpmAt(cfg.hard_ceiling) + 400, "#8a1c12");
     const yb = y(s.baseline_hr);
-    if (yb > top + 14 * dpr && yb < top + height) {
-      tag(`baseline ${Math.round(s.baseline_hr)} bpm`, left + 6 * dpr, yb - 5 * dpr, "#4a5663");
+    if (yb > top && yb < top + height - 16 * dpr) {
+      // at the right, under the line: during exposure the heart rate is mostly above it
+      const text = `baseline ${Math.round(s.baseline_hr)} bpm`;
+      tag(text, left + width - ctx.measureText(text).width - 8 * dpr, yb + 14 * dpr, "#4a5663");
     }
   }
   ctx.restore();

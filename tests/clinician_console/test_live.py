@@ -1,0 +1,126 @@
+"""The WebSocket /api/live: token and Origin checks, the hello, and the stream at 10 Hz or more."""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+import httpx
+import pytest
+from websockets.exceptions import InvalidStatus
+from websockets.sync.client import ClientConnection, connect
+
+from exposure.models import Reading
+from tests.clinician_console.conftest import RunningConsole
+
+
+def open_live(console: RunningConsole, **kwargs: Any) -> ClientConnection:
+    kwargs.setdefault("additional_headers", console.auth)
+    return connect(console.ws_url, open_timeout=5, **kwargs)
+
+
+def receive(ws: ClientConnection, timeout: float = 5.0) -> dict[str, Any]:
+    return json.loads(ws.recv(timeout=timeout))
+
+
+def receive_until(ws: ClientConnection, match: Any, timeout: float = 5.0) -> dict[str, Any]:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        message = receive(ws, timeout=max(0.01, deadline - time.monotonic()))
+        if match(message):
+            return message
+    raise AssertionError("the expected message did not arrive")
+
+
+@pytest.mark.parametrize(
+    "headers", [{}, {"Authorization": "Bearer wrong"}], ids=["no token", "wrong token"]
+)
+def test_the_websocket_needs_the_token(console: RunningConsole, headers: dict[str, str]) -> None:
+    with pytest.raises(InvalidStatus) as refused:
+        open_live(console, additional_headers=headers)
+    assert refused.value.response.status_code == 401
+    assert b"access token" in refused.value.response.body
+
+
+def test_the_websocket_takes_the_token_in_the_query_or_the_page_cookie(
+    console: RunningConsole,
+) -> None:
+    with connect(f"{console.ws_url}?token={console.token}", open_timeout=5) as ws:
+        assert receive(ws)["kind"] == "hello"
+    with httpx.Client(base_url=console.base) as c:
+        cookie = c.get("/", params={"token": console.token}).headers["set-cookie"].split(";")[0]
+    with open_live(console, additional_headers={"Cookie": cookie}) as ws:
+        assert receive(ws)["kind"] == "hello"
+
+
+def test_the_websocket_refuses_another_sites_page(console: RunningConsole) -> None:
+    with pytest.raises(InvalidStatus) as refused:
+        open_live(console, origin="http://evil.example")
+    assert refused.value.response.status_code == 403
+    # the console's own page (same scheme, host and port) is welcome
+    with open_live(console, origin=console.base) as ws:
+        assert receive(ws)["kind"] == "hello"
+
+
+def test_hello_carries_the_state_and_the_history(console: RunningConsole) -> None:
+    for hr in (70.0, 72.0, 74.0):
+        console.call(console.session.submit, Reading(t=0, hr=hr))
+    with console.client() as c:
+        c.post("/api/commands", json={"type": "note", "text": "Calm at the start."})
+        c.post("/api/commands", json={"type": "set_level", "level": 2})
+    with open_live(console) as ws:
+        hello = receive(ws)
+    assert hello["kind"] == "hello"
+    data = hello["data"]
+    assert data["state"]["level"] == 2 and data["state"]["ladder"]["levels"]
+    assert [hr for _t, hr in data["readings"]] == [70.0, 72.0, 74.0]
+    assert [level for _t, level in data["levels"]] == [0, 2]
+    assert data["decisions"][-1]["to_level"] == 2
+    assert [e["type"] for e in data["events"]] == ["note", "set_level"]
+    assert data["console"]["live_hz"] == 10
+
+
+def test_state_streams_at_ten_hertz_or_more(console: RunningConsole) -> None:
+    with open_live(console) as ws:
+        assert receive(ws)["kind"] == "hello"
+        start = time.monotonic()
+        states = 0
+        while time.monotonic() - start < 1.0:
+            if receive(ws)["kind"] == "state":
+                states += 1
+    assert states >= 9  # 10 Hz, less one for where the second cut the stream
+    # state frames leave out the ladder and settings: the hello carried them once
+
+
+def test_readings_decisions_alerts_and_runtime_messages_stream_as_they_happen(
+    console: RunningConsole,
+) -> None:
+    with open_live(console) as ws:
+        assert receive(ws)["kind"] == "hello"
+        console.call(console.session.submit, Reading(t=0, hr=77.5))
+        reading = receive_until(ws, lambda m: m["kind"] == "event")
+        assert reading["data"]["type"] == "reading" and reading["data"]["hr"] == 77.5
+
+        with console.client() as c:
+            c.post("/api/commands", json={"type": "step_up"})
+        decision = receive_until(ws, lambda m: m["kind"] == "decision")
+        assert decision["data"]["to_level"] == 1 and decision["data"]["who"] == "clinician"
+        alert = receive_until(ws, lambda m: m["kind"] == "alert")
+        assert alert["data"]["kind"] == "no_baseline"
+        state = receive_until(ws, lambda m: m["kind"] == "state")
+        assert state["data"]["level"] == 1 and "ladder" not in state["data"]
+
+        frames = {"fps": 89.9, "p99_ms": 11.8, "late": 0}
+        console.call(console.session.publish, {"kind": "frames", "data": frames})
+        assert receive_until(ws, lambda m: m["kind"] == "frames")["data"] == frames
+
+
+def test_a_closed_page_leaves_no_subscriber_behind(console: RunningConsole) -> None:
+    with open_live(console) as ws:
+        receive(ws)
+        assert console.call(lambda: len(console.session._subscribers)) == 1
+    deadline = time.monotonic() + 3
+    while console.call(lambda: len(console.session._subscribers)) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert console.call(lambda: len(console.session._subscribers)) == 0
