@@ -25,6 +25,7 @@ the client stands at `self.viewpoint` (feet on the floor) and the eyes are `eye_
 from __future__ import annotations
 
 import math
+from pathlib import Path
 from typing import Any, ClassVar
 
 from exposure.models import Ladder, Level
@@ -66,8 +67,10 @@ class Scene:
     events: ClassVar[tuple[str, ...]] = ()
     """Scene events a therapist may trigger (`on_event`), e.g. ("cough",)."""
 
-    def __init__(self, name: str, root: Any) -> None:
+    def __init__(self, name: str, root: Any, folder: Path | None = None) -> None:
         self.name = name
+        self.folder = folder
+        """The scene's folder (assets live here), or None for a scene made in a test."""
         self.root = root
         """NodePath that holds the whole scene; its lights are set on it."""
         self.viewpoint = root.attachNewNode("viewpoint")
@@ -89,6 +92,22 @@ class Scene:
     def apply(self, intensity: float, dt: float) -> None:
         """Set the scene for `intensity` (1..N, fractional between levels); `dt` seconds passed."""
         raise NotImplementedError
+
+    def load_model(self, filename: str) -> Any:
+        """Load a model file (.bam, .egg, .gltf with panda3d-gltf) from the scene's folder.
+
+        Call it in `build` only: loading during a level change would stall the frame.
+        """
+        from panda3d.core import Filename, Loader, LoaderOptions, NodePath
+
+        if self.folder is None:
+            raise FileNotFoundError(f"{filename}: this scene has no folder")
+        path = self.folder / filename
+        node = Loader.getGlobalPtr().loadSync(Filename.fromOsSpecific(str(path)),
+                                              LoaderOptions(LoaderOptions.LF_no_cache))
+        if node is None:
+            raise FileNotFoundError(f"{path} could not be loaded as a model")
+        return NodePath(node)
 
     def on_event(self, name: str) -> None:  # noqa: B027 - optional hook, empty by default
         """A therapist triggered one of `events`."""

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from panda3d.core import NodePath, PerspectiveLens, loadPrcFileData
+from panda3d.core import Filename, NodePath, PerspectiveLens, loadPrcFileData
 
 from scenes.api import EYE_HEIGHT_M, Scene
 from scenes.registry import SceneInfo
@@ -102,6 +102,7 @@ class Stage:
     def __init__(self, base: Any, fov: float = PREVIEW_FOV) -> None:
         self.base = base
         self.scenes: dict[str, Scene] = {}
+        self.sounds: dict[str, Any] = {}
         self.current: Scene | None = None
         self.rig = NodePath("rig")
         """Placed at the scene's viewpoint; the camera (or the VR tracking space) hangs from it."""
@@ -126,14 +127,28 @@ class Stage:
             return self.scenes[info.name]
         root = self.base.render.attachNewNode(f"scene-{info.name}")
         try:
-            scene = info.scene_class(info.name, root)
+            scene = info.scene_class(info.name, root, info.folder)
             scene.build()
         except Exception:
             root.removeNode()  # leave nothing half-built on screen
             raise
         root.stash()
         self.scenes[info.name] = scene
+        if scene.sound:
+            self._load_sound(scene)
         return scene
+
+    def _load_sound(self, scene: Scene) -> None:
+        """Load the scene's ambient loop now (build time), to play while it is on show."""
+        if scene.folder is None or not self.base.sfxManagerList:
+            return
+        path = scene.folder / scene.sound  # type: ignore[operator]
+        if not path.is_file():
+            raise FileNotFoundError(f"{path}: the scene's sound file is missing")
+        sfx = self.base.loader.loadSfx(Filename.fromOsSpecific(str(path)))
+        sfx.setLoop(True)
+        sfx.setVolume(0.6)
+        self.sounds[scene.name] = sfx
 
     def show(self, name: str) -> Scene:
         """Put scene `name` on show (it must be built) and move the rig to its viewpoint."""
@@ -141,7 +156,11 @@ class Stage:
         if self.current is not scene:
             if self.current is not None:
                 self.current.root.stash()
+                if self.current.name in self.sounds:
+                    self.sounds[self.current.name].stop()
             scene.root.unstash()
+            if name in self.sounds:
+                self.sounds[name].play()
             self.rig.reparentTo(scene.viewpoint)
             self.current = scene
             self.set_fade(self.fade)
@@ -151,6 +170,8 @@ class Stage:
         """Show no scene (previews between scenes)."""
         if self.current is not None:
             self.current.root.stash()
+            if self.current.name in self.sounds:
+                self.sounds[self.current.name].stop()
             self.current = None
 
     def set_fade(self, fade: float) -> None:

@@ -11,6 +11,9 @@ from scenes.registry import LIBRARY, discover
 
 RENDER_SIZE = (200, 150)
 BUILT_IN = ("spiders", "heights", "public_speaking", "enclosed_space", "safe_place")
+LIBRARY_SCENES = tuple(sorted(discover([LIBRARY])[0]))
+"""Every scene in scenes/library (a new scene there is tested without touching this file)."""
+EXPOSURE_SCENES = tuple(n for n in LIBRARY_SCENES if n != "safe_place")
 
 
 @pytest.fixture(scope="session")
@@ -24,7 +27,7 @@ def built_in():
 def level_renders(tmp_path_factory, built_in) -> dict[str, list[Path]]:
     """Every level of every built-in scene, rendered offscreen in one fresh process."""
     out = tmp_path_factory.mktemp("levels")
-    result = render_in_subprocess(list(BUILT_IN), RENDER_SIZE, out, dirs=[LIBRARY])
+    result = render_in_subprocess(list(LIBRARY_SCENES), RENDER_SIZE, out, dirs=[LIBRARY])
     for name, paths in result.items():
         assert not isinstance(paths, str), f"{name} failed to render: {paths}"
     return result  # type: ignore[return-value]

@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from scenes.api import Scene, smoothstep
-from tests.scenes.conftest import BUILT_IN
+from tests.scenes.conftest import EXPOSURE_SCENES, LIBRARY_SCENES
 
 
 class _Root:
@@ -21,7 +21,7 @@ def make(info) -> Scene:
     return info.scene_class(info.name, _Root())
 
 
-@pytest.mark.parametrize("name", BUILT_IN)
+@pytest.mark.parametrize("name", LIBRARY_SCENES)
 def test_integer_intensity_gives_exactly_the_level(built_in, name):
     info = built_in[name]
     scene = make(info)
@@ -31,7 +31,7 @@ def test_integer_intensity_gives_exactly_the_level(built_in, name):
     assert scene.params(99.0) == pytest.approx(info.ladder.levels[-1].params)
 
 
-@pytest.mark.parametrize("name", [n for n in BUILT_IN if n != "safe_place"])
+@pytest.mark.parametrize("name", EXPOSURE_SCENES)
 @given(a=st.floats(0.0, 1.0), b=st.floats(0.0, 1.0), step=st.integers(0, 11))
 def test_easing_is_monotonic_between_levels(built_in, name, a, b, step):
     info = built_in[name]

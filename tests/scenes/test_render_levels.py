@@ -7,13 +7,23 @@ import pytest
 
 from scenes.checks import check_scenes, diff_fraction, is_blank, load_rgb, render_problems
 from scenes.registry import discover
-from tests.scenes.conftest import BUILT_IN, RENDER_SIZE, write_scene
+from tests.scenes.conftest import (
+    BUILT_IN,
+    EXPOSURE_SCENES,
+    LIBRARY_SCENES,
+    RENDER_SIZE,
+    write_scene,
+)
 from tests.scenes.test_registry import GOOD
 
 pytestmark = pytest.mark.render
 
 
-@pytest.mark.parametrize("name", BUILT_IN)
+def test_the_library_holds_the_five_built_in_scenes():
+    assert set(BUILT_IN) <= set(LIBRARY_SCENES)
+
+
+@pytest.mark.parametrize("name", LIBRARY_SCENES)
 def test_every_level_renders_and_none_is_blank(level_renders, built_in, name):
     paths = level_renders[name]
     assert [p.name for p in paths] == [f"{name}-{n:02d}.png" for n in
@@ -27,7 +37,7 @@ def test_every_level_renders_and_none_is_blank(level_renders, built_in, name):
         assert len(colours) >= 4 and counts.max() < 0.9 * counts.sum(), path.name
 
 
-@pytest.mark.parametrize("name", [n for n in BUILT_IN if n != "safe_place"])
+@pytest.mark.parametrize("name", EXPOSURE_SCENES)
 def test_neighbouring_levels_differ_in_pixels(level_renders, name):
     images = [load_rgb(p) for p in level_renders[name]]
     assert render_problems(images) == []

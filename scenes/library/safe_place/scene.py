@@ -15,6 +15,7 @@ class SafePlace(Scene):
     calm = True
     description = "A quiet meadow by a lake: slow clouds, swaying trees. Baseline, breaks and panic."
     background = (0.64, 0.8, 0.95)
+    sound = "lake.wav"  # water lapping (made by make_sound.py); plays where audio is on
     levels = [
         level("Meadow by the lake", "Standing on soft grass facing the water.", suds=0, clouds=1.0),
     ]
