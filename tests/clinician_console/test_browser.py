@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import io
 import re
 from typing import Any
 
 import pytest
+from PIL import Image
 from playwright.sync_api import Page, expect
 
+from clinician_console.simulate import DEMO_NOTICE
 from tests.clinician_console.conftest import ARTIFACTS, RunningConsole
 
 pytestmark = pytest.mark.browser
@@ -47,7 +50,7 @@ def test_a_therapist_watches_and_steers_a_live_session(start_console: Any, brows
         feed_period_s=0.25,
         prefill_s=150,
         scene_events=("spider_drop",),
-        notice="Simulated session for the browser test.",
+        notice=DEMO_NOTICE,
     )
     page = browser.new_page(viewport={"width": 1366, "height": 768})
     problems = open_console(page, console)
@@ -109,12 +112,23 @@ def test_a_therapist_watches_and_steers_a_live_session(start_console: Any, brows
     page.close()
 
 
-def test_alerts_cannot_be_missed_and_a_lost_connection_says_so(
+def test_client_view_alerts_that_cannot_be_missed_and_a_lost_connection(
     start_console: Any, browser: Any
 ) -> None:
-    console = start_console(settings={"stale_after_s": 1.0})  # no heart feed: soon stale
+    picture = io.BytesIO()
+    Image.new("RGB", (320, 180), (52, 96, 128)).save(picture, "JPEG")
+    console = start_console(
+        settings={"stale_after_s": 1.0},  # no heart feed: the signal is soon stale
+        client_view=lambda: picture.getvalue(),
+    )
     page = browser.new_page(viewport={"width": 1366, "height": 768})
     open_console(page, console)
+
+    # the client's view, refreshed from the render process's latest picture
+    view = page.locator("#view")
+    expect(view).to_be_visible()
+    page.wait_for_function("document.querySelector('#view').naturalWidth === 320")
+
     stale = page.locator('#alerts .alert[data-kind="stale_signal"]')
     expect(stale).to_be_visible(timeout=10000)
     expect(stale).to_have_attribute("data-severity", "critical")
@@ -147,6 +161,7 @@ def test_controls_are_touch_sized_on_a_tablet_and_the_essentials_fit_1366x768(
     start_console: Any, browser: Any
 ) -> None:
     console = start_console()
+    ARTIFACTS.mkdir(exist_ok=True)
     for viewport in ({"width": 1024, "height": 768}, {"width": 768, "height": 1024}):
         context = browser.new_context(viewport=viewport, has_touch=True)
         page = context.new_page()
@@ -158,7 +173,13 @@ def test_controls_are_touch_sized_on_a_tablet_and_the_essentials_fit_1366x768(
                 selector,
                 box,
             )
+        rows = page.locator("#ladder li")
+        for i in range(rows.count()):
+            assert rows.nth(i).bounding_box()["height"] >= 44, (viewport, "ladder row", i)
         assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), viewport
+        page.screenshot(
+            path=str(ARTIFACTS / f"console-{viewport['width']}x{viewport['height']}.png")
+        )
         context.close()
 
     page = browser.new_page(viewport={"width": 1366, "height": 768})
