@@ -17,6 +17,7 @@ COMMAND_MODULES = [
     "sensors.cli",
     "scenes.cli",
     "clinician_console.cli",
+    "exposure.session_cli",
 ]
 
 
@@ -50,3 +51,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # `vret replay ... | head`: the reader left, which is no error
+        sys.stderr.close()
+        return 0

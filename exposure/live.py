@@ -27,7 +27,7 @@ from exposure.models import (
     Tick,
 )
 
-Recorder = Callable[[Event], None]
+Recorder = Callable[[Event], object]
 Message = dict[str, Any]
 
 HISTORY_S = 3600.0

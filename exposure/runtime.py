@@ -1,0 +1,365 @@
+"""The control process of a session: sensor thread -> core -> records, console and headset.
+
+One asyncio loop owns everything that changes session state (the `LiveSession`). Around it:
+- the sensor's blocking serial reads run in their own thread and hand readings to the loop;
+- the console (FastAPI under uvicorn) serves on the same loop;
+- the render process is a separate Panda3D process fed through a pipe, watched and restarted
+  in the safe scene if it dies;
+- every event is written to the records before the core sees it (write-ahead).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import io
+import os
+import signal
+import socket
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from exposure.live import LiveSession
+from exposure.models import (
+    AskSuds,
+    ControlSettings,
+    Effect,
+    End,
+    Event,
+    Ladder,
+    Reading,
+    SceneEvent,
+    SceneTarget,
+    SessionStart,
+    SessionState,
+    SystemEvent,
+    parse_event,
+)
+from exposure.records import Records, Status
+
+RENDER_POLL_S = 0.01
+HEARTBEAT_S = 0.2
+
+
+class SessionError(Exception):
+    """A session cannot start or go on; the message is one sentence with the fix."""
+
+
+@dataclass
+class SessionPlan:
+    """Everything `vret session` and `vret demo` need to run one session."""
+
+    client: str
+    ladder: Ladder
+    sensor: str
+    protocol: str
+    settings: ControlSettings = field(default_factory=ControlSettings)
+    baudrate: int | None = None
+    sample_rate: float | None = None
+    display: str = "offscreen"
+    size: tuple[int, int] = (1280, 720)
+    host: str = "127.0.0.1"
+    port: int = 8000
+    db: str | None = None
+    auto: bool = True
+    duration_s: float | None = None
+    token: str | None = None
+    render: bool = True
+    on_ready: Callable[[Station], None] | None = None
+    """Called once the console serves (tests and the demo hook in here)."""
+
+
+class RenderLink:
+    """The control side of the render process: targets out, frames and client input in.
+
+    Re-sends the latest target as a heartbeat (the render process fades to the safe scene by
+    itself after 1 s of silence) and restarts the process in the safe scene if it dies.
+    """
+
+    def __init__(self, live: LiveSession, display: str, size: tuple[int, int]) -> None:
+        self.live = live
+        self.display = display
+        self.size = size
+        self.handle: Any = None
+        self.restarts = 0
+        self.thumbnail_jpeg: bytes | None = None
+        self.frames: dict[str, Any] = {}
+        self._target: SceneTarget = live.state.scene_target
+        self._last_sent = 0.0
+        live.add_listener(self._on_step)
+
+    def start(self) -> None:
+        from scenes.render_process import start_render
+
+        self.handle = start_render(
+            display=self.display, size=self.size, safe_scene=self.live.state.ladder.safe_scene
+        )
+        self._send(self._target)
+
+    def stop(self) -> None:
+        if self.handle is not None:
+            self.handle.stop()
+
+    def _send(self, target: SceneTarget) -> None:
+        self._target = target
+        self._last_sent = time.monotonic()
+        if self.handle is not None:
+            self.handle.send_target(target.scene, target.intensity, target.safe)
+
+    def _on_step(self, event: Event, state: SessionState, effects: list[Effect]) -> None:
+        for effect in effects:
+            if isinstance(effect, SceneTarget):
+                self._send(effect)  # panic reaches the pipe in the same step
+        if self.handle is None:
+            return
+        if isinstance(event, AskSuds):
+            self.handle.ask_suds(event.question)
+        elif isinstance(event, SceneEvent) and hasattr(self.handle, "scene_event"):
+            self.handle.scene_event(event.name)
+
+    def pump(self) -> None:
+        """Read what the render process said, keep it alive, restart it if it died."""
+        if self.handle is None:
+            return
+        if not self.handle.alive():
+            self.restarts += 1
+            self.handle.stop()
+            self.live.submit(
+                SystemEvent(t=0.0, kind="render_restarted", detail=f"restart {self.restarts}")
+            )
+            self.start()  # the core has just moved to the safe scene: that is the new target
+            return
+        for message in self.handle.poll():
+            kind = message.get("type")
+            if kind == "client":
+                self.live.submit(parse_event({**message["event"], "t": 0.0}))
+            elif kind == "frames":
+                self.frames = {k: v for k, v in message.items() if k != "times_ms"}
+                self.live.publish({"kind": "frames", "data": self.frames})
+            elif kind == "thumbnail":
+                self.thumbnail_jpeg = encode_jpeg(message)
+        if time.monotonic() - self._last_sent >= HEARTBEAT_S:
+            self._send(self._target)
+
+
+def encode_jpeg(message: dict[str, Any]) -> bytes:
+    """Raw RGB rows from the render process to a JPEG, here and never in the render loop."""
+    from PIL import Image
+
+    image = Image.frombytes("RGB", (message["width"], message["height"]), message["rgb"])
+    out = io.BytesIO()
+    image.save(out, format="JPEG", quality=70)
+    return out.getvalue()
+
+
+class SensorLink:
+    """The sensor thread's bridge into the loop: readings and connection changes become events."""
+
+    def __init__(self, live: LiveSession, loop: asyncio.AbstractEventLoop, plan: SessionPlan):
+        from sensors.source import SerialSource
+
+        self.live = live
+        self.loop = loop
+        self.connected = False
+        self.ever_connected = False
+        self.last_error = ""
+        self.source = SerialSource(
+            plan.sensor,
+            plan.protocol,
+            baudrate=plan.baudrate,
+            sample_rate=plan.sample_rate,
+            on_reading=self._reading_from_thread,
+            on_status=self._status_from_thread,
+        )
+
+    def start(self) -> None:
+        self.source.start()
+
+    def stop(self) -> None:
+        self.source.stop()
+
+    def _reading_from_thread(self, reading: Reading) -> None:
+        self.loop.call_soon_threadsafe(self._reading, reading)
+
+    def _reading(self, reading: Reading) -> None:
+        if self.live.state.phase != "ended":  # the record closes with the session's end
+            self.live.submit(reading)
+
+    def _status_from_thread(self, kind: str, sentence: str) -> None:
+        self.loop.call_soon_threadsafe(self._status, kind, sentence)
+
+    def _status(self, kind: str, sentence: str) -> None:
+        if kind == "connected":
+            if self.ever_connected and not self.connected:
+                self.live.submit(SystemEvent(t=0.0, kind="sensor_reconnected", detail=sentence))
+            self.connected = self.ever_connected = True
+        elif kind in ("disconnected", "error"):
+            self.last_error = sentence
+            if self.connected or not self.ever_connected:
+                self.live.submit(SystemEvent(t=0.0, kind="sensor_disconnected", detail=sentence))
+            self.connected = False
+            self.ever_connected = True  # so the first connection after an error is a reconnect
+
+
+class Station:
+    """One running session: the live core, its records, the links to sensor, headset and console."""
+
+    def __init__(self, plan: SessionPlan) -> None:
+        self.plan = plan
+        self.records = Records(plan.db)
+        self.start_event = SessionStart(
+            client=plan.client, ladder=plan.ladder, settings=plan.settings, auto=plan.auto
+        )
+        self.session_id = self.records.open_session(self.start_event, plan.ladder.scene)
+        self.live = LiveSession(
+            self.start_event,
+            record=lambda e: self.records.append(self.session_id, e),
+            session_id=self.session_id,
+        )
+        self.live.add_listener(self._record_effects)
+        self.render: RenderLink | None = None
+        self.sensor: SensorLink | None = None
+        self.token = plan.token
+        self.url = ""
+        self.stopped = asyncio.Event()
+
+    def _record_effects(self, event: Event, state: SessionState, effects: list[Effect]) -> None:
+        kept = [e for e in effects if not isinstance(e, SceneTarget)]
+        if kept:
+            self.records.append_effects(self.session_id, kept)
+        if state.phase == "ended":
+            self.stopped.set()
+
+    def client_view(self) -> bytes | None:
+        return self.render.thumbnail_jpeg if self.render is not None else None
+
+    async def run(self) -> Status:
+        """Run until the session ends, the duration passes, or a signal; returns the end status."""
+        from clinician_console.server import (
+            ConsoleAddressError,
+            bind_socket,
+            create_app,
+            make_token,
+            serve,
+        )
+
+        loop = asyncio.get_running_loop()
+        plan = self.plan
+        try:  # before anything starts: a second session on a port in use fails at once
+            sock = bind_socket(plan.host, plan.port)
+        except ConsoleAddressError as err:
+            self.records.close_session(self.session_id, "interrupted")
+            raise SessionError(err.strerror or str(err)) from None
+        self.token = self.token or make_token()
+        app = create_app(self.live, self.token, client_view=self.client_view)
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(NotImplementedError, RuntimeError):
+                loop.add_signal_handler(sig, self.stopped.set)
+        if plan.render:
+            self.render = RenderLink(self.live, plan.display, plan.size)
+            self.render.start()
+        self.sensor = SensorLink(self.live, loop, plan)
+        self.sensor.start()
+        ready = asyncio.Event()
+        tasks = [
+            asyncio.create_task(
+                serve(app, plan.host, plan.port, ready=ready, sock=sock), name="console"
+            ),
+            asyncio.create_task(self.live.tick_forever(), name="ticks"),
+            asyncio.create_task(self._pump_render(), name="render"),
+        ]
+        status: Status = "completed"
+        try:
+            ready_wait = asyncio.create_task(ready.wait())
+            done, _ = await asyncio.wait(
+                [ready_wait, tasks[0]], return_when=asyncio.FIRST_COMPLETED
+            )
+            if tasks[0] in done:
+                ready_wait.cancel()
+                tasks[0].result()  # raises the console's start error
+                raise SessionError("The console stopped before it started.")
+            self.url = f"http://{_url_host(plan.host)}:{plan.port}/?token={self.token}"
+            if plan.on_ready is not None:
+                plan.on_ready(self)
+            stop_wait = asyncio.create_task(self.stopped.wait())
+            waits: list[asyncio.Task[Any]] = [stop_wait, tasks[0]]
+            if plan.duration_s is not None:
+                waits.append(asyncio.create_task(asyncio.sleep(plan.duration_s)))
+            done, pending = await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+            for task in pending:
+                if task is not tasks[0]:
+                    task.cancel()
+            if tasks[0] in done and tasks[0].exception() is not None:
+                status = "interrupted"
+        except BaseException:
+            status = "interrupted"
+            raise
+        finally:
+            if self.live.state.phase != "ended":
+                with contextlib.suppress(Exception):
+                    self.live.submit(End(t=0.0))
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            if self.sensor is not None:
+                await asyncio.to_thread(self.sensor.stop)
+            if self.render is not None:
+                await asyncio.to_thread(self.render.stop)
+            self.records.close_session(self.session_id, status)
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                with contextlib.suppress(NotImplementedError, RuntimeError):
+                    loop.remove_signal_handler(sig)
+        return status
+
+    async def _pump_render(self) -> None:
+        while True:
+            if self.render is not None:
+                self.render.pump()
+            await asyncio.sleep(RENDER_POLL_S)
+
+
+def _url_host(host: str) -> str:
+    if host in ("0.0.0.0", "::"):
+        return socket.gethostname()
+    return f"[{host}]" if ":" in host else host
+
+
+def run(plan: SessionPlan, *, out: Callable[[str], None] | None = None) -> int:
+    """Run a session to its end in this process; returns the session id."""
+    from clinician_console.server import ConsoleAddressError, bind_socket
+
+    say = out or (lambda text: print(text, flush=True))
+    try:  # fail before a record is opened: a second session on a port in use leaves no trace
+        bind_socket(plan.host, plan.port).close()
+    except ConsoleAddressError as err:
+        raise SessionError(err.strerror or str(err)) from None
+
+    def announce(station: Station) -> None:
+        say(
+            f"Session {station.session_id} for client {plan.client}: {plan.ladder.scene}, "
+            f"sensor {plan.sensor} ({plan.protocol}), display {plan.display}."
+        )
+        say(f"Console: {station.url}")
+        if plan.on_ready is not None:
+            plan.on_ready(station)
+
+    station_plan = SessionPlan(**{**plan.__dict__, "on_ready": announce})
+    station = Station(station_plan)
+    status = asyncio.run(station.run())
+    sid = station.session_id
+    say(f"Session {sid} {status}; its record is in {station.records.url_text}.")
+    db = f" --db {plan.db}" if plan.db else ""
+    say(f"Report: vret report {sid} --out session-{sid}.html{db}")
+    return station.session_id
+
+
+def has_display() -> bool:
+    """True when a window can be opened (an X or Wayland display is set)."""
+    return (
+        bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+        and (sys.platform.startswith("linux"))
+        or sys.platform in ("win32", "darwin")
+    )

@@ -1,0 +1,232 @@
+"""`vret session` (a real session) and `vret demo` (the same with a simulated client)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from exposure.models import ControlSettings, Effect, Event, Ladder, SceneTarget, SessionState
+
+DISPLAYS = ("openvr", "window", "offscreen")
+CLIENT_CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+DEMO_SETTINGS = ControlSettings(baseline_s=20, min_dwell_s=25, suds_reminder_s=120)
+"""The demo's pace: a 20 s baseline and 25 s dwell, so the ladder visibly moves in minutes."""
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser(
+        "session",
+        help="run an exposure session: sensor, headset and console",
+        description=(
+            "Run one exposure session: read the heart-rate sensor, show the scene in the headset "
+            "(or a window), serve the clinician console, and record everything. Prints the "
+            "console's URL with its access token. Ctrl-C ends the session with its record closed."
+        ),
+    )
+    p.add_argument(
+        "--client", required=True, help="pseudonymous client code (no names), e.g. C-0042"
+    )
+    p.add_argument("--scene", required=True, help="scene name (see `vret scenes list`)")
+    p.add_argument(
+        "--ladder", metavar="FILE", help="the client's own ladder as JSON (default: the scene's)"
+    )
+    p.add_argument(
+        "--sensor",
+        required=True,
+        metavar="PORT_OR_URL",
+        help="serial port (/dev/ttyUSB0, COM3) or pyserial URL (socket://host:port)",
+    )
+    p.add_argument(
+        "--protocol", required=True, help="sensor protocol (see `vret sensors protocols`)"
+    )
+    p.add_argument("--baud", type=int, help="override the protocol's baud rate")
+    _common(p, display_default="openvr")
+    p.add_argument("--manual", action="store_true", help="start in manual mode (automatic off)")
+    p.set_defaults(func=_session)
+
+    d = sub.add_parser(
+        "demo",
+        help="a whole simulated session: scene, simulated heart sensor, console",
+        description=(
+            "Run a whole session with a simulated client: a simulated heart-rate sensor speaks a "
+            "real protocol on a pseudo-terminal, and its heart responds to the level the session "
+            "sets. Default scene and ladder, automatic mode on, demo pace (20 s baseline, 25 s "
+            "dwell). Without a display it renders offscreen and says so."
+        ),
+    )
+    d.add_argument("--scene", default="spiders", help="scene name (default: spiders)")
+    d.add_argument("--protocol", default="cms50-v7", help="protocol the simulated sensor speaks")
+    d.add_argument("--duration", type=float, metavar="S", help="end by itself after S seconds")
+    d.add_argument(
+        "--clinical-pace",
+        action="store_true",
+        help="use the clinical defaults (60 s baseline, 60 s dwell) instead of the demo pace",
+    )
+    _common(d, display_default=None)
+    d.set_defaults(func=_demo)
+
+
+def _common(p: argparse.ArgumentParser, display_default: str | None) -> None:
+    p.add_argument(
+        "--display",
+        choices=DISPLAYS,
+        default=display_default,
+        help="where the client sees the scene"
+        + ("" if display_default else " (default: window when a display exists, else offscreen)"),
+    )
+    p.add_argument("--size", default="1280x720", metavar="WxH", help="window or buffer size")
+    p.add_argument(
+        "--host", default="127.0.0.1", help="console address (default: this machine only)"
+    )
+    p.add_argument("--port", type=int, default=8000, help="console port (default 8000)")
+    p.add_argument(
+        "--db", metavar="URL", help="records database (default: a SQLite file in your data folder)"
+    )
+
+
+def _size(text: str) -> tuple[int, int]:
+    from exposure.cli import CliError
+
+    match = re.fullmatch(r"(\d{2,5})x(\d{2,5})", text)
+    if not match:
+        raise CliError(f"--size {text!r} is not WIDTHxHEIGHT: give one like 1280x720.")
+    return int(match[1]), int(match[2])
+
+
+def _ladder(scene: str, path: str | None) -> Ladder:
+    from exposure.cli import CliError
+    from scenes.registry import default_ladder
+
+    if path is None:
+        try:
+            return default_ladder(scene)
+        except (KeyError, ValueError) as err:
+            raise CliError(f"No scene {scene!r}: see `vret scenes list` ({err}).") from None
+    try:
+        ladder = Ladder.model_validate(json.loads(Path(path).read_text(encoding="utf-8")))
+    except FileNotFoundError:
+        raise CliError(f"No ladder file {path}: give the path of a ladder JSON file.") from None
+    except json.JSONDecodeError as err:
+        raise CliError(f"{path} is not JSON ({err.msg} at line {err.lineno}).") from None
+    except ValidationError as err:
+        first = err.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise CliError(f"{path} is not a valid ladder: {where}: {first['msg']}.") from None
+    if ladder.scene != scene:
+        raise CliError(f"{path} is a ladder for {ladder.scene!r}, not for --scene {scene!r}.")
+    return ladder
+
+
+def _check_display(display: str) -> None:
+    from exposure.cli import CliError
+
+    if display == "openvr":
+        from scenes.openvr_display import DisplayUnavailable, load_openvr
+
+        try:
+            load_openvr()
+        except DisplayUnavailable as err:
+            raise CliError(str(err)) from None
+    elif display == "window":
+        from exposure.runtime import has_display
+
+        if not has_display():
+            raise CliError(
+                "No display to open a window on: run with --display offscreen, or set DISPLAY."
+            )
+
+
+def _run(plan_kwargs: dict, display: str) -> int:
+    from exposure.cli import CliError
+    from exposure.records import RecordsError
+    from exposure.runtime import SessionError, SessionPlan, run
+
+    _check_display(display)
+    try:
+        run(SessionPlan(**plan_kwargs, display=display))
+    except (SessionError, RecordsError) as err:
+        raise CliError(str(err)) from None
+    return 0
+
+
+def _session(args: argparse.Namespace) -> int:
+    from exposure.cli import CliError
+    from sensors.protocols import get_protocol
+
+    if not CLIENT_CODE.match(args.client):
+        raise CliError(
+            "--client takes a pseudonymous code of letters, digits, '.', '_' or '-' (no names), like C-0042."
+        )
+    try:
+        get_protocol(args.protocol)
+    except ValueError as err:
+        raise CliError(str(err)) from None
+    plan = dict(
+        client=args.client,
+        ladder=_ladder(args.scene, args.ladder),
+        sensor=args.sensor,
+        protocol=args.protocol,
+        baudrate=args.baud,
+        size=_size(args.size),
+        host=args.host,
+        port=args.port,
+        db=args.db,
+        auto=not args.manual,
+    )
+    return _run(plan, args.display)
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from exposure.cli import CliError
+    from exposure.runtime import Station, has_display
+    from sensors.protocols import get_protocol
+    from sensors.simulator import PtySimulator, SimulatedHeart
+
+    try:
+        get_protocol(args.protocol)
+    except ValueError as err:
+        raise CliError(str(err)) from None
+    display = args.display or ("window" if has_display() else "offscreen")
+    if args.display is None and display == "offscreen":
+        print("No display found: rendering offscreen; the console shows what the client sees.")
+    ladder = _ladder(args.scene, None)
+    heart = SimulatedHeart(
+        resting_hr=72.0, reactivity_bpm=4.0, habituation_s=60.0, artefacts_per_min=0.5, seed=42
+    )
+    simulator = PtySimulator(args.protocol, heart).start()
+    print(
+        f"Simulated client: a heart at rest near 72 bpm on {simulator.port_path} ({args.protocol})."
+    )
+
+    def follow_level(station: Station) -> None:
+        def on_step(event: Event, state: SessionState, effects: list[Effect]) -> None:
+            for effect in effects:
+                if isinstance(effect, SceneTarget):
+                    simulator.set_level(0.0 if effect.safe else effect.intensity)
+
+        station.live.add_listener(on_step)
+        print(
+            "Open the console URL above in a browser; press Ctrl-C here (or End in the console) to finish."
+        )
+
+    plan = dict(
+        client="DEMO",
+        ladder=ladder,
+        sensor=simulator.port_path,
+        protocol=args.protocol,
+        settings=ControlSettings() if args.clinical_pace else DEMO_SETTINGS,
+        size=_size(args.size),
+        host=args.host,
+        port=args.port,
+        db=args.db,
+        duration_s=args.duration,
+        on_ready=follow_level,
+    )
+    try:
+        return _run(plan, display)
+    finally:
+        simulator.stop()

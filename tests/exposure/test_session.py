@@ -1,0 +1,347 @@
+"""Whole sessions end to end: simulated sensor on a pty -> core -> records, console, render process.
+
+Safety and faults first: render process killed, sensor unplugged, control process killed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from exposure.core import replay
+from exposure.models import ControlSettings, Decision, SceneTarget, SystemEvent
+from exposure.records import Records
+from exposure.runtime import SessionPlan, Station
+from scenes.registry import default_ladder
+from sensors.simulator import PtySimulator, SimulatedHeart
+
+FAST = ControlSettings(
+    baseline_s=6,
+    min_baseline_readings=4,
+    min_dwell_s=8,
+    stale_after_s=3,
+    trend_window_s=8,
+    arousal_window_s=4,
+)
+VRET = [sys.executable, "-m", "exposure"]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class Running:
+    """A Station running on its own loop in a thread, with its simulated client."""
+
+    def __init__(
+        self,
+        tmp_path: Path,
+        *,
+        render: bool = True,
+        protocol: str = "text",
+        settings: ControlSettings = FAST,
+    ) -> None:
+        self.heart = SimulatedHeart(
+            resting_hr=70, reactivity_bpm=1.0, variability_bpm=0.5, lag_s=3, seed=3
+        )
+        self.sim = PtySimulator(protocol, self.heart, rate=4.0).start()
+        self.db = f"sqlite:///{tmp_path / 'records.db'}"
+        self.ready = threading.Event()
+        self.plan = SessionPlan(
+            client="T-1",
+            ladder=default_ladder("spiders"),
+            sensor=self.sim.port_path,
+            protocol=protocol,
+            settings=settings,
+            display="offscreen",
+            size=(160, 120),
+            port=free_port(),
+            db=self.db,
+            render=render,
+            on_ready=lambda st: self.ready.set(),
+        )
+        self.station = Station(self.plan)
+        self.station.live.add_listener(self._follow)
+        self.status: str | None = None
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self.thread = threading.Thread(target=self._main, daemon=True)
+        self.thread.start()
+        assert self.ready.wait(30), "the session did not start"
+
+    def _follow(self, event, state, effects) -> None:  # the simulated heart feels the level
+        for e in effects:
+            if isinstance(e, SceneTarget):
+                self.sim.set_level(0.0 if e.safe else e.intensity)
+
+    def _main(self) -> None:
+        async def go() -> None:
+            self.loop = asyncio.get_running_loop()
+            self.status = await self.station.run()
+
+        asyncio.run(go())
+
+    def call(self, fn: Callable[[], object]) -> None:
+        assert self.loop is not None
+        self.loop.call_soon_threadsafe(fn)
+
+    def wait_for(self, check: Callable[[], bool], timeout: float, what: str) -> None:
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            if check():
+                return
+            time.sleep(0.1)
+        raise AssertionError(
+            f"timed out waiting for {what}; state: {self.station.live.state.next_step}"
+        )
+
+    def stop(self) -> None:
+        self.call(self.station.stopped.set)
+        self.thread.join(30)
+        self.sim.stop()
+
+
+@pytest.fixture
+def running(tmp_path: Path) -> Iterator[Running]:
+    run = Running(tmp_path)
+    yield run
+    if run.thread.is_alive():
+        run.stop()
+
+
+def test_killed_render_process_restarts_in_the_safe_scene_with_an_alert(running: Running) -> None:
+    live = running.station.live
+    running.wait_for(lambda: live.state.phase == "exposure", 30, "exposure")
+    render = running.station.render
+    assert render is not None
+    old_pid = render.handle.pid
+    os.kill(old_pid, signal.SIGKILL)
+    running.wait_for(
+        lambda: any(a.kind == "render_restarted" for a in live.state.alerts), 10, "alert"
+    )
+    assert live.state.phase == "safe"
+    running.wait_for(lambda: render.handle.alive() and render.handle.pid != old_pid, 20, "restart")
+    running.wait_for(lambda: bool(render.frames), 20, "frames from the new render process")
+    running.stop()
+    events = Records(running.db).events(running.station.session_id)
+    assert any(isinstance(e, SystemEvent) and e.kind == "render_restarted" for e in events)
+
+
+def test_unplugged_sensor_holds_alerts_and_resumes_on_reconnect(running: Running) -> None:
+    live = running.station.live
+    running.wait_for(lambda: live.state.phase == "exposure", 30, "exposure")
+    level = live.state.level
+    running.sim.unplug()
+    running.wait_for(lambda: live.state.stale, 10, "a stale signal")
+    running.wait_for(
+        lambda: any(a.kind == "sensor_disconnected" for a in live.state.alerts),
+        10,
+        "the disconnected alert",
+    )
+    time.sleep(FAST.min_dwell_s + 1)
+    assert live.state.level == level  # held: no automatic change without a signal
+    running.sim.replug()
+    running.wait_for(lambda: not live.state.stale, 15, "the signal back")
+    running.wait_for(
+        lambda: not any(a.kind == "sensor_disconnected" for a in live.state.alerts),
+        10,
+        "the reconnect",
+    )
+    running.stop()
+    kinds = [
+        e.kind
+        for e in Records(running.db).events(running.station.session_id)
+        if isinstance(e, SystemEvent)
+    ]
+    assert "sensor_disconnected" in kinds and "sensor_reconnected" in kinds
+
+
+def test_whole_simulated_session_is_recorded_and_replays_identically(running: Running) -> None:
+    live = running.station.live
+    client = httpx.Client(
+        base_url=f"http://127.0.0.1:{running.plan.port}",
+        headers={"Authorization": f"Bearer {running.station.token}"},
+    )
+    running.wait_for(
+        lambda: any(d.who == "auto" and d.to_level > d.from_level > 0 for d in live.decisions),
+        60,
+        "an automatic step up",
+    )
+    state = client.get("/api/state").json()
+    assert state["phase"] == "exposure" and state["baseline_hr"] > 50
+    client.post("/api/commands", json={"type": "suds", "value": 20}).raise_for_status()
+    client.post("/api/commands", json={"type": "safe"}).raise_for_status()
+    assert client.get("/api/state").json()["phase"] == "safe"
+    running.wait_for(
+        lambda: running.sim.heart.level == 0.0, 5, "the simulated heart in the safe scene"
+    )
+    client.post("/api/commands", json={"type": "end"}).raise_for_status()
+    running.thread.join(30)
+    assert running.status == "completed"
+
+    records = Records(running.db)
+    sid = running.station.session_id
+    row = records.get_session(sid)
+    assert row.status == "completed" and row.client == "T-1" and row.scene == "spiders"
+    events = records.events(sid)
+    recorded = [e for e in records.effects(sid) if isinstance(e, Decision)]
+    assert replay(events) == recorded == live.decisions
+    assert recorded[0].reason.startswith("Baseline ")
+    assert any(d.who == "clinician" and d.to_level == 0 for d in recorded)
+    assert events[-1].type == "end"
+
+
+def test_ctrl_c_ends_the_session_with_its_record_closed(tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path / 'r.db'}"
+    proc = subprocess.Popen(
+        [
+            *VRET,
+            "demo",
+            "--display",
+            "offscreen",
+            "--size",
+            "160x120",
+            "--port",
+            str(free_port()),
+            "--db",
+            db,
+            "--protocol",
+            "text",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    assert proc.stdout is not None
+    lines = []
+    for line in proc.stdout:
+        lines.append(line)
+        if line.startswith("Console: http://127.0.0.1:"):
+            break
+    assert "token=" in lines[-1], lines
+    time.sleep(3)
+    proc.send_signal(signal.SIGINT)
+    out = proc.communicate(timeout=30)[0]
+    assert proc.returncode == 0, out
+    assert "completed" in out
+    rows = [
+        json.loads(x)
+        for x in subprocess.run(
+            [*VRET, "sessions", "list", "--json", "--db", db],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.splitlines()
+    ]
+    assert rows[-1]["status"] == "completed" and rows[-1]["client"] == "DEMO"
+
+
+def test_sigkill_of_the_control_process_leaves_an_interrupted_record(tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path / 'k.db'}"
+    proc = subprocess.Popen(
+        [
+            *VRET,
+            "demo",
+            "--display",
+            "offscreen",
+            "--size",
+            "160x120",
+            "--port",
+            str(free_port()),
+            "--db",
+            db,
+            "--protocol",
+            "text",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    assert proc.stdout is not None
+    for line in proc.stdout:
+        if line.startswith("Console: "):
+            break
+    records = Records(db)
+    sid = records.list_sessions()[-1].id
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and sum(e.type == "reading" for e in records.events(sid)) < 5:
+        time.sleep(0.2)
+    time.sleep(2)
+    os.kill(proc.pid, signal.SIGKILL)
+    killed_at = time.monotonic()
+    proc.wait(10)
+    events = records.events(sid)
+    row = records.get_session(sid)
+    assert row.status == "interrupted"
+    ticks = [e.t for e in events if e.type == "tick"]
+    # the live clock ticks 4 times a second: the record holds every tick up to the last second
+    assert ticks and ticks[-1] >= len(ticks) * 0.25 - 1.0
+    assert time.monotonic() - killed_at < 15
+
+
+def test_a_second_session_on_a_port_in_use_fails_with_one_sentence(tmp_path: Path) -> None:
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        port = holder.getsockname()[1]
+        out = subprocess.run(
+            [
+                *VRET,
+                "demo",
+                "--display",
+                "offscreen",
+                "--port",
+                str(port),
+                "--db",
+                f"sqlite:///{tmp_path / 'p.db'}",
+                "--duration",
+                "5",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    assert out.returncode == 2
+    err = out.stderr.strip().splitlines()
+    assert err[-1].startswith("vret: Port ") and "already in use" in err[-1] and "--port" in err[-1]
+    assert "Traceback" not in out.stderr
+
+
+def test_session_arguments_get_one_sentence_errors(tmp_path: Path) -> None:
+    base = [
+        *VRET,
+        "session",
+        "--scene",
+        "spiders",
+        "--sensor",
+        "/dev/nonexistent",
+        "--protocol",
+        "text",
+        "--display",
+        "offscreen",
+        "--db",
+        f"sqlite:///{tmp_path / 'a.db'}",
+    ]
+    cases = [
+        (["--client", "Jane Doe"], "pseudonymous"),
+        (["--client", "C-1", "--protocol", "morse"], "protocol"),
+        (["--client", "C-1", "--ladder", str(tmp_path / "none.json")], "No ladder file"),
+        (["--client", "C-1", "--size", "big"], "WIDTHxHEIGHT"),
+    ]
+    for extra, words in cases:
+        out = subprocess.run([*base, *extra], capture_output=True, text=True, timeout=60)
+        assert out.returncode == 2, out.stderr
+        assert words in out.stderr and "Traceback" not in out.stderr
