@@ -68,6 +68,12 @@ class SessionPlan:
     duration_s: float | None = None
     token: str | None = None
     render: bool = True
+    rate_limit_per_s: float = 5.0
+    """Console commands a second before the console answers 429."""
+    clock: Callable[[], float] = time.monotonic
+    """The session clock (benchmarks run it faster than real time)."""
+    render_pipe: str | None = None
+    """Panda3D graphics pipe for the render process ("tiny", "gl", "egl"); None picks."""
     on_ready: Callable[[Station], None] | None = None
     """Called once the console serves (tests and the demo hook in here)."""
 
@@ -79,8 +85,11 @@ class RenderLink:
     itself after 1 s of silence) and restarts the process in the safe scene if it dies.
     """
 
-    def __init__(self, live: LiveSession, display: str, size: tuple[int, int]) -> None:
+    def __init__(
+        self, live: LiveSession, display: str, size: tuple[int, int], pipe: str | None = None
+    ) -> None:
         self.live = live
+        self.pipe = pipe
         self.display = display
         self.size = size
         self.handle: Any = None
@@ -89,13 +98,20 @@ class RenderLink:
         self.frames: dict[str, Any] = {}
         self._target: SceneTarget = live.state.scene_target
         self._last_sent = 0.0
+        self.last_seq = 0
+        """Sequence number of the latest target sent (the render process reports it back)."""
+        self.on_message: Callable[[dict[str, Any]], None] | None = None
+        """Sees every message from the render process first (benchmarks use it)."""
         live.add_listener(self._on_step)
 
     def start(self) -> None:
         from scenes.render_process import start_render
 
         self.handle = start_render(
-            display=self.display, size=self.size, safe_scene=self.live.state.ladder.safe_scene
+            display=self.display,
+            size=self.size,
+            safe_scene=self.live.state.ladder.safe_scene,
+            pipe=self.pipe,
         )
         self._send(self._target)
 
@@ -107,7 +123,7 @@ class RenderLink:
         self._target = target
         self._last_sent = time.monotonic()
         if self.handle is not None:
-            self.handle.send_target(target.scene, target.intensity, target.safe)
+            self.last_seq = self.handle.send_target(target.scene, target.intensity, target.safe)
 
     def _on_step(self, event: Event, state: SessionState, effects: list[Effect]) -> None:
         for effect in effects:
@@ -133,6 +149,8 @@ class RenderLink:
             self.start()  # the core has just moved to the safe scene: that is the new target
             return
         for message in self.handle.poll():
+            if self.on_message is not None:
+                self.on_message(message)
             kind = message.get("type")
             if kind == "client":
                 self.live.submit(parse_event({**message["event"], "t": 0.0}))
@@ -216,6 +234,7 @@ class Station:
         self.session_id = self.records.open_session(self.start_event, plan.ladder.scene)
         self.live = LiveSession(
             self.start_event,
+            clock=plan.clock,
             record=lambda e: self.records.append(self.session_id, e),
             session_id=self.session_id,
         )
@@ -254,12 +273,17 @@ class Station:
             self.records.close_session(self.session_id, "interrupted")
             raise SessionError(err.strerror or str(err)) from None
         self.token = self.token or make_token()
-        app = create_app(self.live, self.token, client_view=self.client_view)
+        app = create_app(
+            self.live,
+            self.token,
+            client_view=self.client_view,
+            rate_limit_per_s=plan.rate_limit_per_s,
+        )
         for sig in (signal.SIGINT, signal.SIGTERM):
             with contextlib.suppress(NotImplementedError, RuntimeError):
                 loop.add_signal_handler(sig, self.stopped.set)
         if plan.render:
-            self.render = RenderLink(self.live, plan.display, plan.size)
+            self.render = RenderLink(self.live, plan.display, plan.size, plan.render_pipe)
             self.render.start()
         self.sensor = SensorLink(self.live, loop, plan)
         self.sensor.start()
