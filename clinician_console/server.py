@@ -72,7 +72,7 @@ def create_app(
     rate_limit_per_s: float = 5.0,
     rate_limit_burst: int | None = None,
     live_hz: float = 10.0,
-    scene_events: Sequence[str] = (),
+    scene_events: Sequence[str] | None = None,
     notice: str | None = None,
 ) -> FastAPI:
     """The console app for one session.
@@ -81,8 +81,8 @@ def create_app(
     loop, so it must only hand over bytes already encoded. `allowed_origins` adds sites (like
     "https://console.clinic.example") whose pages may use the API besides the console's own.
     Commands above `rate_limit_per_s` (bursts of `rate_limit_burst`) get 429. `scene_events`
-    are the scene's event names for the page's buttons; `notice` is a line shown on top of the
-    page (e.g. that the session is simulated).
+    are the event names for the page's buttons (None: the events the scene library gives the
+    session's scene); `notice` is a line shown on top of the page (e.g. that it is simulated).
     """
     if live_hz <= 0:
         raise ValueError("live_hz must be above 0")
@@ -103,6 +103,8 @@ def create_app(
             events.append(event.model_dump(mode="json"))
 
     session.add_listener(remember)
+    if scene_events is None:
+        scene_events = library_scene_events(session.state.ladder.scene)
     console_info = {
         "scene_events": list(scene_events),
         "notice": notice,
@@ -208,7 +210,7 @@ def create_app(
             }
             await _send(ws, {"kind": "hello", "data": hello})
             await _stream(ws, session, queue, closed, 1.0 / live_hz)
-        except (WebSocketDisconnect, RuntimeError, ConnectionError):
+        except (WebSocketDisconnect, RuntimeError, OSError):
             pass  # the page went away (closed tab, lost network); nothing to clean but our queue
         finally:
             session.unsubscribe(queue)
@@ -221,9 +223,22 @@ def create_app(
     return app
 
 
+def library_scene_events(scene: str) -> tuple[str, ...]:
+    """The events scene `scene` offers in the scene library; none when it is not found there."""
+    try:
+        from scenes.registry import get
+    except ImportError:  # a console without the scene library (tests, a remote station)
+        return ()
+    try:
+        info = get(scene)
+    except (KeyError, ValueError):
+        return ()
+    return tuple(getattr(info.scene_class, "events", ()))
+
+
 async def _until_closed(ws: WebSocket) -> None:
     """Read (and ignore) what the page sends, so a closed connection is noticed at once."""
-    with contextlib.suppress(WebSocketDisconnect, RuntimeError, ConnectionError):
+    with contextlib.suppress(WebSocketDisconnect, RuntimeError, OSError):
         while True:
             message = await ws.receive()
             if message["type"] == "websocket.disconnect":

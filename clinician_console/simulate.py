@@ -56,7 +56,7 @@ GENERIC_SPIDER_LADDER = Ladder(
 def demo_ladder() -> tuple[Ladder, tuple[str, ...]]:
     """The spider scene's default ladder and its scene events, or a generic ladder and none."""
     try:
-        from scenes.registry import get  # noqa: PLC0415 - the scene library is optional here
+        from scenes.registry import get  # the scene library is optional here
 
         info = get("spiders")
         return info.ladder, tuple(getattr(info.scene_class, "events", ()))
@@ -152,7 +152,7 @@ class SensorHeart:
 def make_heart(seed: int | None = None) -> LevelHeart | SensorHeart:
     """The demo's heart: the sensors package's simulator, tuned to the demo times, if present."""
     try:
-        from sensors.simulator import SimulatedHeart  # noqa: PLC0415 - optional package
+        from sensors.simulator import SimulatedHeart  # the sensors package is optional here
     except ImportError:
         return LevelHeart(seed=seed)
     return SensorHeart(

@@ -376,3 +376,17 @@ def test_client_view_serves_the_latest_jpeg(start_console: Any) -> None:
         assert r.content == b"\xff\xd8\xff\xe0first\xff\xd9"
         pictures.pop(0)
         assert c.get("/api/client-view.jpg").content.endswith(b"second\xff\xd9")
+
+
+def test_scene_events_come_from_the_scene_library_unless_given(start_console: Any) -> None:
+    from clinician_console.server import library_scene_events
+
+    registry = pytest.importorskip("scenes.registry")
+    console = start_console()  # the demo session's scene is "spiders"
+    with console.client() as c:
+        events = c.get("/api/console").json()["scene_events"]
+    assert events == list(registry.get("spiders").scene_class.events) and events
+    assert library_scene_events("no_such_scene") == ()
+    given = start_console(scene_events=("door_slam",))
+    with given.client() as c:
+        assert c.get("/api/console").json()["scene_events"] == ["door_slam"]
