@@ -20,7 +20,9 @@ from __future__ import annotations
 
 import contextlib
 import multiprocessing
+import queue
 import sys
+import threading
 import time
 from array import array
 from collections.abc import Sequence
@@ -122,7 +124,7 @@ class RenderHandle:
         {"type": "ready", "display": str, "size": [w, h], "scenes": [names], "pid": int}
         {"type": "frames", "times_ms": [float], "late": int, "budget_ms": float, "fps": float,
          "scene": str, "intensity": float, "fade": float, "target_seq": int,
-         "head": [x, y, z, h, p, r], "watchdog": bool}                 about 2 per second
+         "head": [x, y, z, h, p, r], "watchdog": bool, "dropped": int}    about 2 per second
         {"type": "frame_effect", "target_seq": int, "frame": int, "t_sent": float,
          "t_received": float, "t_drawn": float}   first frame drawn with that target begun
                                                    (times: time.monotonic() of either process)
@@ -193,7 +195,8 @@ def start_render(display: str = "offscreen", size: tuple[int, int] = (640, 480),
                  scene_dirs: Sequence[str] | None = None) -> RenderHandle:
     """Start the render process (multiprocessing, spawn) and return its handle at once.
 
-    It starts in the safe scene. `scenes` limits which scenes are built up front (default: all);
+    `frame_rate` is the frame limit (the display's refresh rate; 0 asks the display for it);
+    in a headset the compositor paces the loop instead. It starts in the safe scene. `scenes` limits which scenes are built up front (default: all);
     `thumbnail_hz` 0 sends no thumbnails; `pipe` picks the graphics pipe ("tiny", "gl", "egl").
     Call `handle.wait_ready()` to wait until the first frame can be drawn.
     """
@@ -212,6 +215,57 @@ def start_render(display: str = "offscreen", size: tuple[int, int] = (640, 480),
     process.start()
     theirs.close()
     return RenderHandle(process, ours, config)
+
+
+class Outbox:
+    """Sends render -> control messages from a small thread, so the frame loop never blocks.
+
+    If the control process stops reading, the pipe fills; then bulk messages (frame times,
+    thumbnails) beyond `bulk_limit` waiting are dropped and counted, while client input,
+    watchdog and frame-effect messages (small, one per target) still queue.
+    """
+
+    def __init__(self, conn: Connection, bulk_limit: int = 8) -> None:
+        self.conn = conn
+        self.bulk_limit = bulk_limit
+        self.bulk_waiting = 0
+        self.dropped = 0
+        self.broken = False
+        self._queue: queue.SimpleQueue[tuple[Any, bool]] = queue.SimpleQueue()
+        self._lock = threading.Lock()
+        self._thread = threading.Thread(target=self._run, name="vret-outbox", daemon=True)
+        self._thread.start()
+
+    def send(self, msg: dict[str, Any], bulk: bool = False) -> None:
+        if self.broken:
+            return
+        if bulk:
+            with self._lock:
+                if self.bulk_waiting >= self.bulk_limit:
+                    self.dropped += 1
+                    return
+                self.bulk_waiting += 1
+        self._queue.put((msg, bulk))
+
+    def _run(self) -> None:
+        while True:
+            msg, bulk = self._queue.get()
+            if msg is None:
+                return
+            try:
+                if not self.broken:
+                    self.conn.send(msg)
+            except (OSError, EOFError, ValueError):
+                self.broken = True
+            finally:
+                if bulk:
+                    with self._lock:
+                        self.bulk_waiting -= 1
+
+    def close(self, timeout: float = 2.0) -> None:
+        """Send what is queued (up to `timeout`), then stop the thread."""
+        self._queue.put((None, False))
+        self._thread.join(timeout)
 
 
 def _main(conn: Connection, config: RenderConfig) -> None:
@@ -240,6 +294,7 @@ class RenderLoop:
         from scenes.stage import FAR_M, NEAR_M, Stage, configure, make_base
 
         self.conn = conn
+        self.outbox = Outbox(conn)
         self.cfg = config
         vr = config.display == "openvr"
         ovr = None
@@ -247,7 +302,8 @@ class RenderLoop:
             from scenes.openvr_display import load_openvr
 
             ovr = load_openvr(config.openvr_module)  # fails fast, before any window opens
-        configure(config.display, config.size, None if vr else config.frame_rate,
+        limit = config.frame_rate if config.frame_rate > 0 and not vr else None
+        configure(config.display, config.size, limit,
                   pipe=config.pipe if config.pipe else ("gl" if vr else None),
                   audio=config.audio, title="vret - client view")
         dirs = [Path(d) for d in config.scene_dirs] if config.scene_dirs is not None else None
@@ -256,6 +312,15 @@ class RenderLoop:
             reason = next((str(p) for p in problems if p.name == config.safe_scene), "not found")
             raise RuntimeError(f"The safe scene {config.safe_scene!r} cannot be loaded ({reason}).")
         self.base = make_base()
+        rate = config.frame_rate
+        if rate <= 0 and not vr:  # 0: the display's own refresh rate, where it reports one
+            rate = _refresh_rate(self.base) or 60.0
+            from panda3d.core import ClockObject
+
+            clock = ClockObject.getGlobalClock()
+            clock.setMode(ClockObject.MLimited)
+            clock.setFrameRate(rate)
+        self.rate = rate if rate > 0 else 90.0
         self.stage = Stage(self.base)
         wanted = config.scenes if config.scenes is not None else tuple(self.infos)
         for name in (config.safe_scene, *wanted):
@@ -301,7 +366,7 @@ class RenderLoop:
         self.pipe_gone_at: float | None = None
         self.stopping = False
         # frame timing (a ring of intervals, reported at a low rate)
-        self.budget = 1.0 / config.frame_rate if config.frame_rate > 0 else 0.0
+        self.budget = 1.0 / self.rate
         self.ring = array("d", bytes(8 * 512))
         self.ring_n = 0
         self.frame_no = 0
@@ -356,15 +421,12 @@ class RenderLoop:
         finally:
             if self.display is not None:
                 self.display.close()
+            self.outbox.close()
 
     # ------------------------------------------------------------------ pipe
-    def _send(self, msg: dict[str, Any]) -> None:
-        if self.pipe_gone_at is not None:
-            return
-        try:
-            self.conn.send(msg)
-        except (OSError, EOFError, ValueError):
-            self.pipe_gone_at = time.monotonic()
+    def _send(self, msg: dict[str, Any], bulk: bool = False) -> None:
+        if self.pipe_gone_at is None:
+            self.outbox.send(msg, bulk)
 
     def _emit_client(self, event: dict[str, Any]) -> None:
         self._send({"type": "client", "event": event})
@@ -523,7 +585,7 @@ class RenderLoop:
         w, h = tex.getXSize(), tex.getYSize()
         pixels = np.frombuffer(bytes(tex.getRamImageAs("RGB")), np.uint8).reshape(h, w, 3)
         self._send({"type": "thumbnail", "width": w, "height": h,
-                    "rgb": pixels[::-1].tobytes()})
+                    "rgb": pixels[::-1].tobytes()}, bulk=True)
 
     def _report_frames(self) -> None:
         n = min(self.ring_n, 512)
@@ -541,7 +603,20 @@ class RenderLoop:
             "intensity": round(self.value, 4), "fade": round(self.fade, 3),
             "target_seq": self.seq, "watchdog": self.tripped,
             "head": [round(v, 4) for v in (pos[0], pos[1], pos[2], hpr[0], hpr[1], hpr[2])],
-        })
+            "dropped": self.outbox.dropped,
+        }, bulk=True)
+
+
+def _refresh_rate(base: Any) -> float | None:
+    """The refresh rate the display reports for its current mode, if it reports one."""
+    info = base.pipe.getDisplayInformation() if base.pipe is not None else None
+    if info is None:
+        return None
+    index = info.getCurrentDisplayModeIndex()
+    if index < 0:
+        return None
+    rate = float(info.getDisplayModeRefreshRate(index))
+    return rate if rate > 0 else None
 
 
 def _pid() -> int:

@@ -167,3 +167,28 @@ def test_a_missing_safe_scene_fails_with_a_sentence(tmp_path):
     with pytest.raises(RenderError, match="The safe scene 'safe_place' cannot be loaded"):
         handle.wait_ready(60)
     handle.stop()
+
+
+def test_a_control_process_that_stops_reading_never_stalls_the_frame_loop():
+    # big thumbnails at 20 Hz fill the pipe in well under a second when nobody reads it
+    handle = start_render(size=(160, 120), frame_rate=60.0, thumbnail_hz=20.0,
+                          thumbnail_size=(160, 120), scenes=["spiders"])
+    try:
+        handle.wait_ready(60)
+        first = handle.send_target("spiders", 3.0, False)
+        t_first = time.monotonic()
+        time.sleep(3.0)  # heartbeat keeps coming, but the control side reads nothing
+        for _ in range(10):
+            handle.send_target("spiders", 3.0, False)
+            time.sleep(0.1)
+        last = handle.send_target("spiders", 3.0, False)
+        t_last = time.monotonic()
+        msgs = collect(handle, 1.0)
+    finally:
+        handle.stop()
+    effects = {m["target_seq"]: m for m in of(msgs, "frame_effect")}
+    frames = of(msgs, "frames")
+    assert frames and frames[-1]["dropped"] > 0  # the pipe really was full
+    assert first in effects and last in effects
+    rate = (effects[last]["frame"] - effects[first]["frame"]) / (t_last - t_first)
+    assert rate > 40, f"the loop drew {rate:.0f} frames per second while the pipe was full"
