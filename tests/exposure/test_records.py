@@ -10,6 +10,7 @@ import sqlite3
 import subprocess
 import sys
 import textwrap
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -205,10 +206,22 @@ def test_default_url_env_and_user_data_dir(tmp_path: Path, monkeypatch: pytest.M
     assert target.is_file()
 
 
-def test_sqlite_is_wal_with_durable_commits(tmp_path: Path) -> None:
-    with Records(f"sqlite:///{tmp_path / 'v.db'}") as records, records.engine.connect() as conn:
-        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
-        assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 2  # FULL
+def test_sqlite_is_wal_committed_per_event_and_synced_each_second(tmp_path: Path) -> None:
+    with Records(f"sqlite:///{tmp_path / 'v.db'}", sync_every_s=0.05) as records:
+        with records.engine.connect() as conn:
+            assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+            assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 1  # NORMAL
+        sid = records.open_session(START, "spiders")
+        records.append(sid, Reading(t=1.0, hr=70))
+        wal = tmp_path / "v.db-wal"
+        deadline = time.monotonic() + 5
+        # the checkpoint copies the WAL into the database file, synced, within about a second
+        while time.monotonic() < deadline and b"reading" not in (tmp_path / "v.db").read_bytes():
+            time.sleep(0.05)
+        assert b"reading" in (tmp_path / "v.db").read_bytes() and wal.exists()
+    with Records(f"sqlite:///{tmp_path / 'f.db'}", sqlite_synchronous="FULL") as records:
+        with records.engine.connect() as conn:
+            assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 2  # FULL
 
 
 # --------------------------------------------------------------------------- interrupted sessions
