@@ -40,12 +40,12 @@ Wiring a live session (the runtime does this)::
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import socket
 import threading
 from collections.abc import Callable, Iterable, Iterator
-import contextlib
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path

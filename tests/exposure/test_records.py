@@ -219,9 +219,9 @@ def test_sqlite_is_wal_committed_per_event_and_synced_each_second(tmp_path: Path
         while time.monotonic() < deadline and b"reading" not in (tmp_path / "v.db").read_bytes():
             time.sleep(0.05)
         assert b"reading" in (tmp_path / "v.db").read_bytes() and wal.exists()
-    with Records(f"sqlite:///{tmp_path / 'f.db'}", sqlite_synchronous="FULL") as records:
-        with records.engine.connect() as conn:
-            assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 2  # FULL
+    full = Records(f"sqlite:///{tmp_path / 'f.db'}", sqlite_synchronous="FULL")
+    with full, full.engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 2  # FULL
 
 
 # --------------------------------------------------------------------------- interrupted sessions
