@@ -90,17 +90,24 @@ async function checkToken() {
   } catch (_) { /* the server is down; the connection alert says so */ }
 }
 
-function raiseLocal(kind, severity, message) {
+function raiseLocal(kind, severity, message, forMs) {
   const old = app.localAlerts.get(kind);
+  const until = forMs ? performance.now() + forMs : null;
   if (!old || old.message !== message) {
-    app.localAlerts.set(kind, { kind, severity, message, t: app.state ? app.state.t : null, local: true });
+    app.localAlerts.set(kind, { kind, severity, message, until, local: true });
     renderAlerts();
   }
+}
+function clearLocal(kind) {
+  if (app.localAlerts.delete(kind)) renderAlerts();
 }
 
 function watchdog() {
   if (app.connected && performance.now() - app.lastMessageAt > 3000) {
     raiseLocal("connection", "critical", "No update from the session for 3 s: the control process may be stuck.");
+  }
+  for (const [kind, alert] of app.localAlerts) {
+    if (alert.until != null && performance.now() > alert.until) clearLocal(kind);
   }
   if (app.frames && performance.now() - app.framesAt > 3000) {
     app.frames = null;
@@ -123,6 +130,13 @@ function handle(msg) {
       setLevelAt(data.t, data.to_level);
       addLog(decisionEntry(data));
       $("last-decision").textContent = decisionLine(data);
+      if (data.who !== "clinician" && data.to_level < data.from_level) {
+        // the system (or the client's break button) took the level down: make sure it is seen
+        const who = data.who === "client" ? "The client" : "Automatic";
+        raiseLocal("stepped_down", data.to_level === 0 ? "critical" : "warning",
+          `${who} at ${clock(data.t)}: ${data.reason}`, 30000);
+        chime(data.to_level === 0 ? 2 : 1);
+      }
       return;
     case "alert":
       addLog(alertEntry(data));
@@ -187,6 +201,16 @@ function onState(s) {
   app.state = merged;
   if (prev && prev.level !== s.level && (app.lvls.length === 0 || app.lvls[app.lvls.length - 1] !== s.level)) {
     setLevelAt(s.t, s.level);
+  }
+  const cfg = app.settings;
+  const coreSaysIt = s.alerts.some((a) => a.kind === "ceiling" || a.kind === "hard_ceiling");
+  if (cfg && s.phase === "exposure" && s.arousal != null && s.arousal > cfg.ceiling && !coreSaysIt) {
+    const held = s.above_ceiling_since != null ? ` for ${Math.round(s.t - s.above_ceiling_since)} s` : "";
+    raiseLocal("over_ceiling", "warning",
+      `Heart rate ${Math.round(s.arousal * 100)}% above baseline${held}, over the ceiling (${Math.round(cfg.ceiling * 100)}%)` +
+      (s.auto ? `: the system steps down if it stays there ${Math.round(cfg.ceiling_sustain_s)} s.` : "."));
+  } else {
+    clearLocal("over_ceiling");
   }
   for (const a of s.alerts) {
     const key = `${a.kind}@${a.t}`;
@@ -431,9 +455,10 @@ function renderFrames() {
   const el = $("render-health");
   const f = app.frames;
   if (!f) { el.textContent = "Headset: no report"; el.dataset.state = ""; return; }
-  const fps = f.fps == null ? "—" : Math.round(f.fps);
-  const p99 = f.p99_ms == null ? "—" : Number(f.p99_ms).toFixed(1);
-  el.textContent = `Headset ${fps} fps · p99 ${p99} ms · ${f.late ?? 0} late`;
+  const parts = [`Headset ${f.fps == null ? "—" : Math.round(f.fps)} fps`];
+  if (f.p99_ms != null) parts.push(`p99 ${Number(f.p99_ms).toFixed(1)} ms`);
+  parts.push(`${f.late ?? 0} late`);
+  el.textContent = parts.join(" · ");
   el.dataset.state = f.late > 0 ? "bad" : "";
 }
 

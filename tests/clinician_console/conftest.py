@@ -9,6 +9,7 @@ server's loop through `call`, because the session has one writer.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import shutil
 import threading
@@ -113,7 +114,8 @@ class ConsoleThread:
     def stop(self) -> None:
         """Ask the server to shut down (returns at once)."""
         if self.console is not None and self._stop is not None:
-            self.console.loop.call_soon_threadsafe(self._stop.set)
+            with contextlib.suppress(RuntimeError):  # already stopped: its loop is closed
+                self.console.loop.call_soon_threadsafe(self._stop.set)
 
     def join(self) -> None:
         self._thread.join(timeout=15)

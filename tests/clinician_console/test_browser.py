@@ -11,6 +11,7 @@ from PIL import Image
 from playwright.sync_api import Page, expect
 
 from clinician_console.simulate import DEMO_NOTICE
+from exposure.models import Reading, SystemEvent
 from tests.clinician_console.conftest import ARTIFACTS, RunningConsole
 
 pytestmark = pytest.mark.browser
@@ -135,8 +136,6 @@ def test_client_view_alerts_that_cannot_be_missed_and_a_lost_connection(
     expect(stale).to_contain_text("No good heart-rate reading")
     assert page.title().startswith("⚠")
 
-    from exposure.models import SystemEvent
-
     console.call(console.session.submit, SystemEvent(t=0, kind="render_restarted", detail="exit 1"))
     expect(page.locator('#alerts .alert[data-kind="render_restarted"]')).to_contain_text(
         "restarted in the safe scene"
@@ -147,6 +146,9 @@ def test_client_view_alerts_that_cannot_be_missed_and_a_lost_connection(
         {"kind": "frames", "data": {"fps": 88.7, "p99_ms": 12.4, "late": 3}},
     )
     expect(page.locator("#render-health")).to_have_text("Headset 89 fps · p99 12.4 ms · 3 late")
+    expect(page.locator("#render-health")).to_have_attribute("data-state", "bad")
+    console.call(console.session.publish, {"kind": "frames", "data": {"fps": 90.0, "late": 0}})
+    expect(page.locator("#render-health")).to_have_text("Headset 90 fps · 0 late")
 
     console.stop()  # the control process goes away
     lost = page.locator('#alerts .alert[data-kind="connection"]')
@@ -198,4 +200,37 @@ def test_controls_are_touch_sized_on_a_tablet_and_the_essentials_fit_1366x768(
     ]:
         box = page.locator(selector).bounding_box()
         assert box is not None and box["y"] + min(box["height"], 60) <= 768, (selector, box)
+    page.close()
+
+
+def test_crossing_the_ceiling_is_shown_and_an_automatic_step_down_stands_out(
+    start_console: Any, browser: Any
+) -> None:
+    console = start_console()
+    session = console.session
+
+    def feed(hr: float, seconds: float) -> None:  # readings every 0.5 s of session time
+        for _ in range(int(seconds * 2)):
+            session.clock.shift += 0.5
+            session.submit(Reading(t=0, hr=hr))
+
+    page = browser.new_page(viewport={"width": 1366, "height": 768})
+    problems = open_console(page, console)
+    console.call(feed, 70.0, 17)  # a resting baseline of 70 bpm, then level 1 by itself
+    with console.client() as c:
+        c.post("/api/commands", json={"type": "set_level", "level": 3})
+    console.call(feed, 100.0, 6)  # 43% above baseline: over the 35% ceiling
+    over = page.locator('#alerts .alert[data-kind="over_ceiling"]')
+    expect(over).to_contain_text("over the ceiling (35%)")
+    expect(over).to_contain_text("the system steps down if it stays there")
+    expect(page.locator("#arousal")).to_have_attribute("data-zone", "ceiling")
+
+    console.call(feed, 100.0, 7)  # held there past the sustain time
+    expect(page.locator("#level-num")).to_have_text("2")
+    down = page.locator('#alerts .alert[data-kind="stepped_down"]')
+    expect(down).to_contain_text("Automatic at")
+    expect(down).to_contain_text("step down to level 2")
+    expect(down).to_have_attribute("data-severity", "warning")
+    assert api_state(console)["level"] == 2
+    assert problems == []
     page.close()
