@@ -77,7 +77,8 @@ class ClientInput:
             t = panel.attachNewNode(tick.generate())
             t.setColor(0.8, 0.8, 0.85, 1)
             t.setBin("fixed", 101)
-            self._text(panel, str(k), (x, 0, -0.06), 0.022, (0.8, 0.8, 0.85, 1), 101)
+            if k % 20 == 0:
+                self._text(panel, str(k), (x, 0, -0.065), 0.03, (0.85, 0.85, 0.9, 1), 101)
         knob = CardMaker("knob")
         knob.setFrame(-0.012, 0.012, -0.035, 0.035)
         self.knob = panel.attachNewNode(knob.generate())
@@ -86,7 +87,7 @@ class ClientInput:
         self.value_text = self._text(panel, "50", (0, 0, 0.04), 0.06, (1.0, 0.8, 0.3, 1), 102)
         hint = ("touchpad left/right to choose, trigger to send" if vr
                 else "Left/Right or 0-9 to choose, Enter to send, Esc to close")
-        self._text(panel, hint, (0, 0, -0.15), 0.02, (0.7, 0.75, 0.8, 1), 101)
+        self._text(panel, hint, (0, 0, -0.155), 0.026, (0.75, 0.8, 0.85, 1), 101)
         return panel
 
     @staticmethod
@@ -111,7 +112,7 @@ class ClientInput:
         """Open the panel with the therapist's question; the value starts at the middle."""
         self.question = question.strip() or "How anxious are you right now (0-100)?"
         self.question_text.setText(self.question)
-        self.question_text.setWordwrap(26)
+        self.question_text.setWordwrap(22)
         self.value = 50
         self._refresh()
         self.panel.show()

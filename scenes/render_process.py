@@ -126,8 +126,9 @@ class RenderHandle:
          "scene": str, "intensity": float, "fade": float, "target_seq": int,
          "head": [x, y, z, h, p, r], "watchdog": bool, "dropped": int}    about 2 per second
         {"type": "frame_effect", "target_seq": int, "frame": int, "t_sent": float,
-         "t_received": float, "t_drawn": float}   first frame drawn with that target begun
-                                                   (times: time.monotonic() of either process)
+         "t_received": float, "t_drawn": float, "scene": str, "fade": float}
+                  the first frame drawn with that target begun: its scene and brightness
+                  (times: time.monotonic(), the same clock in both processes)
         {"type": "thumbnail", "width": w, "height": h, "rgb": bytes}   top row first
         {"type": "client", "event": {"type": "safe", "by": "client"}}
         {"type": "client", "event": {"type": "suds", "value": int, "by": "client"}}
@@ -565,7 +566,8 @@ class RenderLoop:
         if self.effect_seq:
             self._send({"type": "frame_effect", "target_seq": self.effect_seq,
                         "frame": self.frame_no, "t_sent": self.effect_sent,
-                        "t_received": self.effect_received, "t_drawn": now})
+                        "t_received": self.effect_received, "t_drawn": now,
+                        "scene": self.shown, "fade": round(self.fade, 3)})
             self.effect_seq = 0
         if self.thumb_pending:
             self.thumb_pending = False
