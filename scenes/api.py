@@ -36,8 +36,12 @@ EYE_HEIGHT_M = 1.6
 
 def level(name: str, description: str = "", suds: int | None = None, **params: float) -> Level:
     """One rung of a scene's default ladder: a named situation and its parameter values."""
-    return Level(name=name, description=description, suds=suds,
-                 params={k: float(v) for k, v in params.items()})
+    return Level(
+        name=name,
+        description=description,
+        suds=suds,
+        params={k: float(v) for k, v in params.items()},
+    )
 
 
 def smoothstep(f: float) -> float:
@@ -103,8 +107,9 @@ class Scene:
         if self.folder is None:
             raise FileNotFoundError(f"{filename}: this scene has no folder")
         path = self.folder / filename
-        node = Loader.getGlobalPtr().loadSync(Filename.fromOsSpecific(str(path)),
-                                              LoaderOptions(LoaderOptions.LF_no_cache))
+        node = Loader.getGlobalPtr().loadSync(
+            Filename.fromOsSpecific(str(path)), LoaderOptions(LoaderOptions.LF_no_cache)
+        )
         if node is None:
             raise FileNotFoundError(f"{path} could not be loaded as a model")
         return NodePath(node)

@@ -53,7 +53,9 @@ def static_problems(info: SceneInfo) -> tuple[list[str], list[str]]:
         if levels[n].params == levels[n - 1].params:
             errors.append(f"levels {n} and {n + 1} have the same parameters")
     suds = [lv.suds for lv in levels]
-    if all(s is not None for s in suds) and any(b < a for a, b in zip(suds, suds[1:], strict=False)):  # type: ignore[operator]
+    if all(s is not None for s in suds) and any(
+        b < a for a, b in zip(suds, suds[1:], strict=False)
+    ):  # type: ignore[operator]
         warnings.append("expected SUDS go down somewhere on the ladder; order levels mildest first")
     return errors, warnings
 
@@ -75,8 +77,9 @@ def render_problems(images: list[np.ndarray]) -> list[str]:
     return problems
 
 
-def _render_child(names: list[str], dirs: list[str] | None, size: tuple[int, int], out: str,
-                  conn: Any) -> None:
+def _render_child(
+    names: list[str], dirs: list[str] | None, size: tuple[int, int], out: str, conn: Any
+) -> None:
     from scenes.preview import render_levels
     from scenes.registry import discover
     from scenes.stage import configure, make_base
@@ -88,8 +91,7 @@ def _render_child(names: list[str], dirs: list[str] | None, size: tuple[int, int
         base = make_base()
         for name in names:
             try:
-                written = render_levels([found[name]], Path(out), size=size, sheet=False,
-                                        base=base)
+                written = render_levels([found[name]], Path(out), size=size, sheet=False, base=base)
                 result[name] = [str(p) for p in written[name]]
             except Exception as err:  # one broken scene must not hide the others
                 result[name] = f"{type(err).__name__}: {err}"
@@ -99,17 +101,23 @@ def _render_child(names: list[str], dirs: list[str] | None, size: tuple[int, int
     conn.close()
 
 
-def render_in_subprocess(names: list[str], size: tuple[int, int], out: Path,
-                         dirs: list[Path] | None = None,
-                         timeout: float = 300.0) -> dict[str, list[Path] | str]:
+def render_in_subprocess(
+    names: list[str],
+    size: tuple[int, int],
+    out: Path,
+    dirs: list[Path] | None = None,
+    timeout: float = 300.0,
+) -> dict[str, list[Path] | str]:
     """Render every level of the named scenes to `out` in a fresh process.
 
     Returns the PNG paths by scene name, or a one-line error for a scene that failed.
     """
     ctx = multiprocessing.get_context("spawn")
     ours, theirs = ctx.Pipe(duplex=False)
-    proc = ctx.Process(target=_render_child, args=(
-        names, [str(d) for d in dirs] if dirs is not None else None, size, str(out), theirs))
+    proc = ctx.Process(
+        target=_render_child,
+        args=(names, [str(d) for d in dirs] if dirs is not None else None, size, str(out), theirs),
+    )
     proc.start()
     theirs.close()
     result: dict[str, Any] = {}
@@ -135,8 +143,12 @@ def load_rgb(path: Path) -> np.ndarray:
         return np.asarray(img.convert("RGB"))
 
 
-def check_scenes(infos: list[SceneInfo], render: bool = True, size: tuple[int, int] = (240, 180),
-                 dirs: list[Path] | None = None) -> dict[str, tuple[list[str], list[str]]]:
+def check_scenes(
+    infos: list[SceneInfo],
+    render: bool = True,
+    size: tuple[int, int] = (240, 180),
+    dirs: list[Path] | None = None,
+) -> dict[str, tuple[list[str], list[str]]]:
     """(errors, warnings) per scene name: static checks, then render checks when `render`."""
     report = {info.name: static_problems(info) for info in infos}
     if render and infos:

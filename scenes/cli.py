@@ -30,8 +30,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p = sub.add_parser("new", help="make a new scene folder from a working template")
     p.add_argument("name", help="folder name: lower case letters, digits and _")
     p.add_argument("--phobia", default="", help='what it treats, e.g. "cynophobia (dogs)"')
-    p.add_argument("--dir", type=Path, default=None,
-                   help="library folder to create it in (default: the built-in library)")
+    p.add_argument(
+        "--dir",
+        type=Path,
+        default=None,
+        help="library folder to create it in (default: the built-in library)",
+    )
     p.set_defaults(func=cmd_new)
 
     p = sub.add_parser("check", help="validate scenes: ladder, build, and renders of each level")
@@ -45,8 +49,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--level", type=float, default=1.0)
     p.add_argument("--display", choices=("window", "offscreen", "openvr"), default="window")
     p.add_argument("--size", default="1280x720")
-    p.add_argument("--frames", type=int, default=0,
-                   help="stop after this many frames (0: run until the window is closed)")
+    p.add_argument(
+        "--frames",
+        type=int,
+        default=0,
+        help="stop after this many frames (0: run until the window is closed)",
+    )
     p.set_defaults(func=cmd_show)
 
 
@@ -74,8 +82,10 @@ def cmd_list(args: argparse.Namespace) -> int:
     from scenes.registry import discover
 
     found, problems = discover()
-    rows = [(i.name, i.phobia or "(calm scene)", str(i.ladder.top), i.description)
-            for i in sorted(found.values(), key=lambda i: (i.calm, i.name))]
+    rows = [
+        (i.name, i.phobia or "(calm scene)", str(i.ladder.top), i.description)
+        for i in sorted(found.values(), key=lambda i: (i.calm, i.name))
+    ]
     widths = [max(len(r[k]) for r in rows + [("NAME", "PHOBIA", "LEVELS", "")]) for k in range(3)]
     print(f"{'NAME':<{widths[0]}}  {'PHOBIA':<{widths[1]}}  {'LEVELS':>{widths[2]}}  DESCRIPTION")
     for r in rows:
@@ -95,7 +105,9 @@ def cmd_preview(args: argparse.Namespace) -> int:
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as err:
-        raise CliError(f"Cannot create {out} ({err.strerror}): choose another --out folder.") from err
+        raise CliError(
+            f"Cannot create {out} ({err.strerror}): choose another --out folder."
+        ) from err
     try:
         result = render_in_subprocess([info.name], size, out)
     except RuntimeError as err:
@@ -106,8 +118,11 @@ def cmd_preview(args: argparse.Namespace) -> int:
     from PIL import Image
 
     images = [Image.open(p) for p in paths]
-    sheet = contact_sheet(images, [lv.name for lv in info.ladder.levels],
-                          f"{info.name} ({info.phobia or 'calm scene'})")
+    sheet = contact_sheet(
+        images,
+        [lv.name for lv in info.ladder.levels],
+        f"{info.name} ({info.phobia or 'calm scene'})",
+    )
     sheet_path = out / f"{info.name}-sheet.png"
     sheet.save(sheet_path)
     for p in paths:
@@ -121,8 +136,10 @@ def cmd_new(args: argparse.Namespace) -> int:
 
     name = args.name
     if not NAME_RE.match(name):
-        raise CliError(f"{name!r} is not a scene name: use lower case letters, digits and _ "
-                       "(2-40 characters, starting with a letter), like dogs_park.")
+        raise CliError(
+            f"{name!r} is not a scene name: use lower case letters, digits and _ "
+            "(2-40 characters, starting with a letter), like dogs_park."
+        )
     found, problems = discover()
     if name in found or any(p.name == name for p in problems):
         raise CliError(f"A scene named {name!r} already exists: choose another name.")
@@ -134,7 +151,10 @@ def cmd_new(args: argparse.Namespace) -> int:
     phobia = args.phobia or f"fear of {name.replace('_', ' ')}"
     class_name = "".join(part.capitalize() for part in name.split("_")) or "NewScene"
     text = string.Template(TEMPLATE.read_text()).substitute(
-        name=name, title=title, class_name=class_name, phobia=phobia.replace('"', "'"),
+        name=name,
+        title=title,
+        class_name=class_name,
+        phobia=phobia.replace('"', "'"),
         description=f"{title}: a stand-in object comes closer, level by level.",
     )
     try:
@@ -142,8 +162,9 @@ def cmd_new(args: argparse.Namespace) -> int:
         (folder / "scene.py").write_text(text)
         (folder / "__init__.py").write_text(f'"""Scene {name}; see scene.py."""\n')
     except OSError as err:
-        raise CliError(f"Cannot write {folder} ({err.strerror}): use --dir with a folder you "
-                       "can write to.") from err
+        raise CliError(
+            f"Cannot write {folder} ({err.strerror}): use --dir with a folder you can write to."
+        ) from err
     print(f"created {folder / 'scene.py'}")
     if library not in scene_dirs():
         print(f"add the library to the search path:  export VRET_SCENE_PATH={library}")
@@ -172,7 +193,9 @@ def cmd_check(args: argparse.Namespace) -> int:
     for info in infos:
         errors, warnings = report[info.name]
         status = "FAIL" if errors else "ok"
-        print(f"{info.name}: {status} ({info.ladder.top} levels{', rendered' if not args.no_render else ''})")
+        print(
+            f"{info.name}: {status} ({info.ladder.top} levels{', rendered' if not args.no_render else ''})"
+        )
         for e in errors:
             print(f"  error: {e}")
         for w in warnings:

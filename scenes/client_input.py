@@ -25,8 +25,14 @@ STEP = 5
 class ClientInput:
     """Binds the break action and the SUDS panel; `emit` receives each client event dict."""
 
-    def __init__(self, base: Any, head: NodePath, emit: Callable[[dict[str, Any]], None],
-                 on_break: Callable[[], None], vr: bool = False) -> None:
+    def __init__(
+        self,
+        base: Any,
+        head: NodePath,
+        emit: Callable[[dict[str, Any]], None],
+        on_break: Callable[[], None],
+        vr: bool = False,
+    ) -> None:
         self.base = base
         self.emit = emit
         self.on_break = on_break
@@ -85,14 +91,23 @@ class ClientInput:
         self.knob.setColor(1.0, 0.75, 0.2, 1)
         self.knob.setBin("fixed", 102)
         self.value_text = self._text(panel, "50", (0, 0, 0.04), 0.06, (1.0, 0.8, 0.3, 1), 102)
-        hint = ("touchpad left/right to choose, trigger to send" if vr
-                else "Left/Right or 0-9 to choose, Enter to send, Esc to close")
+        hint = (
+            "touchpad left/right to choose, trigger to send"
+            if vr
+            else "Left/Right or 0-9 to choose, Enter to send, Esc to close"
+        )
         self._text(panel, hint, (0, 0, -0.155), 0.026, (0.75, 0.8, 0.85, 1), 101)
         return panel
 
     @staticmethod
-    def _text(parent: NodePath, text: str, pos: tuple[float, float, float], scale: float,
-              color: tuple[float, float, float, float], sort: int) -> TextNode:
+    def _text(
+        parent: NodePath,
+        text: str,
+        pos: tuple[float, float, float],
+        scale: float,
+        color: tuple[float, float, float, float],
+        sort: int,
+    ) -> TextNode:
         node = TextNode("text")
         node.setText(text)
         node.setAlign(TextNode.ACenter)

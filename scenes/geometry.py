@@ -90,16 +90,32 @@ class Mesh:
         hx, hy, hz = size[0] / 2, size[1] / 2, size[2] / 2
         x0, x1, y0, y1, z0, z1 = cx - hx, cx + hx, cy - hy, cy + hy, cz - hz, cz + hz
         walls = colors.get("walls", (0.8, 0.8, 0.8))
-        self.quad((x0, y0, z0), (x1, y0, z0), (x1, y1, z0), (x0, y1, z0), colors.get("floor", walls))
-        self.quad((x0, y1, z1), (x1, y1, z1), (x1, y0, z1), (x0, y0, z1), colors.get("ceiling", walls))
-        self.quad((x1, y1, z0), (x1, y1, z1), (x0, y1, z1), (x0, y1, z0), colors.get("north", walls))
-        self.quad((x0, y0, z0), (x0, y0, z1), (x1, y0, z1), (x1, y0, z0), colors.get("south", walls))
+        self.quad(
+            (x0, y0, z0), (x1, y0, z0), (x1, y1, z0), (x0, y1, z0), colors.get("floor", walls)
+        )
+        self.quad(
+            (x0, y1, z1), (x1, y1, z1), (x1, y0, z1), (x0, y0, z1), colors.get("ceiling", walls)
+        )
+        self.quad(
+            (x1, y1, z0), (x1, y1, z1), (x0, y1, z1), (x0, y1, z0), colors.get("north", walls)
+        )
+        self.quad(
+            (x0, y0, z0), (x0, y0, z1), (x1, y0, z1), (x1, y0, z0), colors.get("south", walls)
+        )
         self.quad((x1, y0, z0), (x1, y0, z1), (x1, y1, z1), (x1, y1, z0), colors.get("east", walls))
         self.quad((x0, y1, z0), (x0, y1, z1), (x0, y0, z1), (x0, y0, z0), colors.get("west", walls))
         return self
 
-    def prism(self, p0: Vec, p1: Vec, radius: float, color: Color, sides: int = 5,
-              radius1: float | None = None, caps: bool = True) -> Mesh:
+    def prism(
+        self,
+        p0: Vec,
+        p1: Vec,
+        radius: float,
+        color: Color,
+        sides: int = 5,
+        radius1: float | None = None,
+        caps: bool = True,
+    ) -> Mesh:
         """A tube (or tapered cone with `radius1`) from p0 to p1, with smooth side normals."""
         r1 = radius if radius1 is None else radius1
         axis = _sub(p1, p0)
@@ -114,10 +130,14 @@ class Mesh:
             ang = 2 * math.pi * k / sides
             ca, sa = math.cos(ang), math.sin(ang)
             n = (u[0] * ca + v[0] * sa, u[1] * ca + v[1] * sa, u[2] * ca + v[2] * sa)
-            ring0.append(self._vertex((p0[0] + n[0] * radius, p0[1] + n[1] * radius,
-                                       p0[2] + n[2] * radius), n, col))
-            ring1.append(self._vertex((p1[0] + n[0] * r1, p1[1] + n[1] * r1, p1[2] + n[2] * r1),
-                                      n, col))
+            ring0.append(
+                self._vertex(
+                    (p0[0] + n[0] * radius, p0[1] + n[1] * radius, p0[2] + n[2] * radius), n, col
+                )
+            )
+            ring1.append(
+                self._vertex((p1[0] + n[0] * r1, p1[1] + n[1] * r1, p1[2] + n[2] * r1), n, col)
+            )
         for k in range(sides):
             k2 = (k + 1) % sides
             self.tris.append((ring0[k], ring0[k2], ring1[k2]))
@@ -135,14 +155,22 @@ class Mesh:
                         self.tris.append((c, edge[k2], edge[k]))
         return self
 
-    def cylinder(self, base: Vec, height: float, radius: float, color: Color, sides: int = 8,
-                 top_radius: float | None = None) -> Mesh:
+    def cylinder(
+        self,
+        base: Vec,
+        height: float,
+        radius: float,
+        color: Color,
+        sides: int = 8,
+        top_radius: float | None = None,
+    ) -> Mesh:
         """An upright cylinder (or cone with `top_radius`) standing on `base`."""
         top = (base[0], base[1], base[2] + height)
         return self.prism(base, top, radius, color, sides, top_radius)
 
-    def sphere(self, center: Vec, radius: float | Vec, color: Color, segs: int = 8,
-               rings: int = 5) -> Mesh:
+    def sphere(
+        self, center: Vec, radius: float | Vec, color: Color, segs: int = 8, rings: int = 5
+    ) -> Mesh:
         """A low-poly (ellipsoidal when `radius` is a 3-tuple) sphere."""
         rx, ry, rz = radius if isinstance(radius, tuple) else (radius, radius, radius)
         col = rgba(color)
@@ -171,9 +199,15 @@ class Mesh:
         col = rgba(color)
         c = self._vertex(center, (0, 0, 1), col)
         ring = [
-            self._vertex((center[0] + radius * math.cos(2 * math.pi * k / sides),
-                          center[1] + radius * math.sin(2 * math.pi * k / sides), center[2]),
-                         (0, 0, 1), col)
+            self._vertex(
+                (
+                    center[0] + radius * math.cos(2 * math.pi * k / sides),
+                    center[1] + radius * math.sin(2 * math.pi * k / sides),
+                    center[2],
+                ),
+                (0, 0, 1),
+                col,
+            )
             for k in range(sides)
         ]
         for k in range(sides):
@@ -207,4 +241,3 @@ class Mesh:
         gnode = GeomNode(name)
         gnode.addGeom(geom)
         return NodePath(gnode)
-

@@ -83,14 +83,42 @@ def _to_panda(m: Any) -> LMatrix4:
     """An OpenVR 3x4 or 4x4 row-major matrix as a Panda (row-vector) matrix."""
     r = m.m
     if len(r) == 4:
-        return LMatrix4(r[0][0], r[1][0], r[2][0], r[3][0],
-                        r[0][1], r[1][1], r[2][1], r[3][1],
-                        r[0][2], r[1][2], r[2][2], r[3][2],
-                        r[0][3], r[1][3], r[2][3], r[3][3])
-    return LMatrix4(r[0][0], r[1][0], r[2][0], 0.0,
-                    r[0][1], r[1][1], r[2][1], 0.0,
-                    r[0][2], r[1][2], r[2][2], 0.0,
-                    r[0][3], r[1][3], r[2][3], 1.0)
+        return LMatrix4(
+            r[0][0],
+            r[1][0],
+            r[2][0],
+            r[3][0],
+            r[0][1],
+            r[1][1],
+            r[2][1],
+            r[3][1],
+            r[0][2],
+            r[1][2],
+            r[2][2],
+            r[3][2],
+            r[0][3],
+            r[1][3],
+            r[2][3],
+            r[3][3],
+        )
+    return LMatrix4(
+        r[0][0],
+        r[1][0],
+        r[2][0],
+        0.0,
+        r[0][1],
+        r[1][1],
+        r[2][1],
+        0.0,
+        r[0][2],
+        r[1][2],
+        r[2][2],
+        0.0,
+        r[0][3],
+        r[1][3],
+        r[2][3],
+        1.0,
+    )
 
 
 class OpenVRDisplay:
@@ -132,11 +160,13 @@ class OpenVRDisplay:
         sort = base.win.getSort() - 100
         for eye, name in ((ovr.Eye_Left, "left"), (ovr.Eye_Right, "right")):
             anchor = head.attachNewNode(f"{name}-eye")
-            anchor.setMat(self.from_panda * _to_panda(self.system.getEyeToHeadTransform(eye))
-                          * self.to_panda)
+            anchor.setMat(
+                self.from_panda * _to_panda(self.system.getEyeToHeadTransform(eye)) * self.to_panda
+            )
             lens = MatrixLens()
-            lens.setUserMat(self.from_panda * _to_panda(
-                self.system.getProjectionMatrix(eye, near, far)))
+            lens.setUserMat(
+                self.from_panda * _to_panda(self.system.getProjectionMatrix(eye, near, far))
+            )
             cam_node = PandaCamera(f"{name}-cam")
             cam_node.setLens(lens)
             cam = anchor.attachNewNode(cam_node)
@@ -187,8 +217,9 @@ class OpenVRDisplay:
         hmd = self.poses[ovr.k_unTrackedDeviceIndex_Hmd]
         self.pose_valid = bool(hmd.bPoseIsValid)
         if self.pose_valid:
-            self.head.setMat(self.from_panda * _to_panda(hmd.mDeviceToAbsoluteTracking)
-                             * self.to_panda)
+            self.head.setMat(
+                self.from_panda * _to_panda(hmd.mDeviceToAbsoluteTracking) * self.to_panda
+            )
         self._poll_events()
 
     def _poll_events(self) -> None:

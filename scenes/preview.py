@@ -28,8 +28,13 @@ def screenshot_rgb(base: Any) -> tuple[int, int, bytes]:
     return w, h, pixels[::-1].tobytes()
 
 
-def render_levels(infos: list[SceneInfo], out: Path, size: tuple[int, int] = (480, 360),
-                  sheet: bool = True, base: Any = None) -> dict[str, list[Path]]:
+def render_levels(
+    infos: list[SceneInfo],
+    out: Path,
+    size: tuple[int, int] = (480, 360),
+    sheet: bool = True,
+    base: Any = None,
+) -> dict[str, list[Path]]:
     """Render each level of each scene to OUT/NAME-NN.png (and OUT/NAME-sheet.png).
 
     Starts an offscreen software ShowBase unless `base` is given. Returns the PNG paths by scene.
@@ -71,8 +76,9 @@ def render_levels(infos: list[SceneInfo], out: Path, size: tuple[int, int] = (48
     return written
 
 
-def contact_sheet(images: list[Any], captions: list[str], title: str, columns: int = 4,
-                  width: int = 800) -> Any:
+def contact_sheet(
+    images: list[Any], captions: list[str], title: str, columns: int = 4, width: int = 800
+) -> Any:
     """A labelled grid of level images, `width` pixels wide."""
     from PIL import Image, ImageDraw, ImageFont
 

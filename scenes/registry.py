@@ -98,8 +98,11 @@ def load_scene(name: str, path: Path) -> SceneInfo:
         sys.modules.pop(mod_name, None)
         raise ValueError(_error_reason(err, path)) from err
     classes = [
-        obj for obj in vars(module).values()
-        if inspect.isclass(obj) and issubclass(obj, Scene) and obj is not Scene
+        obj
+        for obj in vars(module).values()
+        if inspect.isclass(obj)
+        and issubclass(obj, Scene)
+        and obj is not Scene
         and obj.__module__ == mod_name
     ]
     if len(classes) != 1:
@@ -126,8 +129,15 @@ def load_scene(name: str, path: Path) -> SceneInfo:
         ladder = cls.ladder(name)
     except ValidationError as err:
         raise ValueError(_ladder_reason(err)) from err
-    return SceneInfo(name=name, phobia=cls.phobia, description=cls.description, calm=cls.calm,
-                     path=path, ladder=ladder, scene_class=cls)
+    return SceneInfo(
+        name=name,
+        phobia=cls.phobia,
+        description=cls.description,
+        calm=cls.calm,
+        path=path,
+        ladder=ladder,
+        scene_class=cls,
+    )
 
 
 def discover(dirs: list[Path] | None = None) -> tuple[dict[str, SceneInfo], list[Problem]]:
@@ -145,8 +155,13 @@ def discover(dirs: list[Path] | None = None) -> tuple[dict[str, SceneInfo], list
                 problems.append(Problem(sub.name, sub, "has no scene.py"))
                 continue
             if sub.name in found:
-                problems.append(Problem(sub.name, path, f"a scene named {sub.name!r} already "
-                                        f"exists in {found[sub.name].folder}"))
+                problems.append(
+                    Problem(
+                        sub.name,
+                        path,
+                        f"a scene named {sub.name!r} already exists in {found[sub.name].folder}",
+                    )
+                )
                 continue
             try:
                 found[sub.name] = load_scene(sub.name, path)

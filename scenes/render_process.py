@@ -187,13 +187,21 @@ class RenderHandle:
         return self._process.exitcode
 
 
-def start_render(display: str = "offscreen", size: tuple[int, int] = (640, 480),
-                 frame_rate: float = 90.0, transition_s: float = DEFAULT_TRANSITION_S,
-                 thumbnail_hz: float = 4.0, thumbnail_size: tuple[int, int] = (160, 120),
-                 watchdog_s: float = WATCHDOG_S, safe_scene: str = "safe_place",
-                 scenes: Sequence[str] | None = None, pipe: str | None = None,
-                 openvr_module: str = "openvr", audio: bool = False,
-                 scene_dirs: Sequence[str] | None = None) -> RenderHandle:
+def start_render(
+    display: str = "offscreen",
+    size: tuple[int, int] = (640, 480),
+    frame_rate: float = 90.0,
+    transition_s: float = DEFAULT_TRANSITION_S,
+    thumbnail_hz: float = 4.0,
+    thumbnail_size: tuple[int, int] = (160, 120),
+    watchdog_s: float = WATCHDOG_S,
+    safe_scene: str = "safe_place",
+    scenes: Sequence[str] | None = None,
+    pipe: str | None = None,
+    openvr_module: str = "openvr",
+    audio: bool = False,
+    scene_dirs: Sequence[str] | None = None,
+) -> RenderHandle:
     """Start the render process (multiprocessing, spawn) and return its handle at once.
 
     `frame_rate` is the frame limit (the display's refresh rate; 0 asks the display for it);
@@ -202,12 +210,18 @@ def start_render(display: str = "offscreen", size: tuple[int, int] = (640, 480),
     Call `handle.wait_ready()` to wait until the first frame can be drawn.
     """
     config = RenderConfig(
-        display=display, size=(int(size[0]), int(size[1])), frame_rate=float(frame_rate),
-        transition_s=float(transition_s), thumbnail_hz=float(thumbnail_hz),
+        display=display,
+        size=(int(size[0]), int(size[1])),
+        frame_rate=float(frame_rate),
+        transition_s=float(transition_s),
+        thumbnail_hz=float(thumbnail_hz),
         thumbnail_size=(int(thumbnail_size[0]), int(thumbnail_size[1])),
-        watchdog_s=float(watchdog_s), safe_scene=safe_scene,
-        scenes=tuple(scenes) if scenes is not None else None, pipe=pipe,
-        openvr_module=openvr_module, audio=audio,
+        watchdog_s=float(watchdog_s),
+        safe_scene=safe_scene,
+        scenes=tuple(scenes) if scenes is not None else None,
+        pipe=pipe,
+        openvr_module=openvr_module,
+        audio=audio,
         scene_dirs=tuple(str(d) for d in scene_dirs) if scene_dirs is not None else None,
     )
     ctx = multiprocessing.get_context("spawn")
@@ -304,9 +318,14 @@ class RenderLoop:
 
             ovr = load_openvr(config.openvr_module)  # fails fast, before any window opens
         limit = config.frame_rate if config.frame_rate > 0 and not vr else None
-        configure(config.display, config.size, limit,
-                  pipe=config.pipe if config.pipe else ("gl" if vr else None),
-                  audio=config.audio, title="vret - client view")
+        configure(
+            config.display,
+            config.size,
+            limit,
+            pipe=config.pipe if config.pipe else ("gl" if vr else None),
+            audio=config.audio,
+            title="vret - client view",
+        )
         dirs = [Path(d) for d in config.scene_dirs] if config.scene_dirs is not None else None
         self.infos, problems = discover(dirs)
         if config.safe_scene not in self.infos:
@@ -338,8 +357,9 @@ class RenderLoop:
 
         from scenes.client_input import ClientInput
 
-        self.client = ClientInput(self.base, self.stage.head, self._emit_client, self._client_break,
-                                  vr=vr)
+        self.client = ClientInput(
+            self.base, self.stage.head, self._emit_client, self._client_break, vr=vr
+        )
         self._setup_thumbnail()
 
         # what the control process asked for
@@ -385,9 +405,15 @@ class RenderLoop:
             tm.add(self._poses_task, "vret-poses", sort=-100)
         tm.add(self._frame_task, "vret-frame", sort=0)
         tm.add(self._after_task, "vret-after-render", sort=60)
-        self._send({"type": "ready", "display": config.display,
-                    "size": [self.base.win.getXSize(), self.base.win.getYSize()],
-                    "scenes": sorted(self.stage.scenes), "pid": _pid()})
+        self._send(
+            {
+                "type": "ready",
+                "display": config.display,
+                "size": [self.base.win.getXSize(), self.base.win.getYSize()],
+                "scenes": sorted(self.stage.scenes),
+                "pid": _pid(),
+            }
+        )
 
     # ------------------------------------------------------------------ setup
     def _setup_thumbnail(self) -> None:
@@ -552,8 +578,13 @@ class RenderLoop:
         if info is None:
             if scene not in self._unknown_reported:
                 self._unknown_reported.add(scene)
-                self._send({"type": "error", "message": f"Unknown scene {scene!r}: run `vret "
-                            "scenes list` to see the scenes this station has."})
+                self._send(
+                    {
+                        "type": "error",
+                        "message": f"Unknown scene {scene!r}: run `vret "
+                        "scenes list` to see the scenes this station has.",
+                    }
+                )
             return self.shown
         self.stage.build(info)
         return scene
@@ -564,10 +595,18 @@ class RenderLoop:
         if self.display is not None:
             self.display.submit()
         if self.effect_seq:
-            self._send({"type": "frame_effect", "target_seq": self.effect_seq,
-                        "frame": self.frame_no, "t_sent": self.effect_sent,
-                        "t_received": self.effect_received, "t_drawn": now,
-                        "scene": self.shown, "fade": round(self.fade, 3)})
+            self._send(
+                {
+                    "type": "frame_effect",
+                    "target_seq": self.effect_seq,
+                    "frame": self.frame_no,
+                    "t_sent": self.effect_sent,
+                    "t_received": self.effect_received,
+                    "t_drawn": now,
+                    "scene": self.shown,
+                    "fade": round(self.fade, 3),
+                }
+            )
             self.effect_seq = 0
         if self.thumb_pending:
             self.thumb_pending = False
@@ -586,8 +625,9 @@ class RenderLoop:
             return
         w, h = tex.getXSize(), tex.getYSize()
         pixels = np.frombuffer(bytes(tex.getRamImageAs("RGB")), np.uint8).reshape(h, w, 3)
-        self._send({"type": "thumbnail", "width": w, "height": h,
-                    "rgb": pixels[::-1].tobytes()}, bulk=True)
+        self._send(
+            {"type": "thumbnail", "width": w, "height": h, "rgb": pixels[::-1].tobytes()}, bulk=True
+        )
 
     def _report_frames(self) -> None:
         n = min(self.ring_n, 512)
@@ -599,14 +639,23 @@ class RenderLoop:
         mean = sum(times) / len(times) if times else 0.0
         head = self.stage.head
         pos, hpr = head.getPos(), head.getHpr()
-        self._send({
-            "type": "frames", "times_ms": times, "late": late, "budget_ms": round(budget_ms, 3),
-            "fps": round(1000.0 / mean, 2) if mean else 0.0, "scene": self.shown,
-            "intensity": round(self.value, 4), "fade": round(self.fade, 3),
-            "target_seq": self.seq, "watchdog": self.tripped,
-            "head": [round(v, 4) for v in (pos[0], pos[1], pos[2], hpr[0], hpr[1], hpr[2])],
-            "dropped": self.outbox.dropped,
-        }, bulk=True)
+        self._send(
+            {
+                "type": "frames",
+                "times_ms": times,
+                "late": late,
+                "budget_ms": round(budget_ms, 3),
+                "fps": round(1000.0 / mean, 2) if mean else 0.0,
+                "scene": self.shown,
+                "intensity": round(self.value, 4),
+                "fade": round(self.fade, 3),
+                "target_seq": self.seq,
+                "watchdog": self.tripped,
+                "head": [round(v, 4) for v in (pos[0], pos[1], pos[2], hpr[0], hpr[1], hpr[2])],
+                "dropped": self.outbox.dropped,
+            },
+            bulk=True,
+        )
 
 
 def _refresh_rate(base: Any) -> float | None:

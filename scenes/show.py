@@ -16,8 +16,14 @@ from scenes.registry import SceneInfo
 TRANSITION_S = 2.0
 
 
-def show(info: SceneInfo, level: float, display: str, size: tuple[int, int], frames: int = 0,
-         frame_rate: float = 60.0) -> int:
+def show(
+    info: SceneInfo,
+    level: float,
+    display: str,
+    size: tuple[int, int],
+    frames: int = 0,
+    frame_rate: float = 60.0,
+) -> int:
     """Open scene `info` at `level`; returns 0 when the window is closed (or after `frames`)."""
     from scenes.stage import Stage, configure, make_base
 
@@ -27,8 +33,15 @@ def show(info: SceneInfo, level: float, display: str, size: tuple[int, int], fra
     stage.build(info)
     scene = stage.show(info.name)
     top = info.ladder.top
-    state: dict[str, Any] = {"from": level, "to": level, "t0": time.monotonic(), "value": level,
-                             "h": 0.0, "p": 0.0, "frames": 0}
+    state: dict[str, Any] = {
+        "from": level,
+        "to": level,
+        "t0": time.monotonic(),
+        "value": level,
+        "h": 0.0,
+        "p": 0.0,
+        "frames": 0,
+    }
     title = base.win.getProperties().getTitle() if display == "window" else ""
 
     def go(n: float) -> None:
@@ -56,8 +69,12 @@ def show(info: SceneInfo, level: float, display: str, size: tuple[int, int], fra
         base.accept(key, lambda: go(round(state["to"]) - 1))
     for digit in range(10):
         base.accept(str(digit), go, [float(digit or 10)])
-    for key, dh, dp in (("arrow_left", 15, 0), ("arrow_right", -15, 0), ("arrow_up", 0, 10),
-                        ("arrow_down", 0, -10)):
+    for key, dh, dp in (
+        ("arrow_left", 15, 0),
+        ("arrow_right", -15, 0),
+        ("arrow_up", 0, 10),
+        ("arrow_down", 0, -10),
+    ):
         base.accept(key, turn, [dh, dp])
         base.accept(key + "-repeat", turn, [dh, dp])
     base.accept("r", reset)
@@ -88,8 +105,9 @@ def show_in_headset(info: SceneInfo, level: float, openvr_module: str = "openvr"
     """Show `info` at `level` in SteamVR through the render process until Ctrl-C."""
     from scenes.render_process import RenderError, start_render
 
-    handle = start_render(display="openvr", scenes=[info.name], thumbnail_hz=0,
-                          openvr_module=openvr_module)
+    handle = start_render(
+        display="openvr", scenes=[info.name], thumbnail_hz=0, openvr_module=openvr_module
+    )
     try:
         try:
             handle.wait_ready()

@@ -21,9 +21,14 @@ PREVIEW_FOV = 80.0
 _configured: dict[str, Any] = {"pipe": "tiny", "onscreen": False}
 
 
-def configure(display: str = "offscreen", size: tuple[int, int] = (320, 240),
-              frame_rate: float | None = None, pipe: str | None = None, audio: bool = False,
-              title: str = "vret") -> str:
+def configure(
+    display: str = "offscreen",
+    size: tuple[int, int] = (320, 240),
+    frame_rate: float | None = None,
+    pipe: str | None = None,
+    audio: bool = False,
+    title: str = "vret",
+) -> str:
     """Write the PRC settings for `display`; returns the graphics pipe used.
 
     offscreen: software rendering (p3tinydisplay), no display, no GPU needed.
@@ -74,7 +79,8 @@ def make_base() -> Any:
         if software_offscreen:
             base = ShowBase(windowType="none")
             pipe = GraphicsPipeSelection.getGlobalPtr().makePipe(
-                "TinyOffscreenGraphicsPipe", "p3tinydisplay")
+                "TinyOffscreenGraphicsPipe", "p3tinydisplay"
+            )
             if pipe is None:
                 raise RuntimeError("no TinyPanda pipe")
             base.pipe = pipe
@@ -91,8 +97,10 @@ def make_base() -> Any:
 
 def _no_window_message() -> str:
     if _configured["onscreen"]:
-        return ("Could not open a window (no display or OpenGL driver here): run it on a desktop, "
-                "or use --display offscreen.")
+        return (
+            "Could not open a window (no display or OpenGL driver here): run it on a desktop, "
+            "or use --display offscreen."
+        )
     return "Could not open an offscreen renderer: reinstall panda3d (pip install panda3d)."
 
 

@@ -34,10 +34,20 @@ from openvr import (  # the real structures and constants
 )
 
 __all__ = [
-    "ColorSpace_Gamma", "Eye_Left", "Eye_Right", "Texture_t", "TextureType_OpenGL",
-    "TrackedDevicePose_t", "VRApplication_Scene", "VREvent_ButtonPress", "VREvent_t",
-    "k_EButton_Grip", "k_EButton_SteamVR_Touchpad", "k_EButton_SteamVR_Trigger",
-    "k_unMaxTrackedDeviceCount", "k_unTrackedDeviceIndex_Hmd",
+    "ColorSpace_Gamma",
+    "Eye_Left",
+    "Eye_Right",
+    "Texture_t",
+    "TextureType_OpenGL",
+    "TrackedDevicePose_t",
+    "VRApplication_Scene",
+    "VREvent_ButtonPress",
+    "VREvent_t",
+    "k_EButton_Grip",
+    "k_EButton_SteamVR_Touchpad",
+    "k_EButton_SteamVR_Trigger",
+    "k_unMaxTrackedDeviceCount",
+    "k_unTrackedDeviceIndex_Hmd",
 ]
 
 HEAD_POS = (0.25, 1.7, -0.3)
@@ -80,9 +90,12 @@ class _System:
     def getProjectionMatrix(self, eye: int, near: float, far: float) -> HmdMatrix44_t:  # noqa: N802
         m = HmdMatrix44_t()
         f = 1.0 / math.tan(math.radians(50))
-        rows = ((f, 0, 0, 0), (0, f * EYE_SIZE[0] / EYE_SIZE[1], 0, 0),
-                (0, 0, -(far + near) / (far - near), -2 * far * near / (far - near)),
-                (0, 0, -1, 0))
+        rows = (
+            (f, 0, 0, 0),
+            (0, f * EYE_SIZE[0] / EYE_SIZE[1], 0, 0),
+            (0, 0, -(far + near) / (far - near), -2 * far * near / (far - near)),
+            (0, 0, -1, 0),
+        )
         for i, row in enumerate(rows):
             for j, v in enumerate(row):
                 m.m[i][j] = v
@@ -123,8 +136,14 @@ class _Compositor:
         _log(call="wait", frame=_system.frames)
 
     def submit(self, eye: int, texture: Texture_t, bounds=None, flags: int = 0) -> None:  # noqa: ANN001
-        _log(call="submit", frame=_system.frames, eye=int(eye), handle=int(texture.handle or 0),
-             type=int(texture.eType), color_space=int(texture.eColorSpace))
+        _log(
+            call="submit",
+            frame=_system.frames,
+            eye=int(eye),
+            handle=int(texture.handle or 0),
+            type=int(texture.eType),
+            color_space=int(texture.eColorSpace),
+        )
 
 
 _compositor = _Compositor()

@@ -16,8 +16,13 @@ VRET = [sys.executable, "-c", "import sys; from exposure.cli import main; sys.ex
 
 
 def vret(*args: str, env: dict[str, str] | None = None, timeout: float = 120):
-    return subprocess.run([*VRET, *args], capture_output=True, text=True, timeout=timeout,
-                          env={**os.environ, **(env or {})})
+    return subprocess.run(
+        [*VRET, *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={**os.environ, **(env or {})},
+    )
 
 
 def test_list_shows_name_phobia_and_levels(capsys):
@@ -36,20 +41,25 @@ def test_preview_writes_every_level_and_a_contact_sheet(tmp_path):
     r = vret("scenes", "preview", "enclosed_space", "--out", str(out), "--size", "96x72")
     assert r.returncode == 0, r.stderr
     files = sorted(p.name for p in out.iterdir())
-    assert files == [f"enclosed_space-{n:02d}.png" for n in range(1, 11)] + ["enclosed_space-sheet.png"]
+    assert files == [f"enclosed_space-{n:02d}.png" for n in range(1, 11)] + [
+        "enclosed_space-sheet.png"
+    ]
     with Image.open(out / "enclosed_space-03.png") as img:
         assert img.size == (96, 72)
     with Image.open(out / "enclosed_space-sheet.png") as sheet:
         assert sheet.width == 800 and sheet.height > 3 * 72
 
 
-@pytest.mark.parametrize("args, message", [
-    (["scenes", "preview", "nope", "--out", "x"], "no scene named 'nope'"),
-    (["scenes", "preview", "spiders", "--out", "x", "--size", "big"], "is not WxH"),
-    (["scenes", "new", "Bad-Name"], "is not a scene name"),
-    (["scenes", "new", "spiders"], "already exists"),
-    (["scenes", "show", "spiders", "--level", "11", "--display", "offscreen"], "outside 1..10"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["scenes", "preview", "nope", "--out", "x"], "no scene named 'nope'"),
+        (["scenes", "preview", "spiders", "--out", "x", "--size", "big"], "is not WxH"),
+        (["scenes", "new", "Bad-Name"], "is not a scene name"),
+        (["scenes", "new", "spiders"], "already exists"),
+        (["scenes", "show", "spiders", "--level", "11", "--display", "offscreen"], "outside 1..10"),
+    ],
+)
 def test_user_errors_are_one_sentence(capsys, args, message):
     assert main(args) == 2
     err = capsys.readouterr().err.strip()
@@ -79,8 +89,10 @@ def test_check_reports_a_broken_scene_and_still_checks_the_others(tmp_path):
     r = vret("scenes", "check", "--no-render", env={"VRET_SCENE_PATH": str(lib)})
     assert r.returncode == 1
     lines = r.stdout.splitlines()
-    assert any(line.startswith("half_done: BROKEN") and "scene.py: syntax error on line 2" in line
-               for line in lines)
+    assert any(
+        line.startswith("half_done: BROKEN") and "scene.py: syntax error on line 2" in line
+        for line in lines
+    )
     for name in ("spiders", "heights", "public_speaking", "enclosed_space", "safe_place"):
         assert f"{name}: ok" in r.stdout
     r = vret("scenes", "list", env={"VRET_SCENE_PATH": str(lib)})
@@ -90,8 +102,19 @@ def test_check_reports_a_broken_scene_and_still_checks_the_others(tmp_path):
 
 @pytest.mark.render
 def test_show_runs_offscreen_for_a_few_frames():
-    r = vret("scenes", "show", "heights", "--display", "offscreen", "--level", "4",
-             "--size", "64x48", "--frames", "5")
+    r = vret(
+        "scenes",
+        "show",
+        "heights",
+        "--display",
+        "offscreen",
+        "--level",
+        "4",
+        "--size",
+        "64x48",
+        "--frames",
+        "5",
+    )
     assert r.returncode == 0, r.stderr
     assert "level 4/10: 8th floor, hands on the railing" in r.stdout
 
@@ -100,19 +123,26 @@ def test_show_openvr_without_steamvr_is_one_plain_sentence():
     r = vret("scenes", "show", "spiders", "--display", "openvr")
     assert r.returncode == 2
     assert r.stderr.strip() == (
-        "vret: No SteamVR runtime found: start SteamVR, or run with --display window.")
+        "vret: No SteamVR runtime found: start SteamVR, or run with --display window."
+    )
     assert "Traceback" not in r.stdout + r.stderr
 
 
 def test_show_window_without_a_display_says_what_to_do():
     env = {k: v for k, v in os.environ.items() if k != "DISPLAY"}
-    r = subprocess.run([*VRET, "scenes", "show", "spiders", "--frames", "1"], capture_output=True,
-                       text=True, timeout=60, env=env)
+    r = subprocess.run(
+        [*VRET, "scenes", "show", "spiders", "--frames", "1"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
+    )
     if r.returncode == 0:
         pytest.skip("this machine can open a window")
     assert r.returncode == 2
     assert r.stderr.strip().splitlines()[-1] == (
         "vret: Could not open a window (no display or OpenGL driver here): run it on a desktop, "
-        "or use --display offscreen.")
+        "or use --display offscreen."
+    )
     assert "Traceback" not in r.stderr
     assert Path  # keep the import used in type hints only

@@ -16,12 +16,19 @@ STANDIN = "tests.scenes.standin_openvr"
 
 
 def test_two_eye_textures_are_submitted_every_frame_and_the_head_pose_is_applied(
-        tmp_path, monkeypatch):
+    tmp_path, monkeypatch
+):
     log = tmp_path / "openvr.jsonl"
     monkeypatch.setenv("VRET_STANDIN_LOG", str(log))
     # OpenGL is needed for texture handles: EGL (Mesa llvmpipe here), no window, no GPU
-    handle = start_render(display="openvr", pipe="egl", openvr_module=STANDIN, size=(96, 72),
-                          thumbnail_hz=0, scenes=["heights"])
+    handle = start_render(
+        display="openvr",
+        pipe="egl",
+        openvr_module=STANDIN,
+        size=(96, 72),
+        thumbnail_hz=0,
+        scenes=["heights"],
+    )
     try:
         try:
             handle.wait_ready(60)

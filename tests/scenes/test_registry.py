@@ -12,7 +12,7 @@ from exposure.models import Ladder
 from scenes.registry import LIBRARY, default_ladder, discover, get
 from tests.scenes.conftest import BUILT_IN, write_scene
 
-GOOD = textwrap.dedent('''
+GOOD = textwrap.dedent("""
     from scenes.api import Scene, level
 
     class Good(Scene):
@@ -25,7 +25,7 @@ GOOD = textwrap.dedent('''
 
         def apply(self, intensity, dt):
             self.params(intensity)
-''')
+""")
 
 
 def test_built_in_scenes_are_found_with_their_metadata(built_in):
@@ -57,10 +57,12 @@ def test_default_ladders_are_graded_8_to_12_levels(name):
 
 
 def test_reading_a_ladder_opens_no_window_and_starts_no_panda_loop():
-    code = ("import sys; from scenes.registry import default_ladder; "
-            "l = default_ladder('spiders'); "
-            "print(l.top, 'direct.showbase.ShowBase' in sys.modules, "
-            "'builtins' in sys.modules and hasattr(sys.modules['builtins'], 'base'))")
+    code = (
+        "import sys; from scenes.registry import default_ladder; "
+        "l = default_ladder('spiders'); "
+        "print(l.top, 'direct.showbase.ShowBase' in sys.modules, "
+        "'builtins' in sys.modules and hasattr(sys.modules['builtins'], 'base'))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr
     assert out.stdout.split() == ["10", "False", "False"]
@@ -78,7 +80,11 @@ def test_broken_scenes_are_reported_with_file_and_reason_and_skipped(tmp_path):
     raises = write_scene(lib, "raises", "import math\nraise RuntimeError('no assets here')\n")
     write_scene(lib, "no_apply", GOOD.replace("def apply", "def not_apply"))
     write_scene(lib, "dup_levels", GOOD.replace('f"step {n}"', '"same"'))
-    write_scene(lib, "mixed_params", GOOD.replace("size=float(n))", "**({'size': 1.0} if n < 3 else {'speed': 2.0}))"))
+    write_scene(
+        lib,
+        "mixed_params",
+        GOOD.replace("size=float(n))", "**({'size': 1.0} if n < 3 else {'speed': 2.0}))"),
+    )
     write_scene(lib, "two_classes", GOOD + "\nclass Other(Good):\n    pass\n")
     (lib / "no_module").mkdir()
     write_scene(lib, "BadName", GOOD)
@@ -86,8 +92,16 @@ def test_broken_scenes_are_reported_with_file_and_reason_and_skipped(tmp_path):
     found, problems = discover([lib])
     assert list(found) == ["good_one"]
     by_name = {p.name: p for p in problems}
-    assert set(by_name) == {"syntax_error", "raises", "no_apply", "dup_levels", "mixed_params",
-                            "two_classes", "no_module", "BadName"}
+    assert set(by_name) == {
+        "syntax_error",
+        "raises",
+        "no_apply",
+        "dup_levels",
+        "mixed_params",
+        "two_classes",
+        "no_module",
+        "BadName",
+    }
     assert by_name["syntax_error"].path == syntax
     assert "syntax error on line" in by_name["syntax_error"].reason
     assert by_name["raises"].path == raises

@@ -26,8 +26,9 @@ def test_the_library_holds_the_five_built_in_scenes():
 @pytest.mark.parametrize("name", LIBRARY_SCENES)
 def test_every_level_renders_and_none_is_blank(level_renders, built_in, name):
     paths = level_renders[name]
-    assert [p.name for p in paths] == [f"{name}-{n:02d}.png" for n in
-                                       range(1, built_in[name].ladder.top + 1)]
+    assert [p.name for p in paths] == [
+        f"{name}-{n:02d}.png" for n in range(1, built_in[name].ladder.top + 1)
+    ]
     for path in paths:
         img = load_rgb(path)
         assert img.shape == (RENDER_SIZE[1], RENDER_SIZE[0], 3)
@@ -61,7 +62,11 @@ def test_render_check_is_not_fooled_by_identical_images():
 def test_a_scene_whose_levels_look_alike_or_that_fails_to_build_is_reported(tmp_path):
     lib = tmp_path / "lib"
     write_scene(lib, "invisible", GOOD)  # parameters change, but nothing is drawn
-    write_scene(lib, "crashes", GOOD.replace("        pass\n", "        raise ValueError('mesh file missing')\n", 1))
+    write_scene(
+        lib,
+        "crashes",
+        GOOD.replace("        pass\n", "        raise ValueError('mesh file missing')\n", 1),
+    )
     found, problems = discover([lib])
     assert not problems
     report = check_scenes(list(found.values()), size=(64, 48), dirs=[lib])

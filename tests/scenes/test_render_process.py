@@ -38,8 +38,13 @@ def cpu_seconds(pid: int) -> float:
 
 @pytest.fixture(scope="module")
 def render():
-    handle = start_render(size=(160, 120), frame_rate=60.0, transition_s=1.0, thumbnail_hz=5.0,
-                          thumbnail_size=(80, 60))
+    handle = start_render(
+        size=(160, 120),
+        frame_rate=60.0,
+        transition_s=1.0,
+        thumbnail_hz=5.0,
+        thumbnail_size=(80, 60),
+    )
     ready = handle.wait_ready(60)
     assert ready["display"] == "offscreen" and ready["size"] == [160, 120]
     assert {"spiders", "heights", "safe_place"} <= set(ready["scenes"])
@@ -123,8 +128,10 @@ def test_suds_panel_answer_reaches_control(render):
     render.press("enter")  # panel closed: nothing more is sent
     msgs = collect(render, 0.5, ("spiders", 5.0, False))
     events = [m["event"] for m in of(msgs, "client")]
-    assert events == [{"type": "suds", "value": 55, "by": "client"},
-                      {"type": "suds", "value": 60, "by": "client"}]
+    assert events == [
+        {"type": "suds", "value": 55, "by": "client"},
+        {"type": "suds", "value": 60, "by": "client"},
+    ]
     parsed = parse_event({**events[0], "t": 3.0})
     assert isinstance(parsed, Suds) and parsed.value == 55 and parsed.by == "client"
 
@@ -181,8 +188,13 @@ def test_a_missing_safe_scene_fails_with_a_sentence(tmp_path):
 
 def test_a_control_process_that_stops_reading_never_stalls_the_frame_loop():
     # big thumbnails at 20 Hz fill the pipe in well under a second when nobody reads it
-    handle = start_render(size=(160, 120), frame_rate=60.0, thumbnail_hz=20.0,
-                          thumbnail_size=(160, 120), scenes=["spiders"])
+    handle = start_render(
+        size=(160, 120),
+        frame_rate=60.0,
+        thumbnail_hz=20.0,
+        thumbnail_size=(160, 120),
+        scenes=["spiders"],
+    )
     try:
         handle.wait_ready(60)
         first = handle.send_target("spiders", 3.0, False)

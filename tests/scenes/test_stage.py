@@ -10,7 +10,7 @@ import pytest
 
 pytestmark = pytest.mark.render
 
-CODE = textwrap.dedent('''
+CODE = textwrap.dedent("""
     from scenes.registry import LIBRARY, discover
     from scenes.stage import Stage, configure, make_base
 
@@ -29,7 +29,7 @@ CODE = textwrap.dedent('''
     stage.show("spiders")
     print("root", len(base.render.findAllMatches("scene-*;+s")), spiders.root.isStashed(),
           scene.root.isStashed())
-''')
+""")
 
 
 def test_ambient_sound_loads_at_build_and_scenes_swap_on_show():

@@ -19,7 +19,7 @@ pytestmark = [
     pytest.mark.skipif(shutil.which("xvfb-run") is None, reason="xvfb-run is not installed"),
 ]
 
-SCRIPT = textwrap.dedent('''
+SCRIPT = textwrap.dedent("""
     import json, sys, time
     import numpy as np
     from scenes.render_process import start_render
@@ -47,17 +47,25 @@ SCRIPT = textwrap.dedent('''
         window = run(display="window", frame_rate=0)
         vr = run(display="openvr", openvr_module="tests.scenes.standin_openvr")
         print(json.dumps({"window": window, "openvr": vr}))
-''')
+""")
 
 
 def test_window_display_and_openvr_mirror_window_on_a_virtual_x_server(tmp_path):
     log = tmp_path / "openvr.jsonl"
     script = tmp_path / "run_window.py"
     script.write_text(SCRIPT)
-    env = {**os.environ, "VRET_STANDIN_LOG": str(log),
-           "PYTHONPATH": os.pathsep.join([os.getcwd(), os.environ.get("PYTHONPATH", "")])}
-    r = subprocess.run(["xvfb-run", "-a", "-s", "-screen 0 1024x768x24", sys.executable,
-                        str(script)], capture_output=True, text=True, timeout=120, env=env)
+    env = {
+        **os.environ,
+        "VRET_STANDIN_LOG": str(log),
+        "PYTHONPATH": os.pathsep.join([os.getcwd(), os.environ.get("PYTHONPATH", "")]),
+    }
+    r = subprocess.run(
+        ["xvfb-run", "-a", "-s", "-screen 0 1024x768x24", sys.executable, str(script)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+    )
     assert r.returncode == 0, r.stderr[-2000:]
     result = json.loads(r.stdout.strip().splitlines()[-1])
     window = result["window"]

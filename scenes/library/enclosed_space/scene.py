@@ -14,38 +14,131 @@ WALL = (0.82, 0.8, 0.74)
 
 class EnclosedSpace(Scene):
     phobia = "claustrophobia"
-    description = "A room that closes in: from a bright room with an open door to a dim, shut cupboard."
+    description = (
+        "A room that closes in: from a bright room with an open door to a dim, shut cupboard."
+    )
     background = (0.02, 0.02, 0.02)
     events = ("door_slam",)
     levels = [
-        level("Large bright room, door wide open, window", suds=10,
-              width=6.0, depth=7.0, height=3.0, light=1.0, door=1.0, window=1.0, flicker=0.0),
-        level("Medium room, door open, window", suds=20,
-              width=4.5, depth=5.0, height=2.8, light=1.0, door=1.0, window=1.0, flicker=0.0),
-        level("Small office, door open", suds=30,
-              width=3.2, depth=3.5, height=2.6, light=0.95, door=0.8, window=1.0, flicker=0.0),
-        level("Small office, door closed", suds=40,
-              width=3.2, depth=3.5, height=2.6, light=0.9, door=0.0, window=1.0, flicker=0.0),
-        level("Windowless storeroom, 2 x 2.5 m, door closed", suds=50,
-              width=2.0, depth=2.5, height=2.5, light=0.85, door=0.0, window=0.0, flicker=0.0),
-        level("Storeroom, dim light", suds=60,
-              width=2.0, depth=2.5, height=2.4, light=0.55, door=0.0, window=0.0, flicker=0.0),
-        level("Walk-in closet 1.4 x 1.6 m, low ceiling", suds=70,
-              width=1.4, depth=1.6, height=2.2, light=0.55, door=0.0, window=0.0, flicker=0.0),
-        level("Lift-sized box 1.1 x 1.2 m, light flickering", suds=80,
-              width=1.1, depth=1.2, height=2.1, light=0.5, door=0.0, window=0.0, flicker=0.5),
-        level("Cupboard 0.9 x 0.9 m, ceiling just above your head", suds=90,
-              width=0.9, depth=0.9, height=1.9, light=0.4, door=0.0, window=0.0, flicker=0.6),
-        level("Cupboard 0.75 x 0.8 m, dim and flickering, ceiling touching your hair", suds=100,
-              width=0.75, depth=0.8, height=1.78, light=0.3, door=0.0, window=0.0, flicker=1.0),
+        level(
+            "Large bright room, door wide open, window",
+            suds=10,
+            width=6.0,
+            depth=7.0,
+            height=3.0,
+            light=1.0,
+            door=1.0,
+            window=1.0,
+            flicker=0.0,
+        ),
+        level(
+            "Medium room, door open, window",
+            suds=20,
+            width=4.5,
+            depth=5.0,
+            height=2.8,
+            light=1.0,
+            door=1.0,
+            window=1.0,
+            flicker=0.0,
+        ),
+        level(
+            "Small office, door open",
+            suds=30,
+            width=3.2,
+            depth=3.5,
+            height=2.6,
+            light=0.95,
+            door=0.8,
+            window=1.0,
+            flicker=0.0,
+        ),
+        level(
+            "Small office, door closed",
+            suds=40,
+            width=3.2,
+            depth=3.5,
+            height=2.6,
+            light=0.9,
+            door=0.0,
+            window=1.0,
+            flicker=0.0,
+        ),
+        level(
+            "Windowless storeroom, 2 x 2.5 m, door closed",
+            suds=50,
+            width=2.0,
+            depth=2.5,
+            height=2.5,
+            light=0.85,
+            door=0.0,
+            window=0.0,
+            flicker=0.0,
+        ),
+        level(
+            "Storeroom, dim light",
+            suds=60,
+            width=2.0,
+            depth=2.5,
+            height=2.4,
+            light=0.55,
+            door=0.0,
+            window=0.0,
+            flicker=0.0,
+        ),
+        level(
+            "Walk-in closet 1.4 x 1.6 m, low ceiling",
+            suds=70,
+            width=1.4,
+            depth=1.6,
+            height=2.2,
+            light=0.55,
+            door=0.0,
+            window=0.0,
+            flicker=0.0,
+        ),
+        level(
+            "Lift-sized box 1.1 x 1.2 m, light flickering",
+            suds=80,
+            width=1.1,
+            depth=1.2,
+            height=2.1,
+            light=0.5,
+            door=0.0,
+            window=0.0,
+            flicker=0.5,
+        ),
+        level(
+            "Cupboard 0.9 x 0.9 m, ceiling just above your head",
+            suds=90,
+            width=0.9,
+            depth=0.9,
+            height=1.9,
+            light=0.4,
+            door=0.0,
+            window=0.0,
+            flicker=0.6,
+        ),
+        level(
+            "Cupboard 0.75 x 0.8 m, dim and flickering, ceiling touching your hair",
+            suds=100,
+            width=0.75,
+            depth=0.8,
+            height=1.78,
+            light=0.3,
+            door=0.0,
+            window=0.0,
+            flicker=1.0,
+        ),
     ]
 
     def build(self) -> None:
         wall = Mesh().quad((0, 0, 0), (1, 0, 0), (1, 0, 1), (0, 0, 1), WALL)  # faces -Y
         floor = Mesh().quad((0, 0, 0), (1, 0, 0), (1, 1, 0), (0, 1, 0), (0.42, 0.36, 0.3))
         ceiling = Mesh().quad((0, 1, 0), (1, 1, 0), (1, 0, 0), (0, 0, 0), (0.9, 0.9, 0.88))
-        skirting = Mesh().quad((0, -0.005, 0), (1, -0.005, 0), (1, -0.005, 0.1), (0, -0.005, 0.1),
-                               (0.3, 0.27, 0.24))
+        skirting = Mesh().quad(
+            (0, -0.005, 0), (1, -0.005, 0), (1, -0.005, 0.1), (0, -0.005, 0.1), (0.3, 0.27, 0.24)
+        )
         self.walls: dict[str, NodePath] = {}
         for name in ("front-left", "front-right", "lintel", "back", "left", "right"):
             node = wall.node(name)
@@ -59,8 +152,11 @@ class EnclosedSpace(Scene):
         self.ceiling.reparentTo(self.root)
 
         corridor = Mesh()  # the bright corridor seen through the open door
-        corridor.inside_box((0, 2.0, 1.4), (2.4, 4.0, 2.8), {
-            "floor": (0.55, 0.52, 0.48), "walls": (0.95, 0.95, 0.9), "ceiling": (1, 1, 1)})
+        corridor.inside_box(
+            (0, 2.0, 1.4),
+            (2.4, 4.0, 2.8),
+            {"floor": (0.55, 0.52, 0.48), "walls": (0.95, 0.95, 0.9), "ceiling": (1, 1, 1)},
+        )
         self.corridor = corridor.node("corridor")
         self.corridor.reparentTo(self.root)
         self.corridor.setLightOff()
@@ -71,7 +167,9 @@ class EnclosedSpace(Scene):
         self.frame = frame.node("door-frame")
         self.frame.reparentTo(self.root)
         leaf = Mesh()
-        leaf.box((DOOR_W / 2, 0, DOOR_H / 2), (DOOR_W - 0.02, 0.04, DOOR_H - 0.02), (0.62, 0.44, 0.28))
+        leaf.box(
+            (DOOR_W / 2, 0, DOOR_H / 2), (DOOR_W - 0.02, 0.04, DOOR_H - 0.02), (0.62, 0.44, 0.28)
+        )
         leaf.sphere((DOOR_W - 0.1, -0.05, 1.0), 0.03, (0.85, 0.8, 0.5), segs=6, rings=4)
         self.door = leaf.node("door")
         self.door.reparentTo(self.root)
@@ -125,8 +223,9 @@ class EnclosedSpace(Scene):
             walls["front-left"].hide()
             walls["front-right"].hide()
         lintel_w = max(w, DOOR_W) if side <= 0.01 else DOOR_W
-        walls["lintel"].setPosHprScale(-lintel_w / 2, yf, DOOR_H, 0, 0, 0, lintel_w, 1,
-                                       max(0.01, h - DOOR_H))
+        walls["lintel"].setPosHprScale(
+            -lintel_w / 2, yf, DOOR_H, 0, 0, 0, lintel_w, 1, max(0.01, h - DOOR_H)
+        )
         walls["back"].setPosHprScale(w / 2, yb, 0, 180, 0, 0, w, 1, h)
         walls["left"].setPosHprScale(-w / 2, yb, 0, 90, 0, 0, d, 1, h)
         walls["right"].setPosHprScale(w / 2, yf, 0, -90, 0, 0, d, 1, h)
@@ -150,8 +249,9 @@ class EnclosedSpace(Scene):
         # an old fluorescent tube: a slow hum plus short drop-outs at higher levels
         t = self.time
         drop = 1.0 if wave(t, 2.3) * wave(t, 0.37, 0.2) < 0.55 else 0.35
-        lit = p["light"] * (1.0 - p["flicker"] * (0.12 * (wave(t, 0.09) + 1.0)
-                                                  + (1.0 - drop) * 0.6))
+        lit = p["light"] * (
+            1.0 - p["flicker"] * (0.12 * (wave(t, 0.09) + 1.0) + (1.0 - drop) * 0.6)
+        )
         self.light.setColor((0.6 * lit, 0.58 * lit, 0.52 * lit, 1))
         self.fill.setColor((0.45 * lit + 0.08, 0.45 * lit + 0.08, 0.43 * lit + 0.08, 1))
         self.lamp_panel.setColorScale(lit, lit, lit * 0.95, 1)

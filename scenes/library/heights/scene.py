@@ -23,26 +23,74 @@ class Heights(Scene):
     description = "The terrace of a city tower: from a railed balcony on the 2nd floor to a bare roof edge 40 floors up."
     background = (0.62, 0.76, 0.92)
     levels = [
-        level("2nd-floor balcony, high railing, 1.5 m back", suds=10,
-              height=6, edge=1.5, railing=1.1, look=-12),
-        level("4th-floor balcony, high railing, 1.2 m back", suds=20,
-              height=12, edge=1.2, railing=1.1, look=-16),
-        level("8th-floor balcony, 1 m from the railing", suds=30,
-              height=24, edge=1.0, railing=1.1, look=-20),
-        level("8th floor, hands on the railing", suds=40,
-              height=24, edge=0.35, railing=1.1, look=-28),
-        level("15th floor, at the railing, looking down", suds=50,
-              height=45, edge=0.35, railing=1.1, look=-34),
-        level("15th floor, knee-high railing", suds=60,
-              height=45, edge=0.5, railing=0.5, look=-36),
-        level("25th-floor roof, low parapet, 1 m back", suds=70,
-              height=75, edge=1.0, railing=0.35, look=-32),
-        level("25th-floor roof, at the parapet, looking down", suds=80,
-              height=75, edge=0.3, railing=0.35, look=-46),
-        level("40th-floor roof, no railing, 1 m from the edge", suds=90,
-              height=120, edge=1.0, railing=0.0, look=-38),
-        level("40th-floor roof edge, toes at the drop, looking straight down", suds=100,
-              height=120, edge=0.12, railing=0.0, look=-68),
+        level(
+            "2nd-floor balcony, high railing, 1.5 m back",
+            suds=10,
+            height=6,
+            edge=1.5,
+            railing=1.1,
+            look=-12,
+        ),
+        level(
+            "4th-floor balcony, high railing, 1.2 m back",
+            suds=20,
+            height=12,
+            edge=1.2,
+            railing=1.1,
+            look=-16,
+        ),
+        level(
+            "8th-floor balcony, 1 m from the railing",
+            suds=30,
+            height=24,
+            edge=1.0,
+            railing=1.1,
+            look=-20,
+        ),
+        level(
+            "8th floor, hands on the railing", suds=40, height=24, edge=0.35, railing=1.1, look=-28
+        ),
+        level(
+            "15th floor, at the railing, looking down",
+            suds=50,
+            height=45,
+            edge=0.35,
+            railing=1.1,
+            look=-34,
+        ),
+        level("15th floor, knee-high railing", suds=60, height=45, edge=0.5, railing=0.5, look=-36),
+        level(
+            "25th-floor roof, low parapet, 1 m back",
+            suds=70,
+            height=75,
+            edge=1.0,
+            railing=0.35,
+            look=-32,
+        ),
+        level(
+            "25th-floor roof, at the parapet, looking down",
+            suds=80,
+            height=75,
+            edge=0.3,
+            railing=0.35,
+            look=-46,
+        ),
+        level(
+            "40th-floor roof, no railing, 1 m from the edge",
+            suds=90,
+            height=120,
+            edge=1.0,
+            railing=0.0,
+            look=-38,
+        ),
+        level(
+            "40th-floor roof edge, toes at the drop, looking straight down",
+            suds=100,
+            height=120,
+            edge=0.12,
+            railing=0.0,
+            look=-68,
+        ),
     ]
 
     def build(self) -> None:
@@ -58,10 +106,16 @@ class Heights(Scene):
         city.box((0, STREET_Y - 9.5, 0.08), (1400, 5, 0.16), (0.6, 0.6, 0.58))  # pavements
         city.box((0, STREET_Y + 9.5, 0.08), (1400, 5, 0.16), (0.6, 0.6, 0.58))
         park_far = STREET_Y + 170.0
-        city.box((0, (STREET_Y + 12 + park_far) / 2, 0.03), (260, park_far - STREET_Y - 12, 0.06),
-                 (0.33, 0.52, 0.27))  # a park across the avenue
-        city.box((0, (STREET_Y + 12 + park_far) / 2, 0.07), (6, park_far - STREET_Y - 12, 0.06),
-                 (0.78, 0.74, 0.62))  # its central path
+        city.box(
+            (0, (STREET_Y + 12 + park_far) / 2, 0.03),
+            (260, park_far - STREET_Y - 12, 0.06),
+            (0.33, 0.52, 0.27),
+        )  # a park across the avenue
+        city.box(
+            (0, (STREET_Y + 12 + park_far) / 2, 0.07),
+            (6, park_far - STREET_Y - 12, 0.06),
+            (0.78, 0.74, 0.62),
+        )  # its central path
         city.box((0, STREET_Y + 95, 0.09), (70, 30, 0.06), (0.3, 0.45, 0.62))  # a pond
         ground_np = ground.node("ground")
         ground_np.reparentTo(self.root)
@@ -78,8 +132,9 @@ class Heights(Scene):
                 continue
             r = rng.uniform(2.0, 3.5)
             city.cylinder((x, y, 0), r * 1.2, 0.3, (0.4, 0.3, 0.2), sides=5)
-            city.sphere((x, y, r * 1.9), r, (0.2, 0.42 + rng.uniform(-0.05, 0.08), 0.2),
-                        segs=7, rings=4)
+            city.sphere(
+                (x, y, r * 1.9), r, (0.2, 0.42 + rng.uniform(-0.05, 0.08), 0.2), segs=7, rings=4
+            )
         block = 46.0
         for bx in range(-12, 13):
             for by in range(-4, 13):
@@ -102,7 +157,9 @@ class Heights(Scene):
         city.node("city").reparentTo(self.root)
 
         tower = Mesh()
-        tower.box((0, -TOWER_D / 2, -TOWER_MAX / 2), (TOWER_W, TOWER_D, TOWER_MAX), (0.78, 0.76, 0.72))
+        tower.box(
+            (0, -TOWER_D / 2, -TOWER_MAX / 2), (TOWER_W, TOWER_D, TOWER_MAX), (0.78, 0.76, 0.72)
+        )
         floors = int(TOWER_MAX / FLOOR_M)
         for f in range(floors):  # window bands on the front face count the floors down
             z = -f * FLOOR_M - 1.6
@@ -125,7 +182,13 @@ class Heights(Scene):
         car.box((-0.2, 0, 1.45), (2.2, 1.6, 0.6), (0.8, 0.85, 0.9))
         template = car.node("car")
         self.cars: list[tuple[NodePath, float, float]] = []
-        colors = [(0.8, 0.1, 0.1), (0.1, 0.2, 0.7), (0.9, 0.9, 0.9), (0.1, 0.1, 0.1), (0.9, 0.7, 0.1)]
+        colors = [
+            (0.8, 0.1, 0.1),
+            (0.1, 0.2, 0.7),
+            (0.9, 0.9, 0.9),
+            (0.1, 0.1, 0.1),
+            (0.9, 0.7, 0.1),
+        ]
         for i in range(CARS):
             c = template.copyTo(self.root)
             c.setColorScale(*colors[i % len(colors)], 1)

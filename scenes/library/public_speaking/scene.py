@@ -17,11 +17,30 @@ STAGE_Z = 0.3
 AISLE_X = 5.4
 RAKE_M = 0.24
 """Each row stands this much higher than the one in front (a raked lecture room)."""
-SKIN = [(0.96, 0.8, 0.66), (0.85, 0.65, 0.5), (0.62, 0.44, 0.32), (0.42, 0.3, 0.22),
-        (0.93, 0.75, 0.6)]
-CLOTHES = [(0.2, 0.3, 0.55), (0.6, 0.15, 0.15), (0.25, 0.45, 0.3), (0.3, 0.3, 0.32),
-           (0.75, 0.7, 0.6), (0.5, 0.35, 0.55), (0.85, 0.55, 0.2), (0.15, 0.15, 0.18)]
-HAIR = [(0.1, 0.07, 0.05), (0.35, 0.22, 0.1), (0.6, 0.45, 0.25), (0.5, 0.5, 0.5), (0.05, 0.05, 0.05)]
+SKIN = [
+    (0.96, 0.8, 0.66),
+    (0.85, 0.65, 0.5),
+    (0.62, 0.44, 0.32),
+    (0.42, 0.3, 0.22),
+    (0.93, 0.75, 0.6),
+]
+CLOTHES = [
+    (0.2, 0.3, 0.55),
+    (0.6, 0.15, 0.15),
+    (0.25, 0.45, 0.3),
+    (0.3, 0.3, 0.32),
+    (0.75, 0.7, 0.6),
+    (0.5, 0.35, 0.55),
+    (0.85, 0.55, 0.2),
+    (0.15, 0.15, 0.18),
+]
+HAIR = [
+    (0.1, 0.07, 0.05),
+    (0.35, 0.22, 0.1),
+    (0.6, 0.45, 0.25),
+    (0.5, 0.5, 0.5),
+    (0.05, 0.05, 0.05),
+]
 
 
 def person_meshes(skin, clothes, hair, legs) -> tuple[Mesh, Mesh]:  # noqa: ANN001
@@ -51,34 +70,111 @@ class PublicSpeaking(Scene):
     background = (0.1, 0.1, 0.12)
     events = ("cough", "whisper")
     levels = [
-        level("Empty lecture room, you at the lectern", suds=10,
-              audience=0, attention=0.0, front=4.0, lights=1.0, camera=0.0),
-        level("One listener, second row", suds=20,
-              audience=1, attention=0.6, front=4.0, lights=1.0, camera=0.0),
-        level("Three listeners, mostly looking at their phones", suds=30,
-              audience=3, attention=0.3, front=4.0, lights=1.0, camera=0.0),
-        level("Eight people, half of them listening", suds=40,
-              audience=8, attention=0.5, front=3.6, lights=1.0, camera=0.0),
-        level("Fifteen people, most looking at you", suds=50,
-              audience=15, attention=0.7, front=3.3, lights=1.0, camera=0.0),
-        level("Twenty-four people, front row close", suds=60,
-              audience=24, attention=0.75, front=2.8, lights=0.95, camera=0.0),
-        level("Thirty-two people, nearly all eyes on you", suds=70,
-              audience=32, attention=0.9, front=2.6, lights=0.9, camera=0.0),
-        level("Forty people, house lights down", suds=80,
-              audience=40, attention=0.9, front=2.4, lights=0.6, camera=0.0),
-        level("Full room of 48, a camera recording you", suds=90,
-              audience=48, attention=0.95, front=2.2, lights=0.6, camera=1.0),
-        level("Full room, everyone staring, front row at arm's length, camera", suds=100,
-              audience=48, attention=1.0, front=1.6, lights=0.45, camera=1.0),
+        level(
+            "Empty lecture room, you at the lectern",
+            suds=10,
+            audience=0,
+            attention=0.0,
+            front=4.0,
+            lights=1.0,
+            camera=0.0,
+        ),
+        level(
+            "One listener, second row",
+            suds=20,
+            audience=1,
+            attention=0.6,
+            front=4.0,
+            lights=1.0,
+            camera=0.0,
+        ),
+        level(
+            "Three listeners, mostly looking at their phones",
+            suds=30,
+            audience=3,
+            attention=0.3,
+            front=4.0,
+            lights=1.0,
+            camera=0.0,
+        ),
+        level(
+            "Eight people, half of them listening",
+            suds=40,
+            audience=8,
+            attention=0.5,
+            front=3.6,
+            lights=1.0,
+            camera=0.0,
+        ),
+        level(
+            "Fifteen people, most looking at you",
+            suds=50,
+            audience=15,
+            attention=0.7,
+            front=3.3,
+            lights=1.0,
+            camera=0.0,
+        ),
+        level(
+            "Twenty-four people, front row close",
+            suds=60,
+            audience=24,
+            attention=0.75,
+            front=2.8,
+            lights=0.95,
+            camera=0.0,
+        ),
+        level(
+            "Thirty-two people, nearly all eyes on you",
+            suds=70,
+            audience=32,
+            attention=0.9,
+            front=2.6,
+            lights=0.9,
+            camera=0.0,
+        ),
+        level(
+            "Forty people, house lights down",
+            suds=80,
+            audience=40,
+            attention=0.9,
+            front=2.4,
+            lights=0.6,
+            camera=0.0,
+        ),
+        level(
+            "Full room of 48, a camera recording you",
+            suds=90,
+            audience=48,
+            attention=0.95,
+            front=2.2,
+            lights=0.6,
+            camera=1.0,
+        ),
+        level(
+            "Full room, everyone staring, front row at arm's length, camera",
+            suds=100,
+            audience=48,
+            attention=1.0,
+            front=1.6,
+            lights=0.45,
+            camera=1.0,
+        ),
     ]
 
     def build(self) -> None:
         rng = random.Random(11)
         room = Mesh()
-        room.inside_box((0, 5.5, 1.75), (12.0, 15.0, 3.5), {
-            "floor": (0.36, 0.3, 0.3), "ceiling": (0.85, 0.85, 0.83),
-            "walls": (0.78, 0.74, 0.66), "north": (0.7, 0.66, 0.6)})
+        room.inside_box(
+            (0, 5.5, 1.75),
+            (12.0, 15.0, 3.5),
+            {
+                "floor": (0.36, 0.3, 0.3),
+                "ceiling": (0.85, 0.85, 0.83),
+                "walls": (0.78, 0.74, 0.66),
+                "north": (0.7, 0.66, 0.6),
+            },
+        )
         room.box((0, -0.6, STAGE_Z / 2), (8.0, 3.6, STAGE_Z), (0.45, 0.32, 0.22))  # stage
         room.box((0, 0.55, 0.6), (0.6, 0.4, 1.2), (0.4, 0.28, 0.18))  # lectern
         room.box((0, 0.5, 1.21), (0.64, 0.5, 0.04), (0.45, 0.32, 0.22))
@@ -96,13 +192,18 @@ class PublicSpeaking(Scene):
         # seat order: the first three sit a few rows back, then the room fills from the middle
         seats = [(r, s) for r in range(ROWS) for s in range(SEATS)]
         first = [(1, 4), (2, 1), (2, 6)]
-        rest = sorted((rs for rs in seats if rs not in first),
-                      key=lambda rs: abs(rs[0] - 2.5) + abs(rs[1] - 3.5) * 0.5 + rng.uniform(0, 1.5))
+        rest = sorted(
+            (rs for rs in seats if rs not in first),
+            key=lambda rs: abs(rs[0] - 2.5) + abs(rs[1] - 3.5) * 0.5 + rng.uniform(0, 1.5),
+        )
         order = first + rest
         for r, s in order:
-            body, head = person_meshes(rng.choice(SKIN), rng.choice(CLOTHES), rng.choice(HAIR),
-                                       rng.choice([(0.15, 0.17, 0.25), (0.3, 0.3, 0.3),
-                                                   (0.35, 0.28, 0.2)]))
+            body, head = person_meshes(
+                rng.choice(SKIN),
+                rng.choice(CLOTHES),
+                rng.choice(HAIR),
+                rng.choice([(0.15, 0.17, 0.25), (0.3, 0.3, 0.3), (0.35, 0.28, 0.2)]),
+            )
             p = self.seats.attachNewNode("person")
             body.node("body").reparentTo(p)
             h = head.node("head")
@@ -110,8 +211,9 @@ class PublicSpeaking(Scene):
             h.setPos(0, -0.05, 1.12)
             p.setH(180)  # face the speaker
             x = (s - (SEATS - 1) / 2) * SEAT_M + (0.3 if s >= SEATS / 2 else -0.3)
-            self.people.append((p, h, x, r * ROW_M, r * RAKE_M, rng.random(),
-                                rng.uniform(0.0, 1.0)))
+            self.people.append(
+                (p, h, x, r * ROW_M, r * RAKE_M, rng.random(), rng.uniform(0.0, 1.0))
+            )
         # empty chairs stay visible in every seat
         chair = Mesh()
         for r in range(ROWS):
@@ -180,9 +282,11 @@ class PublicSpeaking(Scene):
             # own threshold `r`; the rest look down at a phone or to the side
             look = min(1.0, max(0.0, (attention - r) * 6.0 + 0.5))
             sway = wave(t, 6.0 + 3.0 * phase, phase)
-            head.setHpr((1.0 - look) * (35.0 if phase > 0.5 else -35.0) + 4.0 * sway,
-                        (1.0 - look) * -30.0 + 2.0 * wave(t, 4.0, phase) + 12.0 * self._cough
-                        * (i == 5), 3.0 * sway)
+            head.setHpr(
+                (1.0 - look) * (35.0 if phase > 0.5 else -35.0) + 4.0 * sway,
+                (1.0 - look) * -30.0 + 2.0 * wave(t, 4.0, phase) + 12.0 * self._cough * (i == 5),
+                3.0 * sway,
+            )
             person.setR(1.5 * wave(t, 9.0 + 4.0 * phase, phase + 0.3))
         light = p["lights"]
         self.house.setColor((0.62 * light, 0.62 * light, 0.6 * light, 1))

@@ -28,8 +28,11 @@ def lake(seed: int = 4) -> np.ndarray:
     brown -= np.convolve(brown, np.ones(400) / 400, mode="same")
     t = np.arange(n) / RATE
     # two wave trains that fit the loop exactly (periods divide 8 s), so it loops seamlessly
-    swell = 0.35 + 0.4 * np.clip(np.sin(2 * np.pi * t / 4.0), 0, None) ** 2 \
+    swell = (
+        0.35
+        + 0.4 * np.clip(np.sin(2 * np.pi * t / 4.0), 0, None) ** 2
         + 0.25 * np.clip(np.sin(2 * np.pi * t / 8.0 + 1.0), 0, None) ** 3
+    )
     sound = brown * swell
     fade = int(0.5 * RATE)  # cross-fade the ends so the loop has no click
     ramp = np.linspace(0.0, 1.0, fade)

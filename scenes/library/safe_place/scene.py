@@ -13,7 +13,9 @@ from scenes.geometry import Mesh
 
 class SafePlace(Scene):
     calm = True
-    description = "A quiet meadow by a lake: slow clouds, swaying trees. Baseline, breaks and panic."
+    description = (
+        "A quiet meadow by a lake: slow clouds, swaying trees. Baseline, breaks and panic."
+    )
     background = (0.64, 0.8, 0.95)
     sound = "lake.wav"  # water lapping (made by make_sound.py); plays where audio is on
     levels = [
@@ -24,8 +26,7 @@ class SafePlace(Scene):
         rng = random.Random(5)
         # flat layers first, in order, without depth test (see heights: software depth buffer)
         flat = Mesh()
-        flat.quad((-800, -800, 0), (800, -800, 0), (800, 800, 0), (-800, 800, 0),
-                  (0.42, 0.62, 0.3))
+        flat.quad((-800, -800, 0), (800, -800, 0), (800, 800, 0), (-800, 800, 0), (0.42, 0.62, 0.3))
         flat.quad((-600, 22, 0), (600, 22, 0), (600, 700, 0), (-600, 700, 0), (0.34, 0.55, 0.72))
         flat.quad((-600, 20, 0), (600, 20, 0), (600, 23, 0), (-600, 23, 0), (0.86, 0.8, 0.62))
         flat.quad((-1.2, -2, 0), (1.2, -2, 0), (1.0, 20, 0), (-1.0, 20, 0), (0.72, 0.65, 0.5))
@@ -38,8 +39,13 @@ class SafePlace(Scene):
         for k in range(14):  # far hills across the lake
             x = -420 + k * 65 + rng.uniform(-20, 20)
             r = rng.uniform(60, 120)
-            land.sphere((x, 520 + rng.uniform(0, 80), -r * 0.55), (r, r * 0.6, r),
-                        (0.35 + rng.uniform(-0.04, 0.04), 0.5, 0.42), segs=10, rings=5)
+            land.sphere(
+                (x, 520 + rng.uniform(0, 80), -r * 0.55),
+                (r, r * 0.6, r),
+                (0.35 + rng.uniform(-0.04, 0.04), 0.5, 0.42),
+                segs=10,
+                rings=5,
+            )
         for _ in range(90):  # flowers in the grass nearby
             x, y = rng.uniform(-9, 9), rng.uniform(1.5, 16)
             if abs(x) < 1.3:
@@ -81,9 +87,13 @@ class SafePlace(Scene):
         for _ in range(9):
             cloud = Mesh()
             for _ in range(4):
-                cloud.sphere((rng.uniform(-25, 25), rng.uniform(-6, 6), rng.uniform(-3, 3)),
-                             (rng.uniform(14, 24), rng.uniform(8, 12), rng.uniform(5, 8)),
-                             (1.0, 1.0, 1.0), segs=8, rings=4)
+                cloud.sphere(
+                    (rng.uniform(-25, 25), rng.uniform(-6, 6), rng.uniform(-3, 3)),
+                    (rng.uniform(14, 24), rng.uniform(8, 12), rng.uniform(5, 8)),
+                    (1.0, 1.0, 1.0),
+                    segs=8,
+                    rings=4,
+                )
             node = cloud.node("cloud")
             node.reparentTo(self.root)
             node.setLightOff()

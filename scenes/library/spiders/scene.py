@@ -21,11 +21,14 @@ _rng = random.Random(7)
 OFFSETS = [(0.0, 0.0)] + [
     (_rng.uniform(-0.42, 0.42), _rng.uniform(-0.05, 0.9)) for _ in range(MAX_SPIDERS - 1)
 ]
-PHASES = [(_rng.uniform(0, 1), _rng.uniform(0, 1), _rng.uniform(0.7, 1.3)) for _ in range(MAX_SPIDERS)]
+PHASES = [
+    (_rng.uniform(0, 1), _rng.uniform(0, 1), _rng.uniform(0.7, 1.3)) for _ in range(MAX_SPIDERS)
+]
 
 
-def spider_mesh(body: tuple[float, float, float], legs: tuple[float, float, float]) -> tuple[
-        Mesh, Mesh, Mesh]:
+def spider_mesh(
+    body: tuple[float, float, float], legs: tuple[float, float, float]
+) -> tuple[Mesh, Mesh, Mesh]:
     """A spider with a 1 m leg span: body, and the two alternating groups of four legs."""
     b = Mesh()
     # abdomen (behind), cephalothorax (front), and a paler marking on the abdomen
@@ -57,33 +60,110 @@ class Spiders(Scene):
     background = (0.08, 0.08, 0.1)
     events = ("spider_drop",)
     levels = [
-        level("Small spider in a closed jar, far end of the table", suds=10,
-              count=1, distance=2.0, span=0.07, movement=0.0, jar=1.0),
-        level("Spider in a closed jar, middle of the table", suds=20,
-              count=1, distance=1.2, span=0.07, movement=0.1, jar=1.0),
-        level("Jar removed: spider at the far end, still", suds=30,
-              count=1, distance=1.9, span=0.08, movement=0.0, jar=0.0),
-        level("Larger spider in the middle of the table, twitching", suds=40,
-              count=1, distance=1.2, span=0.1, movement=0.15, jar=0.0),
-        level("Spider walks slowly, nearer you", suds=50,
-              count=1, distance=0.85, span=0.11, movement=0.45, jar=0.0),
-        level("Large spider walks at the near edge of the table", suds=60,
-              count=1, distance=0.5, span=0.12, movement=0.6, jar=0.0),
-        level("Three spiders walking on the table", suds=70,
-              count=3, distance=0.6, span=0.12, movement=0.7, jar=0.0),
-        level("A large hairy spider close by, two more behind", suds=80,
-              count=3, distance=0.55, span=0.16, movement=0.6, jar=0.0),
-        level("Six large spiders walking toward you", suds=90,
-              count=6, distance=0.5, span=0.16, movement=0.9, jar=0.0),
-        level("Twelve spiders, the largest at arm's length, moving fast", suds=100,
-              count=12, distance=0.45, span=0.2, movement=1.0, jar=0.0),
+        level(
+            "Small spider in a closed jar, far end of the table",
+            suds=10,
+            count=1,
+            distance=2.0,
+            span=0.07,
+            movement=0.0,
+            jar=1.0,
+        ),
+        level(
+            "Spider in a closed jar, middle of the table",
+            suds=20,
+            count=1,
+            distance=1.2,
+            span=0.07,
+            movement=0.1,
+            jar=1.0,
+        ),
+        level(
+            "Jar removed: spider at the far end, still",
+            suds=30,
+            count=1,
+            distance=1.9,
+            span=0.08,
+            movement=0.0,
+            jar=0.0,
+        ),
+        level(
+            "Larger spider in the middle of the table, twitching",
+            suds=40,
+            count=1,
+            distance=1.2,
+            span=0.1,
+            movement=0.15,
+            jar=0.0,
+        ),
+        level(
+            "Spider walks slowly, nearer you",
+            suds=50,
+            count=1,
+            distance=0.85,
+            span=0.11,
+            movement=0.45,
+            jar=0.0,
+        ),
+        level(
+            "Large spider walks at the near edge of the table",
+            suds=60,
+            count=1,
+            distance=0.5,
+            span=0.12,
+            movement=0.6,
+            jar=0.0,
+        ),
+        level(
+            "Three spiders walking on the table",
+            suds=70,
+            count=3,
+            distance=0.6,
+            span=0.12,
+            movement=0.7,
+            jar=0.0,
+        ),
+        level(
+            "A large hairy spider close by, two more behind",
+            suds=80,
+            count=3,
+            distance=0.55,
+            span=0.16,
+            movement=0.6,
+            jar=0.0,
+        ),
+        level(
+            "Six large spiders walking toward you",
+            suds=90,
+            count=6,
+            distance=0.5,
+            span=0.16,
+            movement=0.9,
+            jar=0.0,
+        ),
+        level(
+            "Twelve spiders, the largest at arm's length, moving fast",
+            suds=100,
+            count=12,
+            distance=0.45,
+            span=0.2,
+            movement=1.0,
+            jar=0.0,
+        ),
     ]
 
     def build(self) -> None:
         room = Mesh()
-        room.inside_box((0, 1.0, 1.3), (5.0, 6.0, 2.6), {
-            "floor": (0.45, 0.3, 0.18), "ceiling": (0.92, 0.91, 0.88),
-            "walls": (0.86, 0.82, 0.72), "north": (0.8, 0.78, 0.7)})
+        room.inside_box(
+            (0, 1.0, 1.3),
+            (5.0, 6.0, 2.6),
+            {
+                "floor": (0.45, 0.3, 0.18),
+                "ceiling": (0.92, 0.91, 0.88),
+                "walls": (0.86, 0.82, 0.72),
+                "north": (0.8, 0.78, 0.7),
+            },
+        )
         room.box((0, 3.95, 1.5), (1.6, 0.04, 1.1), (0.55, 0.75, 0.95))  # window
         room.box((0, 3.93, 1.5), (0.06, 0.06, 1.1), (0.95, 0.95, 0.95))
         room.box((-1.4, 3.96, 1.5), (0.8, 0.04, 0.6), (0.35, 0.5, 0.35))  # a picture
@@ -126,8 +206,11 @@ class Spiders(Scene):
         sun.setColor((0.55, 0.52, 0.46, 1))
         lamp = PointLight("lamp")
         lamp.setColor((0.25, 0.23, 0.2, 1))
-        for light, pos, hpr in ((ambient, None, None), (sun, None, (160, -50, 0)),
-                                (lamp, (0.0, 1.2, 2.4), None)):
+        for light, pos, hpr in (
+            (ambient, None, None),
+            (sun, None, (160, -50, 0)),
+            (lamp, (0.0, 1.2, 2.4), None),
+        ):
             np_ = self.root.attachNewNode(light)
             if pos:
                 np_.setPos(*pos)
@@ -159,14 +242,31 @@ class Spiders(Scene):
             wx = wave(t * speed * (0.3 + move), 7.0, ph_x) * 0.22 * move
             wy = wave(t * speed * (0.3 + move), 9.0, ph_y) * 0.15 * move
             x = max(-TABLE_HALF_W + 0.08, min(TABLE_HALF_W - 0.08, ox * (1.0 + 0.3 * move) + wx))
-            y = max(TABLE_NEAR_Y + 0.08, min(TABLE_FAR_Y - 0.1, base_y + oy * (1.0 - 0.4 * move)
-                                             + wy))
-            heading = math.degrees(math.atan2(
-                -wave(t * speed * (0.3 + move), 7.0, ph_x + 0.25),
-                wave(t * speed * (0.3 + move), 9.0, ph_y + 0.25))) if move > 0.05 else 180.0 + 40 * ox
+            y = max(
+                TABLE_NEAR_Y + 0.08, min(TABLE_FAR_Y - 0.1, base_y + oy * (1.0 - 0.4 * move) + wy)
+            )
+            heading = (
+                math.degrees(
+                    math.atan2(
+                        -wave(t * speed * (0.3 + move), 7.0, ph_x + 0.25),
+                        wave(t * speed * (0.3 + move), 9.0, ph_y + 0.25),
+                    )
+                )
+                if move > 0.05
+                else 180.0 + 40 * ox
+            )
             z = TABLE_TOP_Z + (self._drop * 0.8 if i == 0 else 0.0)
-            sp.setPosHprScale(x, y, z, heading, 0, 0, span * min(1.0, shown),
-                              span * min(1.0, shown), span * min(1.0, shown))
+            sp.setPosHprScale(
+                x,
+                y,
+                z,
+                heading,
+                0,
+                0,
+                span * min(1.0, shown),
+                span * min(1.0, shown),
+                span * min(1.0, shown),
+            )
             gait = wave(t, 0.35 / (0.2 + move), ph_x) * 9.0 * move
             legs_a.setH(gait)
             legs_b.setH(-gait)
