@@ -121,7 +121,8 @@ class RenderHandle:
     def poll(self) -> list[dict[str, Any]]:
         """Every message waiting from the render process, oldest first; never blocks.
 
-        {"type": "ready", "display": str, "size": [w, h], "scenes": [names], "pid": int}
+        {"type": "ready", "display": str, "size": [w, h], "scenes": [names], "pid": int,
+         "pipe": "tiny" | "gl" | "egl", "renderer": str, "frame_rate": float}
         {"type": "frames", "times_ms": [float], "late": int, "budget_ms": float, "fps": float,
          "scene": str, "intensity": float, "fade": float, "target_seq": int,
          "head": [x, y, z, h, p, r], "watchdog": bool, "dropped": int}    about 2 per second
@@ -318,7 +319,7 @@ class RenderLoop:
 
             ovr = load_openvr(config.openvr_module)  # fails fast, before any window opens
         limit = config.frame_rate if config.frame_rate > 0 and not vr else None
-        configure(
+        self.pipe_name = configure(
             config.display,
             config.size,
             limit,
@@ -412,6 +413,9 @@ class RenderLoop:
                 "size": [self.base.win.getXSize(), self.base.win.getYSize()],
                 "scenes": sorted(self.stage.scenes),
                 "pid": _pid(),
+                "pipe": self.pipe_name,
+                "renderer": _renderer(self.base),
+                "frame_rate": round(self.rate, 3),
             }
         )
 
@@ -668,6 +672,13 @@ def _refresh_rate(base: Any) -> float | None:
         return None
     rate = float(info.getDisplayModeRefreshRate(index))
     return rate if rate > 0 else None
+
+
+def _renderer(base: Any) -> str:
+    """What draws the frames, e.g. "TinyPanda" or "llvmpipe (LLVM 15.0.6, 256 bits)"."""
+    gsg = base.win.getGsg()
+    name = gsg.getDriverRenderer() if gsg is not None else ""
+    return name or base.pipe.getInterfaceName()
 
 
 def _pid() -> int:

@@ -47,6 +47,8 @@ def render():
     )
     ready = handle.wait_ready(60)
     assert ready["display"] == "offscreen" and ready["size"] == [160, 120]
+    assert ready["pipe"] == "tiny" and ready["renderer"] == "TinyPanda"
+    assert ready["frame_rate"] == 60.0
     assert {"spiders", "heights", "safe_place"} <= set(ready["scenes"])
     yield handle
     assert handle.stop() == 0
