@@ -19,6 +19,7 @@ Render -> control messages are plain dicts; see `RenderHandle.poll`.
 from __future__ import annotations
 
 import contextlib
+import math
 import multiprocessing
 import queue
 import sys
@@ -134,7 +135,9 @@ class RenderHandle:
         {"type": "client", "event": {"type": "safe", "by": "client"}}
         {"type": "client", "event": {"type": "suds", "value": int, "by": "client"}}
         {"type": "watchdog", "silent_s": float} / {"type": "watchdog", "recovered": True}
-        {"type": "error", "message": str}          (then the process exits)
+        {"type": "error", "message": str}   while starting: it could not start, and exits;
+                  later: an unknown scene, or a scene that raised (with "scene"), after
+                  which that scene is never shown again and the client sees the safe scene
         """
         out, self._early = self._early, []
         if self._closed:
@@ -400,6 +403,7 @@ class RenderLoop:
         self.thumb_due = now
         self.thumb_pending = False
         self._unknown_reported: set[str] = set()
+        self.failed_scenes: dict[str, str] = {}
 
         tm = self.base.taskMgr
         if self.display is not None:
@@ -478,6 +482,8 @@ class RenderLoop:
                     _, seq, scene, level, safe, t_sent = msg
                     self.seq = seq
                     self.effect_seq, self.effect_sent, self.effect_received = seq, t_sent, now
+                    if not math.isfinite(level):
+                        continue  # a broken number never reaches a scene
                     if safe:
                         self.hold_until = 0.0
                     self.target_scene, self.target_level, self.target_safe = scene, level, safe
@@ -534,7 +540,9 @@ class RenderLoop:
             scene, level, cut = cfg.safe_scene, 0.0, True
         else:
             scene, level, cut = self.target_scene, self.target_level, self.target_safe
-            if scene not in self.stage.scenes:
+            if scene in self.failed_scenes:
+                scene, level, cut = cfg.safe_scene, 0.0, True
+            elif scene not in self.stage.scenes:
                 scene = self._build_late(scene)
         stage = self.stage
         if scene != self.shown:
@@ -565,7 +573,14 @@ class RenderLoop:
             self.ease_t0 = now
         f = (now - self.ease_t0) / cfg.transition_s if cfg.transition_s > 0 else 1.0
         self.value = self.ease_from + (self.ease_to - self.ease_from) * smoothstep(f)
-        stage.frame(self.value, dt)
+        try:
+            stage.frame(self.value, dt)
+        except Exception as err:  # a faulty scene must not take the client's view down
+            if self.shown == cfg.safe_scene:
+                raise
+            self._scene_failed(self.shown, err)
+            self._switch(cfg.safe_scene, 0.0, CUT_FADE_FROM)
+            stage.frame(0.0, dt)
 
     def _switch(self, scene: str, level: float, fade_from: float) -> None:
         self.stage.show(scene)
@@ -590,8 +605,24 @@ class RenderLoop:
                     }
                 )
             return self.shown
-        self.stage.build(info)
+        try:
+            self.stage.build(info)
+        except Exception as err:  # a scene that cannot build is reported, never shown
+            self._scene_failed(scene, err)
+            return self.cfg.safe_scene
         return scene
+
+    def _scene_failed(self, scene: str, err: Exception) -> None:
+        """Remember a scene that raised, tell the control side once; it is not shown again."""
+        self.failed_scenes[scene] = f"{type(err).__name__}: {err}"
+        self._send(
+            {
+                "type": "error",
+                "scene": scene,
+                "message": f"Scene {scene!r} failed ({self.failed_scenes[scene]}); the client sees the "
+                f"safe scene: run `vret scenes check {scene}`.",
+            }
+        )
 
     def _after_task(self, task: Any) -> int:
         """After the frame is drawn: VR submit, frame-effect report, thumbnail, frame times."""

@@ -216,3 +216,54 @@ def test_a_control_process_that_stops_reading_never_stalls_the_frame_loop():
     assert first in effects and last in effects
     rate = (effects[last]["frame"] - effects[first]["frame"]) / (t_last - t_first)
     assert rate > 40, f"the loop drew {rate:.0f} frames per second while the pipe was full"
+
+
+FAULTY = """
+from scenes.api import Scene, level
+from scenes.geometry import Mesh
+
+
+class Faulty(Scene):
+    phobia = "test"
+    description = "Raises at level 3 and above."
+    levels = [level(f"step {n}", size=float(n)) for n in range(1, 9)]
+
+    def build(self):
+        self.box = Mesh().box((0, 3, 1.5), (1, 1, 1), (0.9, 0.2, 0.2)).node("box")
+        self.box.reparentTo(self.root)
+
+    def apply(self, intensity, dt):
+        size = self.params(intensity)["size"]
+        if size >= 3:
+            raise ZeroDivisionError("a bug in this scene")
+        self.box.setScale(size)
+"""
+
+
+def test_a_scene_that_raises_is_reported_and_the_client_sees_the_safe_scene(tmp_path):
+    import shutil
+
+    from scenes.registry import LIBRARY
+
+    shutil.copytree(LIBRARY / "safe_place", tmp_path / "safe_place")
+    (tmp_path / "faulty").mkdir()
+    (tmp_path / "faulty" / "scene.py").write_text(FAULTY)
+    handle = start_render(
+        size=(64, 48), frame_rate=60.0, transition_s=0.2, thumbnail_hz=0, scene_dirs=[str(tmp_path)]
+    )
+    try:
+        assert handle.wait_ready(60)["scenes"] == ["faulty", "safe_place"]
+        msgs = collect(handle, 1.0, ("faulty", 2.0, False))
+        assert of(msgs, "frames")[-1]["scene"] == "faulty"
+        msgs = collect(handle, 1.0, ("faulty", 4.0, False))  # eases into the bug
+        errors = of(msgs, "error")
+        assert len(errors) == 1 and errors[0]["scene"] == "faulty"
+        assert "ZeroDivisionError: a bug in this scene" in errors[0]["message"]
+        assert of(msgs, "frames")[-1]["scene"] == "safe_place"
+        msgs = collect(handle, 0.6, ("faulty", 1.0, False))  # never shown again
+        assert of(msgs, "frames")[-1]["scene"] == "safe_place" and not of(msgs, "error")
+        handle.send_target("safe_place", float("nan"), True)  # ignored, never reaches a scene
+        msgs = collect(handle, 0.6)
+        assert handle.alive() and of(msgs, "frames")[-1]["intensity"] == 0.0
+    finally:
+        assert handle.stop() == 0
