@@ -72,6 +72,8 @@ class SessionPlan:
     """Console commands a second before the console answers 429."""
     clock: Callable[[], float] = time.monotonic
     """The session clock (benchmarks run it faster than real time)."""
+    tick_s: float = 0.25
+    """Wall seconds between ticks of the core (stale signal and alert expiry checks)."""
     render_pipe: str | None = None
     """Panda3D graphics pipe for the render process ("tiny", "gl", "egl"); None picks."""
     on_ready: Callable[[Station], None] | None = None
@@ -155,7 +157,9 @@ class RenderLink:
             if kind == "client":
                 self.live.submit(parse_event({**message["event"], "t": 0.0}))
             elif kind == "frames":
+                times = sorted(message.get("times_ms") or [0.0])
                 self.frames = {k: v for k, v in message.items() if k != "times_ms"}
+                self.frames["p99_ms"] = round(times[min(len(times) - 1, int(len(times) * 0.99))], 2)
                 self.live.publish({"kind": "frames", "data": self.frames})
             elif kind == "thumbnail":
                 self.thumbnail_jpeg = encode_jpeg(message)
@@ -292,7 +296,7 @@ class Station:
             asyncio.create_task(
                 serve(app, plan.host, plan.port, ready=ready, sock=sock), name="console"
             ),
-            asyncio.create_task(self.live.tick_forever(), name="ticks"),
+            asyncio.create_task(self.live.tick_forever(plan.tick_s), name="ticks"),
             asyncio.create_task(self._pump_render(), name="render"),
         ]
         status: Status = "completed"

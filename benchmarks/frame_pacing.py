@@ -1,0 +1,257 @@
+"""Frame pacing: the render process at 90 Hz, each scene at its top level, alone and under load.
+
+(a) alone: the render process fed by a bare heartbeat from this process.
+(b) loaded: a whole control process (a `Station`) drives the same render process while a
+    simulated sensor writes 500 lines/s, three WebSocket clients watch the console, 20 commands
+    a second arrive, and every event is written to the records.
+Frame times are the intervals between frames, as the render process measures them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import multiprocessing
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from benchmarks.common import percentile, rss_mb, table
+
+LATE_MS = 12.0
+WARMUP_S = 4.0  # the 3 s ease to the top level, then steady
+
+
+def frame_stats(times: list[float]) -> dict[str, float]:
+    return {
+        "frames": len(times),
+        "p50_ms": percentile(times, 50),
+        "p99_ms": percentile(times, 99),
+        "max_ms": max(times) if times else float("nan"),
+        "late": sum(1 for t in times if t > LATE_MS),
+    }
+
+
+def alone(
+    scene: str, top: int, seconds: float, size: tuple[int, int], pipe: str | None
+) -> dict[str, Any]:
+    """The render process with nothing but a heartbeat from the control side."""
+    from scenes.render_process import start_render
+
+    handle = start_render(display="offscreen", size=size, scenes=[scene, "safe_place"], pipe=pipe)
+    ready = handle.wait_ready(120)
+    times: list[float] = []
+    try:
+        handle.send_target(scene, float(top))
+        start = time.monotonic()
+        while time.monotonic() - start < WARMUP_S + seconds:
+            for message in handle.poll():
+                if message.get("type") == "frames" and time.monotonic() - start > WARMUP_S:
+                    times.extend(message["times_ms"])
+            handle.send_target(scene, float(top))
+            time.sleep(0.2)
+        rss = rss_mb(handle.pid) if handle.pid else float("nan")
+    finally:
+        handle.stop()
+    return {**frame_stats(times), "pipe": ready.get("pipe") or pipe or "tiny", "render_rss_mb": rss}
+
+
+def _load_generator(
+    port: int, token: str, seconds: float, commands_per_s: float, done: Any
+) -> None:
+    """Three WebSocket watchers and a stream of commands, from another process (as browsers are)."""
+    import httpx
+    import websockets
+
+    async def watch() -> int:
+        url = f"ws://127.0.0.1:{port}/api/live?token={token}"
+        received = 0
+        async with websockets.connect(url, origin=f"http://127.0.0.1:{port}") as ws:
+            end = time.monotonic() + seconds
+            while time.monotonic() < end:
+                try:
+                    await asyncio.wait_for(ws.recv(), timeout=1.0)
+                    received += 1
+                except TimeoutError:
+                    pass
+        return received
+
+    async def command() -> int:
+        sent = 0
+        async with httpx.AsyncClient(
+            base_url=f"http://127.0.0.1:{port}", headers={"Authorization": f"Bearer {token}"}
+        ) as client:
+            end = time.monotonic() + seconds
+            period = 1.0 / commands_per_s
+            next_t = time.monotonic()
+            while time.monotonic() < end:
+                body = (
+                    {"type": "note", "text": f"benchmark note {sent}"}
+                    if sent % 2
+                    else {"type": "suds", "value": sent % 100}
+                )
+                response = await client.post("/api/commands", json=body)
+                sent += response.status_code == 200
+                next_t += period
+                await asyncio.sleep(max(0.0, next_t - time.monotonic()))
+        return sent
+
+    async def main() -> list[int]:
+        return list(await asyncio.gather(watch(), watch(), watch(), command()))
+
+    done.put(asyncio.run(main()))
+
+
+def loaded(
+    scene: str,
+    top: int,
+    seconds: float,
+    size: tuple[int, int],
+    pipe: str | None,
+    sensor_lines_per_s: float = 500.0,
+    commands_per_s: float = 20.0,
+) -> dict[str, Any]:
+    """The render process driven by a full control process under load."""
+    from exposure.models import ControlSettings, SetLevel
+    from exposure.runtime import SessionPlan, Station
+    from scenes.registry import default_ladder
+    from sensors.simulator import PtySimulator
+
+    sim = PtySimulator("text", rate=sensor_lines_per_s).start()
+    times: list[float] = []
+    measuring = threading.Event()
+    started = threading.Event()
+    info: dict[str, Any] = {}
+    ctx = multiprocessing.get_context("spawn")
+    done = ctx.Queue()
+
+    def on_message(message: dict[str, Any]) -> None:
+        if message.get("type") == "frames" and measuring.is_set():
+            times.extend(message["times_ms"])
+
+    def on_ready(station: Station) -> None:
+        assert station.render is not None
+        station.render.on_message = on_message
+        station.live.submit(SetLevel(t=0.0, level=top))
+        info["station"] = station
+        started.set()
+
+    with tempfile.TemporaryDirectory() as tmp:
+        port = _free_port()
+        plan = SessionPlan(
+            client="BENCH",
+            ladder=default_ladder(scene),
+            sensor=sim.port_path,
+            protocol="text",
+            settings=ControlSettings(),
+            display="offscreen",
+            size=size,
+            port=port,
+            db=f"sqlite:///{Path(tmp) / 'bench.db'}",
+            auto=False,
+            rate_limit_per_s=commands_per_s * 2,
+            render_pipe=pipe,
+            on_ready=on_ready,
+        )
+        station = Station(plan)
+        runner = threading.Thread(target=lambda: asyncio.run(station.run()), daemon=True)
+        runner.start()
+        try:
+            if not started.wait(120):
+                raise RuntimeError("the session did not start")
+            time.sleep(WARMUP_S)
+            load = ctx.Process(
+                target=_load_generator, args=(port, station.token, seconds, commands_per_s, done)
+            )
+            load.start()
+            time.sleep(1.0)  # the load generator's own start-up
+            measuring.set()
+            rss_start = rss_mb(station.render.handle.pid) if station.render else float("nan")
+            time.sleep(seconds - 1.0)
+            measuring.clear()
+            load.join(30)
+            counts = done.get(timeout=30) if load.exitcode == 0 else [0, 0, 0, 0]
+            events = sum(1 for _ in station.records.events(station.session_id))
+        finally:
+            station.stopped.set()
+            runner.join(60)
+            sim.stop()
+    return {
+        **frame_stats(times),
+        "ws_messages": sum(counts[:3]),
+        "commands_ok": counts[3],
+        "events_recorded": events,
+        "render_rss_start_mb": rss_start,
+    }
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def run(
+    results: dict[str, Any],
+    *,
+    seconds: float,
+    size: tuple[int, int],
+    pipe: str | None = None,
+    key_prefix: str = "",
+) -> None:
+    from scenes.registry import discover
+
+    infos, _ = discover()
+    rows = []
+    for name, info in sorted(infos.items()):
+        top = info.ladder.top
+        a = alone(name, top, seconds, size, pipe)
+        b = loaded(name, top, seconds, size, pipe)
+        ratio = b["p99_ms"] / a["p99_ms"] if a["p99_ms"] else float("nan")
+        rows.append({"scene": name, "level": top, "alone": a, "loaded": b, "p99_ratio": ratio})
+    print(
+        table(
+            f"Frame pacing at 90 Hz, {size[0]}x{size[1]} offscreen ({rows[0]['alone']['pipe']}), "
+            f"{seconds:g} s each; frame time = interval between frames",
+            [
+                "scene",
+                "lvl",
+                "p50 a",
+                "p99 a",
+                "max a",
+                ">12ms a",
+                "p50 b",
+                "p99 b",
+                "max b",
+                ">12ms b",
+                "p99 b/a",
+                "cmds",
+                "ws msgs",
+            ],
+            [
+                [
+                    r["scene"],
+                    r["level"],
+                    r["alone"]["p50_ms"],
+                    r["alone"]["p99_ms"],
+                    r["alone"]["max_ms"],
+                    r["alone"]["late"],
+                    r["loaded"]["p50_ms"],
+                    r["loaded"]["p99_ms"],
+                    r["loaded"]["max_ms"],
+                    r["loaded"]["late"],
+                    r["p99_ratio"],
+                    r["loaded"]["commands_ok"],
+                    r["loaded"]["ws_messages"],
+                ]
+                for r in rows
+            ],
+        )
+    )
+    results[f"{key_prefix}frame_pacing"] = {"seconds": seconds, "size": list(size), "scenes": rows}
+    results[f"{key_prefix}frame_p99_ratio"] = round(max(r["p99_ratio"] for r in rows), 3)
+    results[f"{key_prefix}late_frames_loaded"] = sum(r["loaded"]["late"] for r in rows)
+    results[f"{key_prefix}late_frames_alone"] = sum(r["alone"]["late"] for r in rows)

@@ -1,0 +1,239 @@
+"""Latency: a reading written to the serial port -> the Decision it causes; a console command ->
+the first frame drawn with its effect begun.
+
+Both run against a whole control process (a `Station` with its render process) in this process;
+every clock here and in the render process is CLOCK_MONOTONIC, so times compare directly.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from benchmarks.common import percentile, table
+from exposure.models import (
+    ControlSettings,
+    Decision,
+    Effect,
+    Event,
+    Reading,
+    SceneTarget,
+    SessionState,
+    SetLevel,
+)
+
+READINGS_PER_S = 20.0
+# a quick ladder: 2 s baseline, 1 s dwell, short windows, so a reading often completes a dwell
+QUICK = ControlSettings(
+    baseline_s=2,
+    min_baseline_readings=3,
+    min_dwell_s=1.0,
+    arousal_window_s=1.0,
+    trend_window_s=3.0,
+    stale_after_s=3.0,
+)
+
+
+def _start(
+    settings: ControlSettings, sensor: str, tmp: str, size: tuple[int, int], pipe: str | None
+) -> tuple[Any, threading.Thread]:
+    from exposure.runtime import SessionPlan, Station
+    from scenes.registry import default_ladder
+
+    started = threading.Event()
+    plan = SessionPlan(
+        client="BENCH",
+        ladder=default_ladder("spiders"),
+        sensor=sensor,
+        protocol="text",
+        settings=settings,
+        display="offscreen",
+        size=size,
+        port=_free_port(),
+        db=f"sqlite:///{Path(tmp) / 'latency.db'}",
+        rate_limit_per_s=50,
+        render_pipe=pipe,
+        on_ready=lambda st: started.set(),
+    )
+    station = Station(plan)
+    runner = threading.Thread(target=lambda: asyncio.run(station.run()), daemon=True)
+    runner.start()
+    if not started.wait(120):
+        raise RuntimeError("the session did not start")
+    return station, runner
+
+
+def sensor_to_decision(seconds: float, size: tuple[int, int], pipe: str | None) -> dict[str, Any]:
+    """Write text lines to a pty at 20/s; time each line to the Decision its reading causes."""
+    master, slave = os.openpty()
+    written: list[float] = []
+    stepped: list[float] = []
+    decided: list[int] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        station, runner = _start(QUICK, os.ttyname(slave), tmp, size, pipe)
+        top = station.live.state.ladder.top
+
+        def on_step(event: Event, state: SessionState, effects: list[Effect]) -> None:
+            if isinstance(event, Reading):
+                stepped.append(time.monotonic())
+                if any(isinstance(e, Decision) for e in effects):
+                    decided.append(len(stepped) - 1)
+                if state.level == top:  # start the climb again, as a therapist would
+                    station.live.submit(SetLevel(t=0.0, level=1))
+
+        station.live.add_listener(on_step)
+        stop = threading.Event()
+
+        def write() -> None:
+            period = 1.0 / READINGS_PER_S
+            next_t = time.monotonic()
+            while not stop.is_set():
+                written.append(time.monotonic())
+                os.write(master, f"HR:{72 + (len(written) % 3) * 0.5:.1f}\n".encode())
+                next_t += period
+                time.sleep(max(0.0, next_t - time.monotonic()))
+
+        writer = threading.Thread(target=write, daemon=True)
+        writer.start()
+        time.sleep(seconds)
+        stop.set()
+        writer.join()
+        station.stopped.set()
+        runner.join(60)
+    os.close(master)
+    os.close(slave)
+    # the k-th line written is the k-th reading stepped (one reading a line, none dropped)
+    n = min(len(written), len(stepped))
+    all_ms = [(stepped[i] - written[i]) * 1000 for i in range(n)]
+    decision_ms = [(stepped[i] - written[i]) * 1000 for i in decided if i < n]
+    return {
+        "lines": len(written),
+        "readings": len(stepped),
+        "decisions": len(decision_ms),
+        "reading_p50_ms": percentile(all_ms, 50),
+        "reading_p99_ms": percentile(all_ms, 99),
+        "decision_p50_ms": percentile(decision_ms, 50),
+        "decision_p99_ms": percentile(decision_ms, 99),
+    }
+
+
+def command_to_frame(commands: int, size: tuple[int, int], pipe: str | None) -> dict[str, Any]:
+    """POST set_level to the console; time to the first frame drawn with that target begun."""
+    import httpx
+
+    from sensors.simulator import PtySimulator
+
+    sim = PtySimulator("text", rate=4.0).start()
+    sent_at: dict[int, float] = {}
+    drawn: dict[int, float] = {}
+    parts: dict[int, tuple[float, float]] = {}
+    pending: list[float] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        station, runner = _start(ControlSettings(), sim.port_path, tmp, size, pipe)
+        render = station.render
+        assert render is not None
+
+        def on_step(event: Event, state: SessionState, effects: list[Effect]) -> None:
+            if isinstance(event, SetLevel) and any(isinstance(e, SceneTarget) for e in effects):
+                sent_at[render.last_seq] = pending.pop(0) if pending else float("nan")
+
+        def on_message(message: dict[str, Any]) -> None:
+            if message.get("type") == "frame_effect":
+                drawn.setdefault(message["target_seq"], message["t_drawn"])
+                parts.setdefault(
+                    message["target_seq"],
+                    (
+                        message["t_received"] - message["t_sent"],
+                        message["t_drawn"] - message["t_received"],
+                    ),
+                )
+
+        station.live.add_listener(on_step)
+        render.on_message = on_message
+        client = httpx.Client(
+            base_url=f"http://127.0.0.1:{station.plan.port}",
+            headers={"Authorization": f"Bearer {station.token}"},
+        )
+        time.sleep(2.0)
+        for i in range(commands):
+            pending.append(time.monotonic())
+            client.post(
+                "/api/commands", json={"type": "set_level", "level": 1 + i % 2}
+            ).raise_for_status()
+            time.sleep(0.15 + (i % 7) * 0.013)  # spread the commands over the frame phase
+        time.sleep(1.0)
+        client.close()
+        station.stopped.set()
+        runner.join(60)
+    sim.stop()
+    ms = [(drawn[seq] - t0) * 1000 for seq, t0 in sent_at.items() if seq in drawn]
+    waits = [parts[seq][0] * 1000 for seq in sent_at if seq in parts]
+    draws = [parts[seq][1] * 1000 for seq in sent_at if seq in parts]
+    control = [m - w - d for m, w, d in zip(ms, waits, draws, strict=False)]
+    return {
+        "commands": commands,
+        "matched": len(ms),
+        "p50_ms": percentile(ms, 50),
+        "p99_ms": percentile(ms, 99),
+        "max_ms": max(ms) if ms else float("nan"),
+        # where the time goes: HTTP + core + records + pipe send; waiting for the next frame
+        # in the render process; drawing that frame
+        "control_p50_ms": percentile(control, 50),
+        "frame_wait_p50_ms": percentile(waits, 50),
+        "draw_p50_ms": percentile(draws, 50),
+        "draw_p99_ms": percentile(draws, 99),
+    }
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def run(
+    results: dict[str, Any],
+    *,
+    seconds: float,
+    commands: int,
+    size: tuple[int, int],
+    pipe: str | None = None,
+) -> None:
+    sensor = sensor_to_decision(seconds, size, pipe)
+    command = command_to_frame(commands, size, pipe)
+    print(
+        table(
+            "Latency (ms), with the render process running",
+            ["path", "samples", "p50", "p99"],
+            [
+                [
+                    "serial line -> reading stepped by the core",
+                    sensor["readings"],
+                    sensor["reading_p50_ms"],
+                    sensor["reading_p99_ms"],
+                ],
+                [
+                    "serial line -> the Decision it causes",
+                    sensor["decisions"],
+                    sensor["decision_p50_ms"],
+                    sensor["decision_p99_ms"],
+                ],
+                [
+                    "console command -> first frame drawn with it",
+                    command["matched"],
+                    command["p50_ms"],
+                    command["p99_ms"],
+                ],
+            ],
+        )
+    )
+    results["latency"] = {"sensor": sensor, "command": command}
+    results["sensor_to_decision_p99_ms"] = round(sensor["decision_p99_ms"], 3)
+    results["command_to_frame_p99_ms"] = round(command["p99_ms"], 3)
