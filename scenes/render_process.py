@@ -209,9 +209,11 @@ def start_render(
     """Start the render process (multiprocessing, spawn) and return its handle at once.
 
     `frame_rate` is the frame limit (the display's refresh rate; 0 asks the display for it);
-    in a headset the compositor paces the loop instead. It starts in the safe scene. `scenes` limits which scenes are built up front (default: all);
-    `thumbnail_hz` 0 sends no thumbnails; `pipe` picks the graphics pipe ("tiny", "gl", "egl").
-    Call `handle.wait_ready()` to wait until the first frame can be drawn.
+    in a headset the compositor paces the loop instead. It starts in the safe scene. `scenes`
+    limits which scenes are built up front (default: all; the safe scene always is);
+    `thumbnail_hz` 0 sends no thumbnails; `pipe` picks the graphics pipe ("tiny", "gl", "egl");
+    `scene_dirs` replaces the scene library folders. Call `handle.wait_ready()` to wait until
+    the first frame can be drawn.
     """
     config = RenderConfig(
         display=display,
