@@ -29,7 +29,7 @@ from array import array
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
-from typing import Any
+from typing import Any, NoReturn
 
 from scenes.api import smoothstep
 
@@ -297,12 +297,19 @@ def _main(conn: Connection, config: RenderConfig) -> None:
         loop = RenderLoop(conn, config)
     except (DisplayUnavailable, RuntimeError, KeyError, ValueError) as err:
         message = str(err).strip('"') if not isinstance(err, KeyError) else str(err.args[0])
-        try:
-            conn.send({"type": "error", "message": message})
-        finally:
-            conn.close()
-        sys.exit(2)
+        _fail(conn, message)
+    except Exception as err:  # anything else: still one sentence, never a silent exit
+        _fail(conn, f"The render process failed to start ({type(err).__name__}: {err}).")
     loop.run()
+
+
+def _fail(conn: Connection, message: str) -> NoReturn:
+    """Tell the control side why the render process cannot start, then exit (code 2)."""
+    try:
+        conn.send({"type": "error", "message": message})
+    finally:
+        conn.close()
+    sys.exit(2)
 
 
 class RenderLoop:
@@ -348,10 +355,22 @@ class RenderLoop:
             clock.setFrameRate(rate)
         self.rate = rate if rate > 0 else 90.0
         self.stage = Stage(self.base)
+        try:
+            self.stage.build(self.infos[config.safe_scene])
+        except Exception as err:  # without a safe scene there is nothing safe to show
+            raise RuntimeError(
+                f"The safe scene {config.safe_scene!r} failed to build ({type(err).__name__}: "
+                f"{err}): run `vret scenes check {config.safe_scene}`."
+            ) from err
+        self.failed_scenes: dict[str, str] = {}
+        self._startup_failures: list[tuple[str, Exception]] = []
         wanted = config.scenes if config.scenes is not None else tuple(self.infos)
-        for name in (config.safe_scene, *wanted):
-            if name in self.infos:
-                self.stage.build(self.infos[name])
+        for name in wanted:
+            if name in self.infos and name not in self.stage.scenes:
+                try:
+                    self.stage.build(self.infos[name])
+                except Exception as err:  # one broken scene must not keep the others off
+                    self._startup_failures.append((name, err))
         self.display: Any = None
         if vr:
             from scenes.openvr_display import OpenVRDisplay
@@ -405,7 +424,6 @@ class RenderLoop:
         self.thumb_due = now
         self.thumb_pending = False
         self._unknown_reported: set[str] = set()
-        self.failed_scenes: dict[str, str] = {}
 
         tm = self.base.taskMgr
         if self.display is not None:
@@ -424,6 +442,8 @@ class RenderLoop:
                 "frame_rate": round(self.rate, 3),
             }
         )
+        for name, err in self._startup_failures:
+            self._scene_failed(name, err)
 
     # ------------------------------------------------------------------ setup
     def _setup_thumbnail(self) -> None:

@@ -267,3 +267,33 @@ def test_a_scene_that_raises_is_reported_and_the_client_sees_the_safe_scene(tmp_
         assert handle.alive() and of(msgs, "frames")[-1]["intensity"] == 0.0
     finally:
         assert handle.stop() == 0
+
+
+def test_a_scene_that_fails_to_build_at_start_is_reported_and_the_others_run(tmp_path):
+    import shutil
+
+    from scenes.registry import LIBRARY
+
+    shutil.copytree(LIBRARY / "safe_place", tmp_path / "safe_place")
+    shutil.copytree(LIBRARY / "enclosed_space", tmp_path / "enclosed_space")
+    (tmp_path / "no_mesh").mkdir()
+    (tmp_path / "no_mesh" / "scene.py").write_text(
+        FAULTY.replace(
+            "self.box = Mesh()", "self.box = self.load_model('missing.bam')\n        Mesh()"
+        )
+    )
+    handle = start_render(
+        size=(64, 48), frame_rate=60.0, transition_s=0.2, thumbnail_hz=0, scene_dirs=[str(tmp_path)]
+    )
+    try:
+        ready = handle.wait_ready(60)
+        assert ready["scenes"] == ["enclosed_space", "safe_place"]
+        msgs = collect(handle, 1.0, ("no_mesh", 1.0, False))
+        errors = of(msgs, "error")
+        assert [e["scene"] for e in errors] == ["no_mesh"]
+        assert "missing.bam" in errors[0]["message"]
+        assert of(msgs, "frames")[-1]["scene"] == "safe_place"
+        msgs = collect(handle, 1.0, ("enclosed_space", 3.0, False))
+        assert of(msgs, "frames")[-1]["scene"] == "enclosed_space"
+    finally:
+        assert handle.stop() == 0
