@@ -201,7 +201,7 @@ def create_app(
             hello = {
                 "state": session.snapshot(),
                 "now": round(session.now(), 3),
-                "readings": [[r.t, r.hr] for r in session.readings],
+                "readings": [[r.t, r.hr if r.good else None] for r in session.readings],
                 "levels": [[t, level] for t, level in session.levels],
                 "decisions": [d.model_dump(mode="json") for d in session.decisions[-500:]],
                 "alerts": [a.model_dump(mode="json") for a in session.alert_log[-200:]],

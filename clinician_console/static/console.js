@@ -124,7 +124,7 @@ function handle(msg) {
     case "hello": return onHello(data);
     case "state": return onState(data);
     case "event":
-      if (data.type === "reading") return addReading(data.t, data.hr);
+      if (data.type === "reading") return addReading(data.t, data.quality === "ok" ? data.hr : null);
       return addLog(eventEntry(data));
     case "decision":
       setLevelAt(data.t, data.to_level);

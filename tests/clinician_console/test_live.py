@@ -66,6 +66,8 @@ def test_the_websocket_refuses_another_sites_page(console: RunningConsole) -> No
 def test_hello_carries_the_state_and_the_history(console: RunningConsole) -> None:
     for hr in (70.0, 72.0, 74.0):
         console.call(console.session.submit, Reading(t=0, hr=hr))
+    # an artefact keeps its rate for the record but is no point on the chart
+    console.call(console.session.submit, Reading(t=0, hr=140.0, quality="artefact"))
     with console.client() as c:
         c.post("/api/commands", json={"type": "note", "text": "Calm at the start."})
         c.post("/api/commands", json={"type": "set_level", "level": 2})
@@ -74,7 +76,7 @@ def test_hello_carries_the_state_and_the_history(console: RunningConsole) -> Non
     assert hello["kind"] == "hello"
     data = hello["data"]
     assert data["state"]["level"] == 2 and data["state"]["ladder"]["levels"]
-    assert [hr for _t, hr in data["readings"]] == [70.0, 72.0, 74.0]
+    assert [hr for _t, hr in data["readings"]] == [70.0, 72.0, 74.0, None]
     assert [level for _t, level in data["levels"]] == [0, 2]
     assert data["decisions"][-1]["to_level"] == 2
     assert [e["type"] for e in data["events"]] == ["note", "set_level"]
