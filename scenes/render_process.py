@@ -330,11 +330,12 @@ class RenderLoop:
             from scenes.openvr_display import load_openvr
 
             ovr = load_openvr(config.openvr_module)  # fails fast, before any window opens
-        limit = config.frame_rate if config.frame_rate > 0 and not vr else None
+        # Frames are paced here, after each frame is drawn (see `_pace`), not by Panda3D's
+        # limited clock, which sleeps inside renderFrame before the frame's end can be timed.
         self.pipe_name = configure(
             config.display,
             config.size,
-            limit,
+            None,
             pipe=config.pipe if config.pipe else ("gl" if vr else None),
             audio=config.audio,
             title="vret - client view",
@@ -348,12 +349,9 @@ class RenderLoop:
         rate = config.frame_rate
         if rate <= 0 and not vr:  # 0: the display's own refresh rate, where it reports one
             rate = _refresh_rate(self.base) or 60.0
-            from panda3d.core import ClockObject
-
-            clock = ClockObject.getGlobalClock()
-            clock.setMode(ClockObject.MLimited)
-            clock.setFrameRate(rate)
         self.rate = rate if rate > 0 else 90.0
+        self.pace = not vr  # in VR the compositor paces the frames (waitGetPoses)
+        self.deadline = 0.0
         self.stage = Stage(self.base)
         try:
             self.stage.build(self.infos[config.safe_scene])
@@ -672,7 +670,23 @@ class RenderLoop:
         if now >= self.next_report:
             self.next_report = now + 1.0 / FRAME_REPORT_HZ
             self._report_frames()
+        if self.pace:
+            self._pace()
         return task.cont
+
+    def _pace(self) -> None:
+        """Sleep (never spin) until this frame's deadline on a fixed grid of frame budgets.
+
+        A frame that ran late is followed by a shorter wait, so the rate holds; after a stall
+        longer than a frame the grid restarts from now rather than rushing frames to catch up.
+        """
+        now = time.monotonic()
+        deadline = self.deadline + self.budget
+        if deadline < now - self.budget:
+            deadline = now
+        self.deadline = deadline
+        if deadline > now:
+            time.sleep(deadline - now)
 
     def _send_thumbnail(self) -> None:
         import numpy as np
