@@ -59,7 +59,7 @@ def main(argv: list[str] | None = None) -> int:
     if "throughput" in parts:
         throughput.run(results)
     if "latency" in parts:
-        latency.run(results, seconds=30.0, commands=120, size=size, pipe=args.pipe)
+        latency.run(results, seconds=40.0, commands=150, size=size, pipe=args.pipe)
     if "long" in parts:
         long_session.run(results, size=size)
     if "frames" in parts:

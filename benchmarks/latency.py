@@ -8,6 +8,7 @@ every clock here and in the render process is CLOCK_MONOTONIC, so times compare 
 from __future__ import annotations
 
 import asyncio
+import multiprocessing
 import os
 import tempfile
 import threading
@@ -32,7 +33,7 @@ READINGS_PER_S = 20.0
 QUICK = ControlSettings(
     baseline_s=2,
     min_baseline_readings=3,
-    min_dwell_s=1.0,
+    min_dwell_s=0.3,
     arousal_window_s=1.0,
     trend_window_s=3.0,
     stale_after_s=3.0,
@@ -69,24 +70,36 @@ def _start(
 
 
 def sensor_to_decision(seconds: float, size: tuple[int, int], pipe: str | None) -> dict[str, Any]:
-    """Write text lines to a pty at 20/s; time each line to the Decision its reading causes."""
+    """Write text lines to a pty at 20/s; time each line to the Decision its reading causes.
+
+    Two moments per reading: when the core has stepped it (a listener that runs first), and
+    when its effects have been recorded and sent to the headset (a listener that runs last).
+    """
     master, slave = os.openpty()
     written: list[float] = []
     stepped: list[float] = []
+    settled: list[float] = []
     decided: list[int] = []
     with tempfile.TemporaryDirectory() as tmp:
         station, runner = _start(QUICK, os.ttyname(slave), tmp, size, pipe)
         top = station.live.state.ladder.top
 
-        def on_step(event: Event, state: SessionState, effects: list[Effect]) -> None:
+        def at_decision(event: Event, state: SessionState, effects: list[Effect]) -> None:
             if isinstance(event, Reading):
                 stepped.append(time.monotonic())
                 if any(isinstance(e, Decision) for e in effects):
                     decided.append(len(stepped) - 1)
-                if state.level == top:  # start the climb again, as a therapist would
-                    station.live.submit(SetLevel(t=0.0, level=1))
 
-        station.live.add_listener(on_step)
+        def after_effects(event: Event, state: SessionState, effects: list[Effect]) -> None:
+            if isinstance(event, Reading):
+                settled.append(time.monotonic())
+                if state.level == top:  # start the climb again, as a therapist would
+                    asyncio.get_running_loop().call_soon(
+                        station.live.submit, SetLevel(t=0.0, level=1)
+                    )
+
+        station.live.add_listener(at_decision, first=True)
+        station.live.add_listener(after_effects)
         stop = threading.Event()
 
         def write() -> None:
@@ -94,7 +107,7 @@ def sensor_to_decision(seconds: float, size: tuple[int, int], pipe: str | None) 
             next_t = time.monotonic()
             while not stop.is_set():
                 written.append(time.monotonic())
-                os.write(master, f"HR:{72 + (len(written) % 3) * 0.5:.1f}\n".encode())
+                os.write(master, b"HR:72\n")
                 next_t += period
                 time.sleep(max(0.0, next_t - time.monotonic()))
 
@@ -108,9 +121,10 @@ def sensor_to_decision(seconds: float, size: tuple[int, int], pipe: str | None) 
     os.close(master)
     os.close(slave)
     # the k-th line written is the k-th reading stepped (one reading a line, none dropped)
-    n = min(len(written), len(stepped))
+    n = min(len(written), len(stepped), len(settled))
     all_ms = [(stepped[i] - written[i]) * 1000 for i in range(n)]
     decision_ms = [(stepped[i] - written[i]) * 1000 for i in decided if i < n]
+    effects_ms = [(settled[i] - written[i]) * 1000 for i in decided if i < n]
     return {
         "lines": len(written),
         "readings": len(stepped),
@@ -119,20 +133,36 @@ def sensor_to_decision(seconds: float, size: tuple[int, int], pipe: str | None) 
         "reading_p99_ms": percentile(all_ms, 99),
         "decision_p50_ms": percentile(decision_ms, 50),
         "decision_p99_ms": percentile(decision_ms, 99),
+        "decision_recorded_and_sent_p50_ms": percentile(effects_ms, 50),
+        "decision_recorded_and_sent_p99_ms": percentile(effects_ms, 99),
     }
+
+
+def _send_commands(port: int, token: str, commands: int, out: Any) -> None:
+    """In a process of its own: POST set_level commands, spread over the frame phase."""
+    import httpx
+
+    sends: list[float] = []
+    with httpx.Client(
+        base_url=f"http://127.0.0.1:{port}", headers={"Authorization": f"Bearer {token}"}
+    ) as client:
+        client.get("/api/state").raise_for_status()  # connect first: time commands, not TCP
+        for i in range(commands):
+            sends.append(time.monotonic())
+            body = {"type": "set_level", "level": 1 + i % 2}
+            client.post("/api/commands", json=body).raise_for_status()
+            time.sleep(0.15 + (i % 7) * 0.013)
+    out.put(sends)
 
 
 def command_to_frame(commands: int, size: tuple[int, int], pipe: str | None) -> dict[str, Any]:
     """POST set_level to the console; time to the first frame drawn with that target begun."""
-    import httpx
-
     from sensors.simulator import PtySimulator
 
     sim = PtySimulator("text", rate=4.0).start()
-    sent_at: dict[int, float] = {}
+    seqs: list[int] = []
     drawn: dict[int, float] = {}
     parts: dict[int, tuple[float, float]] = {}
-    pending: list[float] = []
     with tempfile.TemporaryDirectory() as tmp:
         station, runner = _start(ControlSettings(), sim.port_path, tmp, size, pipe)
         render = station.render
@@ -140,7 +170,7 @@ def command_to_frame(commands: int, size: tuple[int, int], pipe: str | None) -> 
 
         def on_step(event: Event, state: SessionState, effects: list[Effect]) -> None:
             if isinstance(event, SetLevel) and any(isinstance(e, SceneTarget) for e in effects):
-                sent_at[render.last_seq] = pending.pop(0) if pending else float("nan")
+                seqs.append(render.last_seq)
 
         def on_message(message: dict[str, Any]) -> None:
             if message.get("type") == "frame_effect":
@@ -155,22 +185,21 @@ def command_to_frame(commands: int, size: tuple[int, int], pipe: str | None) -> 
 
         station.live.add_listener(on_step)
         render.on_message = on_message
-        client = httpx.Client(
-            base_url=f"http://127.0.0.1:{station.plan.port}",
-            headers={"Authorization": f"Bearer {station.token}"},
-        )
         time.sleep(2.0)
-        for i in range(commands):
-            pending.append(time.monotonic())
-            client.post(
-                "/api/commands", json={"type": "set_level", "level": 1 + i % 2}
-            ).raise_for_status()
-            time.sleep(0.15 + (i % 7) * 0.013)  # spread the commands over the frame phase
+        # the therapist's browser is another process: send from one, so its work is not ours
+        ctx = multiprocessing.get_context("spawn")
+        times = ctx.Queue()
+        client = ctx.Process(
+            target=_send_commands, args=(station.plan.port, station.token, commands, times)
+        )
+        client.start()
+        sends: list[float] = times.get(timeout=commands * 0.5 + 60)
+        client.join(30)
         time.sleep(1.0)
-        client.close()
         station.stopped.set()
         runner.join(60)
     sim.stop()
+    sent_at = dict(zip(seqs, sends, strict=False))  # the k-th command sent made the k-th target
     ms = [(drawn[seq] - t0) * 1000 for seq, t0 in sent_at.items() if seq in drawn]
     waits = [parts[seq][0] * 1000 for seq in sent_at if seq in parts]
     draws = [parts[seq][1] * 1000 for seq in sent_at if seq in parts]
@@ -226,10 +255,34 @@ def run(
                     sensor["decision_p99_ms"],
                 ],
                 [
+                    "  ... that Decision recorded and sent to the headset",
+                    sensor["decisions"],
+                    sensor["decision_recorded_and_sent_p50_ms"],
+                    sensor["decision_recorded_and_sent_p99_ms"],
+                ],
+                [
                     "console command -> first frame drawn with it",
                     command["matched"],
                     command["p50_ms"],
                     command["p99_ms"],
+                ],
+                [
+                    "  of which: HTTP, core, records, pipe (p50)",
+                    command["matched"],
+                    command["control_p50_ms"],
+                    "",
+                ],
+                [
+                    "  of which: waiting for the next frame (p50)",
+                    command["matched"],
+                    command["frame_wait_p50_ms"],
+                    "",
+                ],
+                [
+                    "  of which: drawing that frame",
+                    command["matched"],
+                    command["draw_p50_ms"],
+                    command["draw_p99_ms"],
                 ],
             ],
         )

@@ -100,9 +100,18 @@ class LiveSession:
 
     # ------------------------------------------------------------------ listening
 
-    def add_listener(self, listener: Callable[[Event, SessionState, list[Effect]], None]) -> None:
-        """Call `listener(event, state, effects)` synchronously after every step (render link)."""
-        self._listeners.append(listener)
+    def add_listener(
+        self, listener: Callable[[Event, SessionState, list[Effect]], None], *, first: bool = False
+    ) -> None:
+        """Call `listener(event, state, effects)` synchronously after every step (render link).
+
+        Listeners run in the order added; `first` puts this one before the others (a
+        measurement that must see the step before its effects are recorded and sent).
+        """
+        if first:
+            self._listeners.insert(0, listener)
+        else:
+            self._listeners.append(listener)
 
     def subscribe(self, maxsize: int = 2000) -> asyncio.Queue[Message]:
         """A queue of messages: every event and effect, plus whatever `publish` sends."""
