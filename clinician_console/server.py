@@ -272,8 +272,9 @@ async def _stream(
             if getter is None:
                 getter = asyncio.ensure_future(queue.get())
             timeout = max(0.0, next_state - loop.time())
+            waiting: set[asyncio.Future[Any]] = {getter, closed}
             done, _ = await asyncio.wait(
-                {getter, closed}, timeout=timeout, return_when=asyncio.FIRST_COMPLETED
+                waiting, timeout=timeout, return_when=asyncio.FIRST_COMPLETED
             )
             if getter in done:
                 await _send(ws, getter.result())

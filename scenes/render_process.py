@@ -440,8 +440,8 @@ class RenderLoop:
                 "frame_rate": round(self.rate, 3),
             }
         )
-        for name, err in self._startup_failures:
-            self._scene_failed(name, err)
+        for name, failure in self._startup_failures:
+            self._scene_failed(name, failure)
 
     # ------------------------------------------------------------------ setup
     def _setup_thumbnail(self) -> None:
@@ -663,7 +663,7 @@ class RenderLoop:
                 }
             )
             self.effect_seq = 0
-        if self.thumb_pending:
+        if self.thumb_pending and self.thumb_buffer is not None:
             self.thumb_pending = False
             self.thumb_buffer.setActive(False)
             self._send_thumbnail()
