@@ -25,6 +25,14 @@ def device_stream(name: str, seconds: float) -> bytes:
     heart = SimulatedHeart(seed=1)
     heart.set_level(3.0, 0.0)
     period = 1.0 / encoder.rate
+    if info.keepalive_bytes:  # a CMS50 V7 stops streaming without its keep-alive
+        every = max(1, int(info.keepalive_interval_s * encoder.rate / 2))
+        chunks = []
+        for i in range(int(seconds * encoder.rate)):
+            if i % every == 0:
+                encoder.receive(info.keepalive_bytes)
+            chunks.append(encoder.encode(heart.tick((i + 1) * period)))
+        return b"".join(chunks)
     return b"".join(
         encoder.encode(heart.tick((i + 1) * period)) for i in range(int(seconds * encoder.rate))
     )

@@ -50,6 +50,7 @@ def render():
     assert ready["pipe"] == "tiny" and ready["renderer"] == "TinyPanda"
     assert ready["frame_rate"] == 60.0
     assert {"spiders", "heights", "safe_place"} <= set(ready["scenes"])
+    handle.ready_message = ready
     yield handle
     assert handle.stop() == 0
     assert not handle.alive()
@@ -136,6 +137,20 @@ def test_suds_panel_answer_reaches_control(render):
     ]
     parsed = parse_event({**events[0], "t": 3.0})
     assert isinstance(parsed, Suds) and parsed.value == 55 and parsed.by == "client"
+
+
+def test_the_render_process_runs_at_the_priority_it_reports(render):
+    # frames come before the control process's bulk work: real-time where allowed, else nice
+    reported = render.ready_message["priority"]
+    policy = os.sched_getscheduler(render.pid)
+    if reported.startswith("SCHED_FIFO"):
+        assert policy == os.SCHED_FIFO and os.sched_getparam(render.pid).sched_priority == 10
+    elif reported.startswith("nice"):
+        assert policy == os.SCHED_OTHER and os.getpriority(os.PRIO_PROCESS, render.pid) == -10
+    else:
+        assert reported == "normal" and policy == os.SCHED_OTHER
+    if os.geteuid() == 0:
+        assert reported != "normal"
 
 
 def test_frame_limiting_sleeps_instead_of_spinning(render):
