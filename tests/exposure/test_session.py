@@ -20,6 +20,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from exposure.cli import main as cli_main
 from exposure.core import replay
 from exposure.models import ControlSettings, Decision, SceneTarget, SystemEvent
 from exposure.records import Records
@@ -54,11 +55,15 @@ class Running:
         render: bool = True,
         protocol: str = "text",
         settings: ControlSettings = FAST,
+        speedup: float = 1.0,
     ) -> None:
         self.heart = SimulatedHeart(
             resting_hr=70, reactivity_bpm=1.0, variability_bpm=0.5, lag_s=3, seed=3
         )
-        self.sim = PtySimulator(protocol, self.heart, rate=4.0).start()
+        # with `speedup`, session time runs faster than the wall clock, and the sensor and the
+        # ticks with it, so the core sees what it would in a session that long
+        self.sim = PtySimulator(protocol, self.heart, rate=4.0 * speedup).start()
+        t0 = time.monotonic()
         self.db = f"sqlite:///{tmp_path / 'records.db'}"
         self.ready = threading.Event()
         self.plan = SessionPlan(
@@ -72,6 +77,8 @@ class Running:
             port=free_port(),
             db=self.db,
             render=render,
+            clock=lambda: (time.monotonic() - t0) * speedup,
+            tick_s=0.25 / speedup,
             on_ready=lambda st: self.ready.set(),
         )
         self.station = Station(self.plan)
@@ -169,12 +176,22 @@ def test_unplugged_sensor_holds_alerts_and_resumes_on_reconnect(running: Running
     assert "sensor_disconnected" in kinds and "sensor_reconnected" in kinds
 
 
-def test_whole_simulated_session_is_recorded_and_replays_identically(running: Running) -> None:
+MINUTE = ControlSettings(
+    baseline_s=20, min_baseline_readings=10, min_dwell_s=15, trend_window_s=15, arousal_window_s=6
+)
+
+
+def test_whole_simulated_session_is_recorded_and_replays_identically(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # a session of over a minute of session time, its clock four times the wall clock
+    running = Running(tmp_path, settings=MINUTE, speedup=4.0)
     live = running.station.live
     client = httpx.Client(
         base_url=f"http://127.0.0.1:{running.plan.port}",
         headers={"Authorization": f"Bearer {running.station.token}"},
     )
+    running.wait_for(lambda: live.now() >= 75, 60, "75 s of session")
     running.wait_for(
         lambda: any(d.who == "auto" and d.to_level > d.from_level > 0 for d in live.decisions),
         60,
@@ -201,7 +218,13 @@ def test_whole_simulated_session_is_recorded_and_replays_identically(running: Ru
     assert replay(events) == recorded == live.decisions
     assert recorded[0].reason.startswith("Baseline ")
     assert any(d.who == "clinician" and d.to_level == 0 for d in recorded)
-    assert events[-1].type == "end"
+    assert events[-1].type == "end" and events[-1].t >= 75
+    # `vret replay ID` recomputes the same decisions from the record
+    assert cli_main(["replay", str(sid), "--db", running.db, "--json"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert [Decision.model_validate_json(line) for line in lines] == recorded
+    assert cli_main(["replay", "999", "--db", running.db]) == 2
+    assert "No session 999" in capsys.readouterr().err
 
 
 def test_ctrl_c_ends_the_session_with_its_record_closed(tmp_path: Path) -> None:
