@@ -43,6 +43,13 @@ def main(argv: list[str] | None = None) -> int:
         choices=("tiny", "gl", "egl"),
         help="graphics pipe for the render process (default: software tiny)",
     )
+    parser.add_argument(
+        "--thumbnails",
+        type=float,
+        default=4.0,
+        metavar="HZ",
+        help="client's-view pictures a second for the console (default 4, as sessions)",
+    )
     parser.add_argument("--out", default=str(ROOT / "bench-results.json"), help="JSON results file")
     args = parser.parse_args(argv)
     width, height = (int(x) for x in args.size.split("x"))
@@ -54,6 +61,7 @@ def main(argv: list[str] | None = None) -> int:
         "started": time.strftime("%Y-%m-%dT%H:%M:%S"),
         "pipe": args.pipe or "tiny",
         "size": list(size),
+        "thumbnail_hz": args.thumbnails,
     }
     began = time.monotonic()
     if "throughput" in parts:
@@ -63,7 +71,9 @@ def main(argv: list[str] | None = None) -> int:
     if "long" in parts:
         long_session.run(results, size=size)
     if "frames" in parts:
-        frame_pacing.run(results, seconds=seconds, size=size, pipe=args.pipe)
+        frame_pacing.run(
+            results, seconds=seconds, size=size, pipe=args.pipe, thumbnail_hz=args.thumbnails
+        )
     results["wall_s"] = round(time.monotonic() - began, 1)
     print(f"\nMachine: {results['machine']}")
     for key, limit in TARGETS.items():

@@ -34,12 +34,23 @@ def frame_stats(times: list[float]) -> dict[str, float]:
 
 
 def alone(
-    scene: str, top: int, seconds: float, size: tuple[int, int], pipe: str | None
+    scene: str,
+    top: int,
+    seconds: float,
+    size: tuple[int, int],
+    pipe: str | None,
+    thumbnail_hz: float = 4.0,
 ) -> dict[str, Any]:
     """The render process with nothing but a heartbeat from the control side."""
     from scenes.render_process import start_render
 
-    handle = start_render(display="offscreen", size=size, scenes=[scene, "safe_place"], pipe=pipe)
+    handle = start_render(
+        display="offscreen",
+        size=size,
+        scenes=[scene, "safe_place"],
+        pipe=pipe,
+        thumbnail_hz=thumbnail_hz,
+    )
     ready = handle.wait_ready(120)
     times: list[float] = []
     try:
@@ -109,6 +120,7 @@ def loaded(
     seconds: float,
     size: tuple[int, int],
     pipe: str | None,
+    thumbnail_hz: float = 4.0,
     sensor_lines_per_s: float = 500.0,
     commands_per_s: float = 20.0,
 ) -> dict[str, Any]:
@@ -152,6 +164,7 @@ def loaded(
             auto=False,
             rate_limit_per_s=commands_per_s * 2,
             render_pipe=pipe,
+            thumbnail_hz=thumbnail_hz,
             on_ready=on_ready,
         )
         station = Station(plan)
@@ -200,6 +213,7 @@ def run(
     seconds: float,
     size: tuple[int, int],
     pipe: str | None = None,
+    thumbnail_hz: float = 4.0,
     key_prefix: str = "",
 ) -> None:
     from scenes.registry import discover
@@ -208,8 +222,8 @@ def run(
     rows = []
     for name, info in sorted(infos.items()):
         top = info.ladder.top
-        a = alone(name, top, seconds, size, pipe)
-        b = loaded(name, top, seconds, size, pipe)
+        a = alone(name, top, seconds, size, pipe, thumbnail_hz)
+        b = loaded(name, top, seconds, size, pipe, thumbnail_hz)
         ratio = b["p99_ms"] / a["p99_ms"] if a["p99_ms"] else float("nan")
         rows.append({"scene": name, "level": top, "alone": a, "loaded": b, "p99_ratio": ratio})
     print(

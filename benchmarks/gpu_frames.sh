@@ -13,4 +13,5 @@ base = make_base()
 gsg = base.win.getGsg()
 print("EGL renderer:", gsg.getDriverVendor(), "|", gsg.getDriverRenderer())
 PY
-python3 -m benchmarks --only frames --pipe egl --size 1280x720 --seconds "$seconds" --out "$out"
+python3 -m benchmarks --only frames --pipe egl --size 1280x720 --seconds "$seconds" \
+  --thumbnails "${THUMBNAILS_HZ:-4}" --out "$out"

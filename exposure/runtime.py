@@ -74,6 +74,10 @@ class SessionPlan:
     """The session clock (benchmarks run it faster than real time)."""
     tick_s: float = 0.25
     """Wall seconds between ticks of the core (stale signal and alert expiry checks)."""
+    thumbnail_hz: float | None = None
+    """Pictures of the client's view a second for the console (0: none). None: 4 with software
+    rendering, 0 on a GPU (window, headset), where each read-back stalled the GPU for up to
+    four frames (measured on an H100: `benchmarks/results/`), which a client would feel."""
     render_pipe: str | None = None
     """Panda3D graphics pipe for the render process ("tiny", "gl", "egl"); None picks."""
     on_ready: Callable[[Station], None] | None = None
@@ -88,10 +92,17 @@ class RenderLink:
     """
 
     def __init__(
-        self, live: LiveSession, display: str, size: tuple[int, int], pipe: str | None = None
+        self,
+        live: LiveSession,
+        display: str,
+        size: tuple[int, int],
+        pipe: str | None = None,
+        thumbnail_hz: float | None = None,
     ) -> None:
         self.live = live
         self.pipe = pipe
+        software = display == "offscreen" and pipe in (None, "tiny")
+        self.thumbnail_hz = thumbnail_hz if thumbnail_hz is not None else (4.0 if software else 0.0)
         self.display = display
         self.size = size
         self.handle: Any = None
@@ -114,6 +125,7 @@ class RenderLink:
             size=self.size,
             safe_scene=self.live.state.ladder.safe_scene,
             pipe=self.pipe,
+            thumbnail_hz=self.thumbnail_hz,
         )
         self._send(self._target)
 
@@ -287,7 +299,9 @@ class Station:
             with contextlib.suppress(NotImplementedError, RuntimeError):
                 loop.add_signal_handler(sig, self.stopped.set)
         if plan.render:
-            self.render = RenderLink(self.live, plan.display, plan.size, plan.render_pipe)
+            self.render = RenderLink(
+                self.live, plan.display, plan.size, plan.render_pipe, plan.thumbnail_hz
+            )
             self.render.start()
         self.sensor = SensorLink(self.live, loop, plan)
         self.sensor.start()
