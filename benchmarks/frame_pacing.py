@@ -269,3 +269,7 @@ def run(
     results[f"{key_prefix}frame_p99_ratio"] = round(max(r["p99_ratio"] for r in rows), 3)
     results[f"{key_prefix}late_frames_loaded"] = sum(r["loaded"]["late"] for r in rows)
     results[f"{key_prefix}late_frames_alone"] = sum(r["alone"]["late"] for r in rows)
+    # the target: no late frame under load in a scene that has none alone
+    results[f"{key_prefix}late_frames_loaded_where_alone_has_none"] = sum(
+        r["loaded"]["late"] for r in rows if r["alone"]["late"] == 0
+    )
