@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from benchmarks.common import percentile, rss_mb, table
+from benchmarks.common import free_port, percentile, rss_mb, start_station, table
 
 LATE_MS = 12.0
 WARMUP_S = 4.0  # the 3 s ease to the top level, then steady
@@ -133,7 +133,6 @@ def loaded(
     sim = PtySimulator("text", rate=sensor_lines_per_s).start()
     times: list[float] = []
     measuring = threading.Event()
-    started = threading.Event()
     info: dict[str, Any] = {}
     ctx = multiprocessing.get_context("spawn")
     done = ctx.Queue()
@@ -147,10 +146,9 @@ def loaded(
         station.render.on_message = on_message
         station.live.submit(SetLevel(t=0.0, level=top))
         info["station"] = station
-        started.set()
 
     with tempfile.TemporaryDirectory() as tmp:
-        port = _free_port()
+        port = free_port()
         plan = SessionPlan(
             client="BENCH",
             ladder=default_ladder(scene),
@@ -167,12 +165,8 @@ def loaded(
             thumbnail_hz=thumbnail_hz,
             on_ready=on_ready,
         )
-        station = Station(plan)
-        runner = threading.Thread(target=lambda: asyncio.run(station.run()), daemon=True)
-        runner.start()
+        station, runner = start_station(plan)
         try:
-            if not started.wait(120):
-                raise RuntimeError("the session did not start")
             time.sleep(WARMUP_S)
             load = ctx.Process(
                 target=_load_generator, args=(port, station.token, seconds, commands_per_s, done)
@@ -197,14 +191,6 @@ def loaded(
         "events_recorded": events,
         "render_rss_start_mb": rss_start,
     }
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def run(

@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from benchmarks.common import percentile, table
+from benchmarks.common import free_port, percentile, start_station, table
 from exposure.models import (
     ControlSettings,
     Decision,
@@ -43,10 +43,9 @@ QUICK = ControlSettings(
 def _start(
     settings: ControlSettings, sensor: str, tmp: str, size: tuple[int, int], pipe: str | None
 ) -> tuple[Any, threading.Thread]:
-    from exposure.runtime import SessionPlan, Station
+    from exposure.runtime import SessionPlan
     from scenes.registry import default_ladder
 
-    started = threading.Event()
     plan = SessionPlan(
         client="BENCH",
         ladder=default_ladder("spiders"),
@@ -55,18 +54,12 @@ def _start(
         settings=settings,
         display="offscreen",
         size=size,
-        port=_free_port(),
+        port=free_port(),
         db=f"sqlite:///{Path(tmp) / 'latency.db'}",
         rate_limit_per_s=50,
         render_pipe=pipe,
-        on_ready=lambda st: started.set(),
     )
-    station = Station(plan)
-    runner = threading.Thread(target=lambda: asyncio.run(station.run()), daemon=True)
-    runner.start()
-    if not started.wait(120):
-        raise RuntimeError("the session did not start")
-    return station, runner
+    return start_station(plan)
 
 
 def sensor_to_decision(seconds: float, size: tuple[int, int], pipe: str | None) -> dict[str, Any]:
@@ -217,14 +210,6 @@ def command_to_frame(commands: int, size: tuple[int, int], pipe: str | None) -> 
         "draw_p50_ms": percentile(draws, 50),
         "draw_p99_ms": percentile(draws, 99),
     }
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def run(

@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from benchmarks.common import rss_mb, table
+from benchmarks.common import free_port, rss_mb, start_station, table
 
 
 def _watch(port: int, token: str, stop: threading.Event, counts: list[int]) -> None:
@@ -45,7 +45,7 @@ def run(
     import os
 
     from exposure.models import ControlSettings
-    from exposure.runtime import SessionPlan, Station
+    from exposure.runtime import SessionPlan
     from scenes.registry import default_ladder
     from sensors.simulator import PtySimulator, SimulatedHeart
 
@@ -53,7 +53,6 @@ def run(
     heart = SimulatedHeart(resting_hr=70, reactivity_bpm=1.0, seed=5)
     sim = PtySimulator("text", heart, rate=speedup).start()
     t0 = time.monotonic()
-    started = threading.Event()
     with tempfile.TemporaryDirectory() as tmp:
         db_path = Path(tmp) / "long.db"
         plan = SessionPlan(
@@ -64,17 +63,12 @@ def run(
             settings=ControlSettings(),
             display="offscreen",
             size=size,
-            port=_free_port(),
+            port=free_port(),
             db=f"sqlite:///{db_path}",
             clock=lambda: (time.monotonic() - t0) * speedup,
             tick_s=0.25 / speedup,
-            on_ready=lambda st: started.set(),
         )
-        station = Station(plan)
-        runner = threading.Thread(target=lambda: asyncio.run(station.run()), daemon=True)
-        runner.start()
-        if not started.wait(120):
-            raise RuntimeError("the session did not start")
+        station, runner = start_station(plan)
         stop = threading.Event()
         counts = [0]
         watcher = threading.Thread(
@@ -129,11 +123,3 @@ def run(
     }
     results["rss_growth_mb"] = round(growth, 2)
     results["db_mb_per_hour"] = round(db_bytes / 1e6 / hours, 2)
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])

@@ -227,23 +227,11 @@ def test_whole_simulated_session_is_recorded_and_replays_identically(
     assert "No session 999" in capsys.readouterr().err
 
 
-def test_ctrl_c_ends_the_session_with_its_record_closed(tmp_path: Path) -> None:
-    db = f"sqlite:///{tmp_path / 'r.db'}"
+def start_demo(db: str) -> tuple[subprocess.Popen[str], list[str]]:
+    """`vret demo` in a process of its own, read up to its console line."""
+    args = ["demo", "--display", "offscreen", "--size", "160x120", "--protocol", "text"]
     proc = subprocess.Popen(
-        [
-            *VRET,
-            "demo",
-            "--display",
-            "offscreen",
-            "--size",
-            "160x120",
-            "--port",
-            str(free_port()),
-            "--db",
-            db,
-            "--protocol",
-            "text",
-        ],
+        [*VRET, *args, "--port", str(free_port()), "--db", db],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
@@ -252,9 +240,15 @@ def test_ctrl_c_ends_the_session_with_its_record_closed(tmp_path: Path) -> None:
     lines = []
     for line in proc.stdout:
         lines.append(line)
-        if line.startswith("Console: http://127.0.0.1:"):
+        if line.startswith("Console: "):
             break
-    assert "token=" in lines[-1], lines
+    return proc, lines
+
+
+def test_ctrl_c_ends_the_session_with_its_record_closed(tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path / 'r.db'}"
+    proc, lines = start_demo(db)
+    assert lines[-1].startswith("Console: http://127.0.0.1:") and "token=" in lines[-1], lines
     time.sleep(3)
     proc.send_signal(signal.SIGINT)
     out = proc.communicate(timeout=30)[0]
@@ -274,29 +268,7 @@ def test_ctrl_c_ends_the_session_with_its_record_closed(tmp_path: Path) -> None:
 
 def test_sigkill_of_the_control_process_leaves_an_interrupted_record(tmp_path: Path) -> None:
     db = f"sqlite:///{tmp_path / 'k.db'}"
-    proc = subprocess.Popen(
-        [
-            *VRET,
-            "demo",
-            "--display",
-            "offscreen",
-            "--size",
-            "160x120",
-            "--port",
-            str(free_port()),
-            "--db",
-            db,
-            "--protocol",
-            "text",
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    assert proc.stdout is not None
-    for line in proc.stdout:
-        if line.startswith("Console: "):
-            break
+    proc, _ = start_demo(db)
     records = Records(db)
     sid = records.list_sessions()[-1].id
     deadline = time.monotonic() + 30
