@@ -25,6 +25,7 @@ the client stands at `self.viewpoint` (feet on the floor) and the eyes are `eye_
 from __future__ import annotations
 
 import math
+from abc import ABC, abstractmethod
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -53,7 +54,7 @@ def smoothstep(f: float) -> float:
     return f * f * (3.0 - 2.0 * f)
 
 
-class Scene:
+class Scene(ABC):
     """Base class of every scene. Subclasses set the metadata and write `build` and `apply`."""
 
     phobia: ClassVar[str] = ""
@@ -89,13 +90,13 @@ class Scene:
         self._params: dict[str, float] = dict.fromkeys(keys, 0.0)
 
     # ------------------------------------------------------------------ for authors
+    @abstractmethod
     def build(self) -> None:
         """Make the scene graph under `self.root` (geometry, lights). Called once."""
-        raise NotImplementedError
 
+    @abstractmethod
     def apply(self, intensity: float, dt: float) -> None:
         """Set the scene for `intensity` (1..N, fractional between levels); `dt` seconds passed."""
-        raise NotImplementedError
 
     def load_model(self, filename: str) -> Any:
         """Load a model file (.bam, .egg, .gltf with panda3d-gltf) from the scene's folder.

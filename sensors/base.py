@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import random
+from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -115,7 +116,7 @@ class LineSplitter:
         return lines
 
 
-class LineDecoder:
+class LineDecoder(ABC):
     """Base for line protocols: subclasses implement `parse_line(line, t)`."""
 
     def __init__(self, max_line: int = 256) -> None:
@@ -129,8 +130,9 @@ class LineDecoder:
                 out.extend(self.parse_line(line, t))
         return out
 
-    def parse_line(self, line: str, t: float) -> list[Reading]:  # pragma: no cover - abstract
-        raise NotImplementedError
+    @abstractmethod
+    def parse_line(self, line: str, t: float) -> list[Reading]:
+        """The readings in one complete line (none for a line that is not the protocol's)."""
 
 
 @dataclass
