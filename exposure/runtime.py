@@ -394,7 +394,8 @@ def run(plan: SessionPlan, *, out: Callable[[str], None] | None = None) -> int:
     sid = station.session_id
     say(f"Session {sid} {status}; its record is in {station.records.url_text}.")
     db = f" --db {plan.db}" if plan.db else ""
-    say(f"Report: vret report {sid} --out session-{sid}.html{db}")
+    prog = sys.argv[0] if os.path.basename(sys.argv[0]) == "vret" else "vret"
+    say(f"Report: {prog} report {sid} --out session-{sid}.html{db}")
     return station.session_id
 
 
