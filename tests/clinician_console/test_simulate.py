@@ -4,26 +4,16 @@ from __future__ import annotations
 
 from statistics import mean
 
-import pytest
-
 from clinician_console.simulate import (
     DEMO_SETTINGS,
-    LevelHeart,
-    SensorHeart,
     demo_session,
     make_heart,
 )
 from exposure.models import SAFE_LEVEL, Decision
 
 
-@pytest.mark.parametrize("kind", ["sensors", "fallback"])
-def test_the_heart_rises_with_the_level_and_calms_in_the_safe_scene(kind: str) -> None:
-    if kind == "sensors":
-        heart = make_heart(seed=1)
-        if not isinstance(heart, SensorHeart):
-            pytest.skip("sensors.simulator is not installed")
-    else:
-        heart = LevelHeart(seed=1)
+def test_the_heart_rises_with_the_level_and_calms_in_the_safe_scene() -> None:
+    heart = make_heart(seed=1)
 
     class Stub:  # just enough of a LiveSession for `reading`
         def __init__(self) -> None:
