@@ -143,7 +143,7 @@ def _take_reading(s: SessionState, r: Reading) -> SessionState:
     update: dict[str, Any] = {"recent": tuple(bins), "last_good_t": now, "last_hr": hr}
     if s.phase == "baseline" or (s.phase == "safe" and s.baseline_hr is None):
         update["baseline_samples"] = (*s.baseline_samples, hr)
-    return _with_signal(s.model_copy(update=update))
+    return s.model_copy(update=update)  # _evaluate recomputes HR, arousal and trend next
 
 
 def _with_signal(s: SessionState) -> SessionState:
