@@ -304,17 +304,26 @@ def _write(text: str, out: str | None) -> None:
         ) from None
 
 
-def _export(args: argparse.Namespace) -> int:
+def _read_session(
+    args: argparse.Namespace,
+) -> tuple[SessionRow, list[Event], list[Decision | Alert], list[int | None]]:
+    """Session `args.id`: its row, events, effects and each effect's cause, read at once."""
     records = _open(args)
     try:
-        row = records.get_session(args.id)
-        events = records.events(args.id)
-        effects = records.effects(args.id)
-        causes = records.effect_causes(args.id)
+        return (
+            records.get_session(args.id),
+            records.events(args.id),
+            records.effects(args.id),
+            records.effect_causes(args.id),
+        )
     except RecordsError as err:
         raise _fail(err) from None
     finally:
         records.close()
+
+
+def _export(args: argparse.Namespace) -> int:
+    row, events, effects, causes = _read_session(args)
     if args.format == "json":
         _write(export_json(row, events, effects), args.out)
     else:
@@ -332,15 +341,7 @@ def _export(args: argparse.Namespace) -> int:
 def _report(args: argparse.Namespace) -> int:
     from exposure.report import build_report
 
-    records = _open(args)
-    try:
-        row = records.get_session(args.id)
-        events = records.events(args.id)
-        effects = records.effects(args.id)
-    except RecordsError as err:
-        raise _fail(err) from None
-    finally:
-        records.close()
+    row, events, effects, _causes = _read_session(args)
     page = build_report(row, events, effects, generated_at=datetime.now(UTC))
     out = args.out or f"vret-session-{row.id}.html"
     _write(page, out)
