@@ -105,7 +105,7 @@ def start_station(plan: Any) -> tuple[Any, threading.Thread]:
     import asyncio
     import dataclasses
 
-    from exposure.runtime import Station
+    from vret.station import Station
 
     started = threading.Event()
     failure: list[BaseException] = []

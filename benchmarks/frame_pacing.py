@@ -126,9 +126,9 @@ def loaded(
 ) -> dict[str, Any]:
     """The render process driven by a full control process under load."""
     from exposure.models import ControlSettings, SetLevel
-    from exposure.runtime import SessionPlan, Station
     from scenes.registry import default_ladder
     from sensors.simulator import PtySimulator
+    from vret.station import SessionPlan, Station
 
     sim = PtySimulator("text", rate=sensor_lines_per_s).start()
     times: list[float] = []

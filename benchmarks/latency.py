@@ -43,8 +43,8 @@ QUICK = ControlSettings(
 def _start(
     settings: ControlSettings, sensor: str, tmp: str, size: tuple[int, int], pipe: str | None
 ) -> tuple[Any, threading.Thread]:
-    from exposure.runtime import SessionPlan
     from scenes.registry import default_ladder
+    from vret.station import SessionPlan
 
     plan = SessionPlan(
         client="BENCH",

@@ -45,9 +45,9 @@ def run(
     import os
 
     from exposure.models import ControlSettings
-    from exposure.runtime import SessionPlan
     from scenes.registry import default_ladder
     from sensors.simulator import PtySimulator, SimulatedHeart
+    from vret.station import SessionPlan
 
     wall_s = session_minutes * 60.0 / speedup
     heart = SimulatedHeart(resting_hr=70, reactivity_bpm=1.0, seed=5)

@@ -9,9 +9,9 @@ from typing import Any
 
 from benchmarks.common import table
 from exposure.models import Ladder, Level, Reading, SessionStart, Tick
-from exposure.records import Records
 from sensors.protocols import PROTOCOLS
 from sensors.simulator import SimulatedHeart
+from vret.records import Records
 
 CHUNK = 64  # bytes per read, as a serial read returns them
 

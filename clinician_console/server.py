@@ -35,6 +35,7 @@ from clinician_console.access import AccessGuard, make_token
 from clinician_console.ratelimit import CommandRateLimit
 from clinician_console.schema import CommandResult, Problem, StateView
 from exposure import __version__
+from exposure.errors import UserError
 from exposure.live import LiveSession
 from exposure.models import (
     COMMAND_ADAPTER,
@@ -56,7 +57,7 @@ LOG_EVENTS = 500
 log = logging.getLogger(__name__)
 
 
-class ConsoleAddressError(OSError):
+class ConsoleAddressError(UserError):
     """The console cannot listen where it was asked to; the message is one sentence with the fix."""
 
 
@@ -72,7 +73,7 @@ def create_app(
     rate_limit_per_s: float = 5.0,
     rate_limit_burst: int | None = None,
     live_hz: float = 10.0,
-    scene_events: Sequence[str] | None = None,
+    scene_events: Sequence[str] = (),
     notice: str | None = None,
 ) -> FastAPI:
     """The console app for one session.
@@ -81,8 +82,7 @@ def create_app(
     loop, so it must only hand over bytes already encoded. `allowed_origins` adds sites (like
     "https://console.clinic.example") whose pages may use the API besides the console's own.
     Commands above `rate_limit_per_s` (bursts of `rate_limit_burst`) get 429. `scene_events`
-    are the event names for the page's buttons (None: the events the scene library gives the
-    session's scene); `notice` is a line shown on top of the page (e.g. that it is simulated).
+    are the event names for the page's buttons (the station passes the scene library's); `notice` is a line shown on top of the page (e.g. that it is simulated).
     """
     if live_hz <= 0:
         raise ValueError("live_hz must be above 0")
@@ -103,8 +103,6 @@ def create_app(
             events.append(event.model_dump(mode="json"))
 
     session.add_listener(remember)
-    if scene_events is None:
-        scene_events = library_scene_events(session.state.ladder.scene)
     console_info = {
         "scene_events": list(scene_events),
         "notice": notice,
@@ -221,19 +219,6 @@ def create_app(
     app.state.address = None
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app
-
-
-def library_scene_events(scene: str) -> tuple[str, ...]:
-    """The events scene `scene` offers in the scene library; none when it is not found there."""
-    try:
-        from scenes.registry import get
-    except ImportError:  # a console without the scene library (tests, a remote station)
-        return ()
-    try:
-        info = get(scene)
-    except (KeyError, ValueError):
-        return ()
-    return tuple(getattr(info.scene_class, "events", ()))
 
 
 async def _until_closed(ws: WebSocket) -> None:
@@ -360,7 +345,7 @@ def bind_socket(host: str = "127.0.0.1", port: int = 8000) -> socket.socket:
             )
         else:
             message = f"Cannot listen on {host} port {port}: {err.strerror or err}."
-        raise ConsoleAddressError(err.errno, message) from err
+        raise ConsoleAddressError(message) from err
     return sock
 
 

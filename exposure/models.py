@@ -11,12 +11,13 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, field_validator, model_validator
 
+from exposure.constants import HR_MAX_BPM, HR_MIN_BPM, SAFE_LEVEL, SAFE_SCENE
+
 Quality = Literal["ok", "no-contact", "searching", "artefact", "stale"]
 Phase = Literal["baseline", "exposure", "paused", "safe", "ended"]
 Who = Literal["auto", "clinician", "client"]
 By = Literal["clinician", "client"]
 
-SAFE_LEVEL = 0
 """Level number of the safe (calm) scene; ladder levels are numbered 1..N."""
 
 
@@ -47,7 +48,7 @@ class Ladder(_Model):
     """An ordered fear ladder for one scene, mildest first, plus the calm scene used for breaks."""
 
     scene: str = Field(min_length=1)
-    safe_scene: str = Field(default="safe_place", min_length=1)
+    safe_scene: str = Field(default=SAFE_SCENE, min_length=1)
     levels: list[Level] = Field(min_length=1, max_length=30)
     start_level: int = Field(
         default=1, ge=1, description="Level exposure starts at after baseline."
@@ -142,7 +143,9 @@ class Reading(_Model):
 
     type: Literal["reading"] = "reading"
     t: float = Field(description="Seconds since the session (or the stream) started.")
-    hr: float | None = Field(default=None, ge=25, le=250, description="Heart rate in bpm.")
+    hr: float | None = Field(
+        default=None, ge=HR_MIN_BPM, le=HR_MAX_BPM, description="Heart rate in bpm."
+    )
     rr_ms: tuple[float, ...] = Field(default=(), description="Beat-to-beat intervals in ms.")
     quality: Quality = "ok"
     spo2: float | None = Field(default=None, ge=0, le=100)

@@ -29,6 +29,7 @@ from abc import ABC, abstractmethod
 from pathlib import Path
 from typing import Any, ClassVar
 
+from exposure.constants import SAFE_SCENE
 from exposure.models import Ladder, Level
 
 EYE_HEIGHT_M = 1.6
@@ -150,7 +151,7 @@ class Scene(ABC):
     @classmethod
     def ladder(cls, name: str) -> Ladder:
         """This scene's default ladder as the shared `Ladder` model."""
-        return Ladder(scene=name, safe_scene="safe_place", levels=list(cls.levels))
+        return Ladder(scene=name, safe_scene=SAFE_SCENE, levels=list(cls.levels))
 
 
 def wave(t: float, period: float, phase: float = 0.0) -> float:

@@ -8,7 +8,11 @@ import string
 import sys
 from pathlib import Path
 
-from exposure.cli import CliError
+from exposure.errors import UserError
+from scenes.checks import check_scenes, render_in_subprocess
+from scenes.preview import contact_sheet
+from scenes.registry import LIBRARY, NAME_RE, discover, get, scene_dirs
+from scenes.show import show, show_in_headset
 
 TEMPLATE = Path(__file__).resolve().parent / "template" / "scene.py.tmpl"
 
@@ -61,26 +65,22 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def parse_size(text: str) -> tuple[int, int]:
     m = re.fullmatch(r"(\d{2,5})[xX](\d{2,5})", text.strip())
     if not m:
-        raise CliError(f"--size {text!r} is not WxH: write it like 480x360.")
+        raise UserError(f"--size {text!r} is not WxH: write it like 480x360.")
     w, h = int(m.group(1)), int(m.group(2))
     if not (16 <= w <= 8192 and 16 <= h <= 8192):
-        raise CliError(f"--size {text} is out of range: use 16 to 8192 pixels a side.")
+        raise UserError(f"--size {text} is out of range: use 16 to 8192 pixels a side.")
     return w, h
 
 
 def _scene(name: str):  # noqa: ANN202 - SceneInfo, imported lazily
-    from scenes.registry import get
-
     try:
         return get(name)
     except KeyError as err:
-        raise CliError(f"{err.args[0]}: check the name with `vret scenes list`.") from err
+        raise UserError(f"{err.args[0]}: check the name with `vret scenes list`.") from err
 
 
 # ---------------------------------------------------------------------------- commands
 def cmd_list(args: argparse.Namespace) -> int:
-    from scenes.registry import discover
-
     found, problems = discover()
     rows = [
         (i.name, i.phobia or "(calm scene)", str(i.ladder.top), i.description)
@@ -96,26 +96,23 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 
 def cmd_preview(args: argparse.Namespace) -> int:
-    from scenes.checks import render_in_subprocess
-    from scenes.preview import contact_sheet
-
     info = _scene(args.name)
     size = parse_size(args.size)
     out: Path = args.out
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as err:
-        raise CliError(
+        raise UserError(
             f"Cannot create {out} ({err.strerror}): choose another --out folder."
         ) from err
     try:
         result = render_in_subprocess([info.name], size, out)
     except RuntimeError as err:
-        raise CliError(f"Could not render offscreen ({err}): run `vret scenes check`.") from err
+        raise UserError(f"Could not render offscreen ({err}): run `vret scenes check`.") from err
     paths = result.get(info.name)
     if isinstance(paths, str) or not paths:
-        raise CliError(f"Scene {info.name!r} failed to build: {paths}; fix {info.path}.")
-    from PIL import Image
+        raise UserError(f"Scene {info.name!r} failed to build: {paths}; fix {info.path}.")
+    from PIL import Image  # heavy, and only this command needs it
 
     images = [Image.open(p) for p in paths]
     sheet = contact_sheet(
@@ -132,21 +129,19 @@ def cmd_preview(args: argparse.Namespace) -> int:
 
 
 def cmd_new(args: argparse.Namespace) -> int:
-    from scenes.registry import LIBRARY, NAME_RE, discover, scene_dirs
-
     name = args.name
     if not NAME_RE.match(name):
-        raise CliError(
+        raise UserError(
             f"{name!r} is not a scene name: use lower case letters, digits and _ "
             "(2-40 characters, starting with a letter), like dogs_park."
         )
     found, problems = discover()
     if name in found or any(p.name == name for p in problems):
-        raise CliError(f"A scene named {name!r} already exists: choose another name.")
+        raise UserError(f"A scene named {name!r} already exists: choose another name.")
     library = args.dir.resolve() if args.dir else LIBRARY
     folder = library / name
     if folder.exists():
-        raise CliError(f"{folder} already exists: choose another name or remove the folder.")
+        raise UserError(f"{folder} already exists: choose another name or remove the folder.")
     title = name.replace("_", " ").capitalize()
     phobia = args.phobia or f"fear of {name.replace('_', ' ')}"
     class_name = "".join(part.capitalize() for part in name.split("_")) or "NewScene"
@@ -162,7 +157,7 @@ def cmd_new(args: argparse.Namespace) -> int:
         (folder / "scene.py").write_text(text)
         (folder / "__init__.py").write_text(f'"""Scene {name}; see scene.py."""\n')
     except OSError as err:
-        raise CliError(
+        raise UserError(
             f"Cannot write {folder} ({err.strerror}): use --dir with a folder you can write to."
         ) from err
     print(f"created {folder / 'scene.py'}")
@@ -173,9 +168,6 @@ def cmd_new(args: argparse.Namespace) -> int:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    from scenes.checks import check_scenes
-    from scenes.registry import discover
-
     found, problems = discover()
     failed = 0
     if args.name:
@@ -205,14 +197,12 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_show(args: argparse.Namespace) -> int:
-    from scenes.show import show, show_in_headset
-
     info = _scene(args.name)
     if not 0 < args.level <= info.ladder.top:
-        raise CliError(f"--level {args.level:g} is outside 1..{info.ladder.top} for {info.name}.")
+        raise UserError(f"--level {args.level:g} is outside 1..{info.ladder.top} for {info.name}.")
     try:
         if args.display == "openvr":
             return show_in_headset(info, args.level)
         return show(info, args.level, args.display, parse_size(args.size), args.frames)
     except RuntimeError as err:
-        raise CliError(str(err)) from err
+        raise UserError(str(err)) from err

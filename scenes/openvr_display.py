@@ -31,10 +31,12 @@ from panda3d.core import (
     Texture,
 )
 
+from exposure.errors import UserError
+
 NO_STEAMVR = "No SteamVR runtime found: start SteamVR, or run with --display window."
 
 
-class DisplayUnavailable(RuntimeError):
+class DisplayUnavailable(UserError):
     """The display cannot start; the message is one sentence with the fix."""
 
 

@@ -23,7 +23,6 @@ from scenes.api import Scene
 
 LIBRARY = Path(__file__).resolve().parent / "library"
 """The built-in scenes."""
-SAFE_SCENE = "safe_place"
 NAME_RE = re.compile(r"^[a-z][a-z0-9_]{1,39}$")
 
 
@@ -185,3 +184,12 @@ def get(name: str, dirs: list[Path] | None = None) -> SceneInfo:
 def default_ladder(name: str) -> Ladder:
     """The default fear ladder of scene `name` (no window is opened)."""
     return get(name).ladder
+
+
+def scene_events(name: str) -> tuple[str, ...]:
+    """The events scene `name` offers (for the console's buttons); none when it is not found."""
+    try:
+        info = get(name)
+    except (KeyError, ValueError):
+        return ()
+    return tuple(getattr(info.scene_class, "events", ()))

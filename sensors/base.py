@@ -9,11 +9,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from exposure.constants import HR_MAX_BPM, HR_MIN_BPM
 from exposure.models import Quality, Reading
 
-HR_MIN = 25.0
+HR_MIN = HR_MIN_BPM
 """Lowest heart rate (bpm) a decoder may emit; anything lower is read as no data."""
-HR_MAX = 250.0
+HR_MAX = HR_MAX_BPM
 """Highest heart rate (bpm) a decoder may emit; anything higher is read as no data."""
 
 

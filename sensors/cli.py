@@ -10,7 +10,7 @@ import threading
 import time
 from typing import Any
 
-from exposure.cli import CliError
+from exposure.errors import UserError
 from exposure.models import Reading
 from sensors.protocols import PROTOCOLS, ProtocolInfo, get_protocol
 from sensors.simulator import PtySimulator, SimulatedHeart
@@ -103,7 +103,7 @@ def _protocol(name: str) -> ProtocolInfo:
     try:
         return get_protocol(name)
     except ValueError as err:
-        raise CliError(str(err)) from None
+        raise UserError(str(err)) from None
 
 
 def cmd_protocols(args: argparse.Namespace) -> int:
@@ -129,13 +129,13 @@ def cmd_listen(args: argparse.Namespace) -> int:
     """Read a sensor and print its readings until --seconds pass or Ctrl-C."""
     info = _protocol(args.protocol)
     if args.baud is not None and args.baud <= 0:
-        raise CliError("The baud rate must be a positive number, such as 9600 or 115200.")
+        raise UserError("The baud rate must be a positive number, such as 9600 or 115200.")
     if args.sample_rate is not None and args.sample_rate <= 0:
-        raise CliError("The sample rate must be a positive number of samples per second.")
+        raise UserError("The sample rate must be a positive number of samples per second.")
     try:
         open_port(args.port, info, baudrate=args.baud).close()
     except PortError as err:
-        raise CliError(str(err)) from None
+        raise UserError(str(err)) from None
     started = time.monotonic()
     readings: queue.Queue[Reading] = queue.Queue()
 
@@ -180,9 +180,9 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     """Run a simulated sensor on a pseudo-terminal until --seconds pass or Ctrl-C."""
     info = _protocol(args.protocol)
     if not 25 <= args.hr <= 220:
-        raise CliError("The resting heart rate must be between 25 and 220 bpm, such as --hr 72.")
+        raise UserError("The resting heart rate must be between 25 and 220 bpm, such as --hr 72.")
     if args.rate is not None and not 0 < args.rate <= 5000:
-        raise CliError("The rate must be between 0 and 5000 ticks per second, such as --rate 500.")
+        raise UserError("The rate must be between 0 and 5000 ticks per second, such as --rate 500.")
     heart = SimulatedHeart(
         args.hr,
         artefacts_per_min=max(0.0, args.artefacts),
@@ -239,7 +239,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(["sensors", *(sys.argv[1:] if argv is None else argv)])
     try:
         return int(args.func(args) or 0)
-    except CliError as err:
+    except UserError as err:
         print(f"vret: {err}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

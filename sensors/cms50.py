@@ -16,7 +16,7 @@ SpO2 0, which vret reads as "no data" (searching).
 from __future__ import annotations
 
 from exposure.models import Quality, Reading
-from sensors.base import HeartSample, OximeterDisplay, Throttle, reading
+from sensors.base import HR_MAX, HR_MIN, HeartSample, OximeterDisplay, Throttle, reading
 
 V7_START = bytes.fromhex("7d81a1808080808080")
 """Host to device: start sending realtime data."""
@@ -44,7 +44,7 @@ class _Reporter:
         beat = beep and not self._beeping
         self._beeping = beep
         hr = float(pulse) if pulse is not None else None
-        if hr is not None and not 25 <= hr <= 250:
+        if hr is not None and not HR_MIN <= hr <= HR_MAX:
             hr = None
         if hr is None and quality == "ok":
             quality = "searching"

@@ -20,6 +20,7 @@ import math
 import statistics
 from collections import deque
 
+from exposure.constants import HR_MAX_BPM, HR_MIN_BPM
 from exposure.models import Reading
 
 
@@ -154,7 +155,7 @@ class SignalQuality:
             self._smooth += (1.0 - math.exp(-dt / self.smooth_tau_s)) * (hr - self._smooth)
         self._last_good_t = t
         self._last_stale_t = None
-        smooth = min(250.0, max(25.0, self._smooth))
+        smooth = min(HR_MAX_BPM, max(HR_MIN_BPM, self._smooth))
         return item.model_copy(update={"hr": round(smooth, 1), "rr_ms": rr_ok})
 
     def tick(self, t: float) -> Reading | None:

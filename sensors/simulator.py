@@ -23,6 +23,7 @@ import tty
 from pathlib import Path
 
 from sensors.base import Encoder, HeartSample
+from sensors.protocols import get_protocol
 
 
 class SimulatedHeart:
@@ -168,8 +169,6 @@ class PtySimulator:
         seed: int = 0,
         encoder: Encoder | None = None,
     ) -> None:
-        from sensors.protocols import get_protocol
-
         self.protocol = get_protocol(protocol)
         self.heart = heart if heart is not None else SimulatedHeart(seed=seed)
         self.encoder: Encoder = encoder or self.protocol.make_encoder(rate, seed)

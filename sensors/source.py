@@ -17,6 +17,7 @@ from collections.abc import Callable
 
 import serial
 
+from exposure.errors import UserError
 from exposure.models import Reading
 from sensors.protocols import ProtocolInfo, get_protocol
 from sensors.quality import SignalQuality
@@ -24,7 +25,7 @@ from sensors.quality import SignalQuality
 Status = str  # "connected" | "disconnected" | "error"
 
 
-class PortError(Exception):
+class PortError(UserError):
     """A port that cannot be opened; the message is one sentence with the fix."""
 
 

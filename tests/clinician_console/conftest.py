@@ -23,9 +23,9 @@ import httpx
 import pytest
 
 from clinician_console.server import create_app, make_token, serve
-from clinician_console.simulate import DEMO_SETTINGS, demo_ladder, feed_heart, make_heart
 from exposure.live import LiveSession
 from exposure.models import SessionStart
+from vret.simulated_client import DEMO_SETTINGS, demo_ladder, feed_heart, make_heart
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 

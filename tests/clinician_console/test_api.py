@@ -379,7 +379,7 @@ def test_client_view_serves_the_latest_jpeg(start_console: Any) -> None:
 
 
 def test_scene_events_come_from_the_scene_library_unless_given(start_console: Any) -> None:
-    from clinician_console.server import library_scene_events
+    from scenes.registry import scene_events as library_scene_events
 
     registry = pytest.importorskip("scenes.registry")
     console = start_console()  # the demo session's scene is "spiders"

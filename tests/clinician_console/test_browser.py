@@ -10,9 +10,9 @@ import pytest
 from PIL import Image
 from playwright.sync_api import Page, expect
 
-from clinician_console.simulate import DEMO_NOTICE
 from exposure.models import Reading, SystemEvent
 from tests.clinician_console.conftest import ARTIFACTS, RunningConsole
+from vret.simulated_client import DEMO_NOTICE
 
 pytestmark = pytest.mark.browser
 

@@ -15,11 +15,11 @@ from pathlib import Path
 import httpx
 import pytest
 
-from clinician_console import cli
 from clinician_console.server import ConsoleAddressError, bind_socket, create_app, make_token, serve
-from clinician_console.simulate import demo_session
-from exposure.cli import main as vret_main
+from clinician_console.urls import console_urls
 from exposure.models import Reading
+from vret.cli import main as vret_main
+from vret.simulated_client import demo_session
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -66,7 +66,7 @@ def test_a_port_in_use_is_one_clear_sentence() -> None:
         port = taken.getsockname()[1]
         with pytest.raises(ConsoleAddressError) as err:
             bind_socket("127.0.0.1", port)
-        assert err.value.strerror == (
+        assert str(err.value) == (
             f"Port {port} is already in use: close the program using it (perhaps another vret "
             "console) or choose another port with --port."
         )
@@ -131,14 +131,14 @@ def test_vret_console_on_a_port_in_use_says_so(capsys: pytest.CaptureFixture[str
 
 
 def test_urls_for_a_wildcard_address_point_somewhere_a_browser_can_open() -> None:
-    urls = cli.console_urls("0.0.0.0", 8000, "TOKEN")
+    urls = console_urls("0.0.0.0", 8000, "TOKEN")
     assert urls[0] == ("On this computer", "http://127.0.0.1:8000/?token=TOKEN")
-    assert cli.console_urls("::1", 8001, "T") == [("Open", "http://[::1]:8001/?token=T")]
+    assert console_urls("::1", 8001, "T") == [("Open", "http://[::1]:8001/?token=T")]
 
 
 def test_vret_console_simulate_runs_a_live_session_until_ctrl_c() -> None:
     proc = subprocess.Popen(
-        [sys.executable, "-m", "exposure", "console", "--simulate", "--port", "0"],
+        [sys.executable, "-m", "vret", "console", "--simulate", "--port", "0"],
         cwd=ROOT,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from exposure.cli import main
+from vret.cli import main
 
-VRET = [sys.executable, "-c", "import sys; from exposure.cli import main; sys.exit(main())"]
+VRET = [sys.executable, "-c", "import sys; from vret.cli import main; sys.exit(main())"]
 
 
 def vret(*args: str, env: dict[str, str] | None = None, timeout: float = 120):

@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from exposure.cli import main
+from vret.cli import main
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "exposure" / "examples" / "spiders_session.jsonl"
 
@@ -60,7 +60,7 @@ def test_bad_files_get_one_sentence(tmp_path: Path, capsys) -> None:
 
 
 def test_the_vret_command_has_help_and_version() -> None:
-    run = [sys.executable, "-m", "exposure"]
+    run = [sys.executable, "-m", "vret"]
     out = subprocess.run([*run, "--version"], capture_output=True, text=True, check=True).stdout
     assert out.startswith("vret ")
     helps = subprocess.run([*run, "replay", "--help"], capture_output=True, text=True, check=True)

@@ -13,8 +13,11 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+from exposure.constants import HR_MAX_BPM, HR_MIN_BPM
 from exposure.live import LiveSession
 from exposure.models import SAFE_LEVEL, ControlSettings, Ladder, Reading, SessionStart
+from scenes.registry import get, scene_events
+from sensors.simulator import SimulatedHeart
 
 DEMO_SETTINGS = ControlSettings(
     baseline_s=15.0,
@@ -35,10 +38,7 @@ DEMO_NOTICE = (
 
 def demo_ladder() -> tuple[Ladder, tuple[str, ...]]:
     """The spider scene's default ladder and its scene events."""
-    from scenes.registry import get
-
-    info = get("spiders")
-    return info.ladder, tuple(getattr(info.scene_class, "events", ()))
+    return get("spiders").ladder, scene_events("spiders")
 
 
 def demo_session(client: str = "DEMO-01", **kwargs: object) -> tuple[LiveSession, tuple[str, ...]]:
@@ -67,14 +67,15 @@ class SensorHeart:
             return Reading(t=0.0, hr=None, quality="no-contact")
         quality = "artefact" if sample.artefact else "ok"
         return Reading(
-            t=0.0, hr=round(min(250.0, max(25.0, sample.hr)), 1), rr_ms=rr, quality=quality
+            t=0.0,
+            hr=round(min(HR_MAX_BPM, max(HR_MIN_BPM, sample.hr)), 1),
+            rr_ms=rr,
+            quality=quality,
         )
 
 
 def make_heart(seed: int | None = None) -> SensorHeart:
     """The demo's heart: the sensors package's simulator, tuned to the demo times."""
-    from sensors.simulator import SimulatedHeart
-
     return SensorHeart(
         SimulatedHeart(
             68.0,

@@ -54,6 +54,7 @@ from typing import Any, Literal, get_args
 import sqlalchemy as sa
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from exposure.errors import UserError
 from exposure.models import (
     Alert,
     Decision,
@@ -116,7 +117,7 @@ effects_table = sa.Table(
 )
 
 
-class RecordsError(Exception):
+class RecordsError(UserError):
     """A records problem a person can fix; the message is one sentence with the fix."""
 
 

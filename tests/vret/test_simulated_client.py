@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from statistics import mean
 
-from clinician_console.simulate import (
+from exposure.models import SAFE_LEVEL, Decision
+from vret.simulated_client import (
     DEMO_SETTINGS,
     demo_session,
     make_heart,
 )
-from exposure.models import SAFE_LEVEL, Decision
 
 
 def test_the_heart_rises_with_the_level_and_calms_in_the_safe_scene() -> None:

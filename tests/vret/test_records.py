@@ -29,7 +29,7 @@ from exposure.models import (
     SessionStart,
     Tick,
 )
-from exposure.records import Records, RecordsError, default_db_url, process_alive
+from vret.records import Records, RecordsError, default_db_url, process_alive
 
 from .conftest import START, record_session
 
@@ -266,7 +266,7 @@ CHILD = textwrap.dedent(
     """
     import sys
     from exposure.models import Ladder, Level, Reading, SessionStart, Tick
-    from exposure.records import Records
+    from vret.records import Records
 
     records = Records(sys.argv[1])
     start = SessionStart(client="C-9", ladder=Ladder(scene="heights", levels=[Level(name="ledge")]))

@@ -8,19 +8,18 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import socket
 from typing import Any
 
 from clinician_console.server import (
-    ConsoleAddressError,
     bind_socket,
     create_app,
     make_token,
     serve,
 )
-from clinician_console.simulate import DEMO_NOTICE, demo_session, feed_heart, make_heart
-from exposure.cli import CliError
+from clinician_console.urls import console_urls
+from exposure.errors import UserError
+from vret.simulated_client import DEMO_NOTICE, demo_session, feed_heart, make_heart
 
 
 def register(subparsers: Any) -> None:
@@ -57,39 +56,15 @@ def register(subparsers: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     """Run the simulated console until Ctrl-C."""
     if not args.simulate:
-        raise CliError(
+        raise UserError(
             "vret console needs --simulate for now: a live session opens its own "
             "console when it starts; try 'vret console --simulate'."
         )
     if not 0 <= args.port <= 65535:
-        raise CliError(f"Port {args.port} is not a port number: choose one from 1024 to 65535.")
-    try:
-        sock = bind_socket(args.host, args.port)
-    except ConsoleAddressError as err:
-        raise CliError(err.strerror or str(err)) from err
+        raise UserError(f"Port {args.port} is not a port number: choose one from 1024 to 65535.")
+    sock = bind_socket(args.host, args.port)  # ConsoleAddressError is a UserError: one sentence
     asyncio.run(_simulate(sock, args.host, set(args.allow_origin)))
     return 0
-
-
-def console_urls(host: str, port: int, token: str) -> list[tuple[str, str]]:
-    """(who, URL) pairs to print: this computer, and the clinic network for a wildcard address."""
-    if host in ("0.0.0.0", "::", ""):
-        urls = [("On this computer", f"http://127.0.0.1:{port}/?token={token}")]
-        lan = _lan_address()
-        if lan:
-            urls.append(("From a tablet on the network", f"http://{lan}:{port}/?token={token}"))
-        return urls
-    shown = f"[{host}]" if ":" in host else host
-    return [("Open", f"http://{shown}:{port}/?token={token}")]
-
-
-def _lan_address() -> str | None:
-    """This computer's address on its default route (no packet is sent), or None."""
-    with contextlib.suppress(OSError), socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
-        probe.connect(("192.0.2.1", 9))  # TEST-NET-1: only picks the outgoing interface
-        address = probe.getsockname()[0]
-        return None if address.startswith("0.") else address
-    return None
 
 
 async def _simulate(sock: socket.socket, host: str, allowed_origins: set[str]) -> None:

@@ -15,13 +15,15 @@ import contextlib
 import io
 import os
 import signal
-import socket
 import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from clinician_console.server import ConsoleAddressError, bind_socket, create_app, make_token, serve
+from clinician_console.urls import console_urls
+from exposure.errors import UserError
 from exposure.live import LiveSession
 from exposure.models import (
     AskSuds,
@@ -38,13 +40,15 @@ from exposure.models import (
     SystemEvent,
     parse_event,
 )
-from exposure.records import Records, Status
+from scenes.registry import scene_events
+from sensors.source import SerialSource
+from vret.records import Records, Status
 
 RENDER_POLL_S = 0.01
 HEARTBEAT_S = 0.2
 
 
-class SessionError(Exception):
+class SessionError(UserError):
     """A session cannot start or go on; the message is one sentence with the fix."""
 
 
@@ -181,7 +185,7 @@ class RenderLink:
 
 def encode_jpeg(message: dict[str, Any]) -> bytes:
     """Raw RGB rows from the render process to a JPEG, here and never in the render loop."""
-    from PIL import Image
+    from PIL import Image  # heavy: loaded only when a picture of the client's view arrives
 
     image = Image.frombytes("RGB", (message["width"], message["height"]), message["rgb"])
     out = io.BytesIO()
@@ -193,8 +197,6 @@ class SensorLink:
     """The sensor thread's bridge into the loop: readings and connection changes become events."""
 
     def __init__(self, live: LiveSession, loop: asyncio.AbstractEventLoop, plan: SessionPlan):
-        from sensors.source import SerialSource
-
         self.live = live
         self.loop = loop
         self.connected = False
@@ -259,6 +261,7 @@ class Station:
         self.sensor: SensorLink | None = None
         self.token = plan.token
         self.url = ""
+        self.urls: list[tuple[str, str]] = []
         self.stopped = asyncio.Event()
 
     def _record_effects(self, event: Event, state: SessionState, effects: list[Effect]) -> None:
@@ -273,27 +276,20 @@ class Station:
 
     async def run(self) -> Status:
         """Run until the session ends, the duration passes, or a signal; returns the end status."""
-        from clinician_console.server import (
-            ConsoleAddressError,
-            bind_socket,
-            create_app,
-            make_token,
-            serve,
-        )
-
         loop = asyncio.get_running_loop()
         plan = self.plan
         try:  # before anything starts: a second session on a port in use fails at once
             sock = bind_socket(plan.host, plan.port)
         except ConsoleAddressError as err:
             self.records.close_session(self.session_id, "interrupted")
-            raise SessionError(err.strerror or str(err)) from None
+            raise SessionError(str(err)) from None
         self.token = self.token or make_token()
         app = create_app(
             self.live,
             self.token,
             client_view=self.client_view,
             rate_limit_per_s=plan.rate_limit_per_s,
+            scene_events=scene_events(plan.ladder.scene),
         )
         for sig in (signal.SIGINT, signal.SIGTERM):
             with contextlib.suppress(NotImplementedError, RuntimeError):
@@ -323,7 +319,8 @@ class Station:
                 ready_wait.cancel()
                 tasks[0].result()  # raises the console's start error
                 raise SessionError("The console stopped before it started.")
-            self.url = f"http://{_url_host(plan.host)}:{plan.port}/?token={self.token}"
+            self.urls = console_urls(plan.host, plan.port, self.token)
+            self.url = self.urls[0][1]
             if plan.on_ready is not None:
                 plan.on_ready(self)
             stop_wait = asyncio.create_task(self.stopped.wait())
@@ -363,21 +360,13 @@ class Station:
             await asyncio.sleep(RENDER_POLL_S)
 
 
-def _url_host(host: str) -> str:
-    if host in ("0.0.0.0", "::"):
-        return socket.gethostname()
-    return f"[{host}]" if ":" in host else host
-
-
 def run(plan: SessionPlan, *, out: Callable[[str], None] | None = None) -> int:
     """Run a session to its end in this process; returns the session id."""
-    from clinician_console.server import ConsoleAddressError, bind_socket
-
     say = out or (lambda text: print(text, flush=True))
     try:  # fail before a record is opened: a second session on a port in use leaves no trace
         bind_socket(plan.host, plan.port).close()
     except ConsoleAddressError as err:
-        raise SessionError(err.strerror or str(err)) from None
+        raise SessionError(str(err)) from None
 
     def announce(station: Station) -> None:
         say(
@@ -385,6 +374,8 @@ def run(plan: SessionPlan, *, out: Callable[[str], None] | None = None) -> int:
             f"sensor {plan.sensor} ({plan.protocol}), display {plan.display}."
         )
         say(f"Console: {station.url}")
+        for who, url in station.urls[1:]:
+            say(f"Console, {who.lower()}: {url}")
         if plan.on_ready is not None:
             plan.on_ready(station)
 

@@ -10,7 +10,9 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from exposure.core import replay
+from exposure.errors import UserError
 from exposure.models import SAFE_LEVEL, Decision, Event, parse_event
+from vret.records import Records, RecordsError
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -30,15 +32,14 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def read_events(path: Path) -> list[Event]:
-    """Read a JSON-lines event file; a bad line raises CliError naming the file and line."""
-    from exposure.cli import CliError
+    """Read a JSON-lines event file; a bad line raises UserError naming the file and line."""
 
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise CliError(f"No file {path}: give an events file (.jsonl) or a session id.") from None
+        raise UserError(f"No file {path}: give an events file (.jsonl) or a session id.") from None
     except (OSError, UnicodeDecodeError) as err:
-        raise CliError(f"Cannot read {path}: {err}.") from None
+        raise UserError(f"Cannot read {path}: {err}.") from None
     events: list[Event] = []
     for number, line in enumerate(text.splitlines(), start=1):
         if not line.strip() or line.lstrip().startswith("#"):
@@ -46,15 +47,15 @@ def read_events(path: Path) -> list[Event]:
         try:
             events.append(parse_event(json.loads(line)))
         except json.JSONDecodeError as err:
-            raise CliError(f"{path}:{number} is not JSON ({err.msg}).") from None
+            raise UserError(f"{path}:{number} is not JSON ({err.msg}).") from None
         except ValidationError as err:
             first = err.errors()[0]
             where = ".".join(str(p) for p in first["loc"])
-            raise CliError(
+            raise UserError(
                 f"{path}:{number} is not a vret event: {where}: {first['msg']}."
             ) from None
     if not events or events[0].type != "session_start":
-        raise CliError(f"{path} must begin with a session_start event (the ladder and settings).")
+        raise UserError(f"{path} must begin with a session_start event (the ladder and settings).")
     return events
 
 
@@ -71,13 +72,10 @@ def _load(args: argparse.Namespace) -> Iterable[Event]:
     path = Path(args.source)
     if path.exists() or not args.source.isdigit():
         return read_events(path)
-    from exposure.cli import CliError
-    from exposure.records import Records, RecordsError
-
     try:
         return Records(args.db).events(int(args.source))
     except RecordsError as err:
-        raise CliError(str(err)) from None
+        raise UserError(str(err)) from None
 
 
 def _run(args: argparse.Namespace) -> int:

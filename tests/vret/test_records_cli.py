@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from exposure.cli import main
 from exposure.models import Alert, Decision, Reading, Tick, parse_event
-from exposure.records import Records
+from vret.cli import main
+from vret.records import Records
 
 from .conftest import START, RecordedDb
 
@@ -247,7 +247,7 @@ def test_vret_command_uses_vret_db(recorded_db: RecordedDb) -> None:
     """The real entry point, in a fresh process, finds the database through $VRET_DB."""
     env = {**os.environ, "VRET_DB": recorded_db.url}
     result = subprocess.run(
-        [sys.executable, "-m", "exposure", "sessions", "list", "--json"],
+        [sys.executable, "-m", "vret", "sessions", "list", "--json"],
         cwd=ROOT,
         env=env,
         capture_output=True,

@@ -20,13 +20,13 @@ from pathlib import Path
 import httpx
 import pytest
 
-from exposure.cli import main as cli_main
 from exposure.core import replay
 from exposure.models import ControlSettings, Decision, SceneTarget, SystemEvent
-from exposure.records import Records
-from exposure.runtime import SessionPlan, Station
 from scenes.registry import default_ladder
 from sensors.simulator import PtySimulator, SimulatedHeart
+from vret.cli import main as cli_main
+from vret.records import Records
+from vret.station import SessionPlan, Station
 
 FAST = ControlSettings(
     baseline_s=6,
@@ -36,7 +36,7 @@ FAST = ControlSettings(
     trend_window_s=8,
     arousal_window_s=4,
 )
-VRET = [sys.executable, "-m", "exposure"]
+VRET = [sys.executable, "-m", "vret"]
 
 
 def free_port() -> int:

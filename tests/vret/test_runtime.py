@@ -8,8 +8,8 @@ from PIL import Image
 
 from exposure.live import LiveSession
 from exposure.models import SessionStart
-from exposure.runtime import RenderLink, encode_jpeg
 from scenes.registry import default_ladder
+from vret.station import RenderLink, encode_jpeg
 
 
 def live() -> LiveSession:

@@ -33,7 +33,7 @@ from exposure.models import (
     Suds,
     SystemEvent,
 )
-from exposure.records import SessionRow
+from vret.records import SessionRow
 
 
 def replay_states(events: Sequence[Event]) -> Iterator[tuple[Event, SessionState, list[Effect]]]:

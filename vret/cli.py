@@ -1,28 +1,23 @@
-"""The `vret` command. Each package adds its own sub-commands through a `register(subparsers)`."""
+"""The `vret` command: every package's sub-commands under one parser, and one error exit.
+
+Each command module has `register(subparsers)`; a sub-command sets `func` (args -> exit code)
+with `parser.set_defaults(func=...)`. Any `exposure.errors.UserError` a command raises becomes
+`vret: <sentence>` on stderr and its exit code (2) here, and nowhere else.
+"""
 
 from __future__ import annotations
 
 import argparse
-import importlib
 import sys
 from collections.abc import Callable, Sequence
 
 from exposure import __version__
+from exposure.errors import UserError
+from scenes import cli as scenes_cli
+from sensors import cli as sensors_cli
+from vret import console_cli, records_cli, replay_cli, session_cli
 
-# Modules that add sub-commands: each has `register(subparsers) -> None`; a sub-command sets
-# `func` (args -> exit code) with `parser.set_defaults(func=...)`.
-COMMAND_MODULES = [
-    "exposure.replay_cli",
-    "exposure.records_cli",
-    "sensors.cli",
-    "scenes.cli",
-    "clinician_console.cli",
-    "exposure.session_cli",
-]
-
-
-class CliError(Exception):
-    """A problem the person at the keyboard can fix; printed as one sentence, exit code 2."""
+COMMAND_MODULES = (replay_cli, records_cli, sensors_cli, scenes_cli, console_cli, session_cli)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -32,8 +27,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"vret {__version__}")
     sub = parser.add_subparsers(title="commands", metavar="COMMAND")
-    for name in COMMAND_MODULES:
-        importlib.import_module(name).register(sub)
+    for module in COMMAND_MODULES:
+        module.register(sub)
     return parser
 
 
@@ -46,9 +41,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     try:
         return int(func(args) or 0)
-    except CliError as err:
+    except UserError as err:
         print(f"vret: {err}", file=sys.stderr)
-        return 2
+        return err.exit_code
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:  # `vret replay ... | head`: the reader left, which is no error

@@ -9,7 +9,13 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
+from exposure.errors import UserError
 from exposure.models import ControlSettings, Effect, Event, Ladder, SceneTarget, SessionState
+from scenes.registry import default_ladder
+from sensors.protocols import get_protocol
+from sensors.simulator import PtySimulator, SimulatedHeart
+from vret.records import RecordsError
+from vret.station import SessionError, SessionPlan, Station, has_display, run
 
 DISPLAYS = ("openvr", "window", "offscreen")
 CLIENT_CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
@@ -89,82 +95,68 @@ def _common(p: argparse.ArgumentParser, display_default: str | None) -> None:
 
 
 def _size(text: str) -> tuple[int, int]:
-    from exposure.cli import CliError
 
     match = re.fullmatch(r"(\d{2,5})x(\d{2,5})", text)
     if not match:
-        raise CliError(f"--size {text!r} is not WIDTHxHEIGHT: give one like 1280x720.")
+        raise UserError(f"--size {text!r} is not WIDTHxHEIGHT: give one like 1280x720.")
     return int(match[1]), int(match[2])
 
 
 def _ladder(scene: str, path: str | None) -> Ladder:
-    from exposure.cli import CliError
-    from scenes.registry import default_ladder
-
     if path is None:
         try:
             return default_ladder(scene)
         except (KeyError, ValueError) as err:
-            raise CliError(f"No scene {scene!r}: see `vret scenes list` ({err}).") from None
+            raise UserError(f"No scene {scene!r}: see `vret scenes list` ({err}).") from None
     try:
         ladder = Ladder.model_validate(json.loads(Path(path).read_text(encoding="utf-8")))
     except FileNotFoundError:
-        raise CliError(f"No ladder file {path}: give the path of a ladder JSON file.") from None
+        raise UserError(f"No ladder file {path}: give the path of a ladder JSON file.") from None
     except json.JSONDecodeError as err:
-        raise CliError(f"{path} is not JSON ({err.msg} at line {err.lineno}).") from None
+        raise UserError(f"{path} is not JSON ({err.msg} at line {err.lineno}).") from None
     except ValidationError as err:
         first = err.errors()[0]
         where = ".".join(str(p) for p in first["loc"])
-        raise CliError(f"{path} is not a valid ladder: {where}: {first['msg']}.") from None
+        raise UserError(f"{path} is not a valid ladder: {where}: {first['msg']}.") from None
     if ladder.scene != scene:
-        raise CliError(f"{path} is a ladder for {ladder.scene!r}, not for --scene {scene!r}.")
+        raise UserError(f"{path} is a ladder for {ladder.scene!r}, not for --scene {scene!r}.")
     return ladder
 
 
 def _check_display(display: str) -> None:
-    from exposure.cli import CliError
 
     if display == "openvr":
+        # Panda3D and openvr load only when a headset is asked for
         from scenes.openvr_display import DisplayUnavailable, load_openvr
 
         try:
             load_openvr()
         except DisplayUnavailable as err:
-            raise CliError(str(err)) from None
-    elif display == "window":
-        from exposure.runtime import has_display
-
-        if not has_display():
-            raise CliError(
-                "No display to open a window on: run with --display offscreen, or set DISPLAY."
-            )
+            raise UserError(str(err)) from None
+    elif display == "window" and not has_display():
+        raise UserError(
+            "No display to open a window on: run with --display offscreen, or set DISPLAY."
+        )
 
 
 def _run(plan_kwargs: dict, display: str) -> int:
-    from exposure.cli import CliError
-    from exposure.records import RecordsError
-    from exposure.runtime import SessionError, SessionPlan, run
-
     _check_display(display)
     try:
         run(SessionPlan(**plan_kwargs, display=display))
     except (SessionError, RecordsError) as err:
-        raise CliError(str(err)) from None
+        raise UserError(str(err)) from None
     return 0
 
 
 def _session(args: argparse.Namespace) -> int:
-    from exposure.cli import CliError
-    from sensors.protocols import get_protocol
-
     if not CLIENT_CODE.match(args.client):
-        raise CliError(
+        raise UserError(
             "--client takes a pseudonymous code of letters, digits, '.', '_' or '-' (no names), like C-0042."
         )
     try:
         get_protocol(args.protocol)
     except ValueError as err:
-        raise CliError(str(err)) from None
+        raise UserError(str(err)) from None
     plan = dict(
         client=args.client,
         ladder=_ladder(args.scene, args.ladder),
@@ -181,15 +173,10 @@ def _session(args: argparse.Namespace) -> int:
 
 
 def _demo(args: argparse.Namespace) -> int:
-    from exposure.cli import CliError
-    from exposure.runtime import Station, has_display
-    from sensors.protocols import get_protocol
-    from sensors.simulator import PtySimulator, SimulatedHeart
-
     try:
         get_protocol(args.protocol)
     except ValueError as err:
-        raise CliError(str(err)) from None
+        raise UserError(str(err)) from None
     display = args.display or ("window" if has_display() else "offscreen")
     if args.display is None and display == "offscreen":
         print("No display found: rendering offscreen; the console shows what the client sees.")

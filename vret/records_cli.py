@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from exposure.errors import UserError
 from exposure.models import (
     SAFE_LEVEL,
     Alert,
@@ -28,7 +29,8 @@ from exposure.models import (
     SystemEvent,
     Tick,
 )
-from exposure.records import Records, RecordsError, SessionRow
+from vret.records import Records, RecordsError, SessionRow
+from vret.report import build_report, replay_states
 
 CSV_COLUMNS = ("t", "type", "hr", "rr_ms", "quality", "level", "detail")
 
@@ -99,18 +101,16 @@ def _session_id(text: str) -> int:
 
 
 def _open(args: argparse.Namespace) -> Records:
-    from exposure.cli import CliError
 
     try:
         return Records(args.db)
     except RecordsError as err:
-        raise CliError(str(err)) from None
+        raise UserError(str(err)) from None
 
 
 def _fail(err: RecordsError) -> Exception:
-    from exposure.cli import CliError
 
-    return CliError(str(err))
+    return UserError(str(err))
 
 
 # --------------------------------------------------------------------------- list
@@ -212,8 +212,6 @@ def csv_rows(
     0 is the safe scene, and the baseline); a decision row carries the level it moved to. Effects follow the event that caused them (`causes[i]` is the seq of effect i's
     event; without it they follow the last event at or before their time).
     """
-    from exposure.report import replay_states
-
     by_event: dict[int, list[Decision | Alert]] = {}
     for index, effect in enumerate(effects):
         cause = causes[index] if causes is not None and index < len(causes) else None
@@ -286,7 +284,6 @@ def _quiet_stdout() -> None:
 
 
 def _write(text: str, out: str | None) -> None:
-    from exposure.cli import CliError
 
     if out is None or out == "-":
         try:
@@ -299,7 +296,7 @@ def _write(text: str, out: str | None) -> None:
     try:
         path.write_text(text, encoding="utf-8")
     except OSError as err:
-        raise CliError(
+        raise UserError(
             f"Cannot write {path} ({err.strerror or err}): choose another --out path."
         ) from None
 
@@ -339,8 +336,6 @@ def _export(args: argparse.Namespace) -> int:
 
 
 def _report(args: argparse.Namespace) -> int:
-    from exposure.report import build_report
-
     row, events, effects, _causes = _read_session(args)
     page = build_report(row, events, effects, generated_at=datetime.now(UTC))
     out = args.out or f"vret-session-{row.id}.html"

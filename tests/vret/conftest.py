@@ -36,7 +36,7 @@ from exposure.models import (
     Suds,
     Tick,
 )
-from exposure.records import Records
+from vret.records import Records
 
 # --------------------------------------------------------------------------- PostgreSQL
 

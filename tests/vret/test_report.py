@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 from exposure.models import SAFE_LEVEL, Decision, Event, Note, Reading, Suds
-from exposure.records import RecordedEffect, Records, SessionRow
-from exposure.report import build_report, clock, summarize
+from vret.records import RecordedEffect, Records, SessionRow
+from vret.report import build_report, clock, summarize
 
 from .conftest import START, record_session
 

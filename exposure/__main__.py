@@ -1,3 +1,0 @@
-from exposure.cli import main
-
-raise SystemExit(main())

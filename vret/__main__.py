@@ -1,0 +1,3 @@
+from vret.cli import main
+
+raise SystemExit(main())
