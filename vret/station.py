@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import io
 import os
 import signal
 import sys
@@ -26,26 +25,19 @@ from clinician_console.urls import console_urls
 from exposure.errors import UserError
 from exposure.live import LiveSession
 from exposure.models import (
-    AskSuds,
     ControlSettings,
     Effect,
     End,
     Event,
     Ladder,
-    Reading,
-    SceneEvent,
     SceneTarget,
     SessionStart,
     SessionState,
-    SystemEvent,
-    parse_event,
 )
 from scenes.registry import scene_events
-from sensors.source import SerialSource
 from vret.records import Records, Status
-
-RENDER_POLL_S = 0.01
-HEARTBEAT_S = 0.2
+from vret.render_link import RENDER_POLL_S, RenderLink
+from vret.sensor_link import SensorLink
 
 
 class SessionError(UserError):
@@ -86,158 +78,6 @@ class SessionPlan:
     """Panda3D graphics pipe for the render process ("tiny", "gl", "egl"); None picks."""
     on_ready: Callable[[Station], None] | None = None
     """Called once the console serves (tests and the demo hook in here)."""
-
-
-class RenderLink:
-    """The control side of the render process: targets out, frames and client input in.
-
-    Re-sends the latest target as a heartbeat (the render process fades to the safe scene by
-    itself after 1 s of silence) and restarts the process in the safe scene if it dies.
-    """
-
-    def __init__(
-        self,
-        live: LiveSession,
-        display: str,
-        size: tuple[int, int],
-        pipe: str | None = None,
-        thumbnail_hz: float | None = None,
-    ) -> None:
-        self.live = live
-        self.pipe = pipe
-        software = display == "offscreen" and pipe in (None, "tiny")
-        self.thumbnail_hz = thumbnail_hz if thumbnail_hz is not None else (4.0 if software else 0.0)
-        self.display = display
-        self.size = size
-        self.handle: Any = None
-        self.restarts = 0
-        self.thumbnail_jpeg: bytes | None = None
-        self.frames: dict[str, Any] = {}
-        self._target: SceneTarget = live.state.scene_target
-        self._last_sent = 0.0
-        self.last_seq = 0
-        """Sequence number of the latest target sent (the render process reports it back)."""
-        self.on_message: Callable[[dict[str, Any]], None] | None = None
-        """Sees every message from the render process first (benchmarks use it)."""
-        live.add_listener(self._on_step)
-
-    def start(self) -> None:
-        from scenes.render_process import start_render
-
-        self.handle = start_render(
-            display=self.display,
-            size=self.size,
-            safe_scene=self.live.state.ladder.safe_scene,
-            pipe=self.pipe,
-            thumbnail_hz=self.thumbnail_hz,
-        )
-        self._send(self._target)
-
-    def stop(self) -> None:
-        if self.handle is not None:
-            self.handle.stop()
-
-    def _send(self, target: SceneTarget) -> None:
-        self._target = target
-        self._last_sent = time.monotonic()
-        if self.handle is not None:
-            self.last_seq = self.handle.send_target(target.scene, target.intensity, target.safe)
-
-    def _on_step(self, event: Event, state: SessionState, effects: list[Effect]) -> None:
-        for effect in effects:
-            if isinstance(effect, SceneTarget):
-                self._send(effect)  # panic reaches the pipe in the same step
-        if self.handle is None:
-            return
-        if isinstance(event, AskSuds):
-            self.handle.ask_suds(event.question)
-        elif isinstance(event, SceneEvent) and hasattr(self.handle, "scene_event"):
-            self.handle.scene_event(event.name)
-
-    def pump(self) -> None:
-        """Read what the render process said, keep it alive, restart it if it died."""
-        if self.handle is None:
-            return
-        if not self.handle.alive():
-            self.restarts += 1
-            self.handle.stop()
-            self.live.submit(
-                SystemEvent(t=0.0, kind="render_restarted", detail=f"restart {self.restarts}")
-            )
-            self.start()  # the core has just moved to the safe scene: that is the new target
-            return
-        for message in self.handle.poll():
-            if self.on_message is not None:
-                self.on_message(message)
-            kind = message.get("type")
-            if kind == "client":
-                self.live.submit(parse_event({**message["event"], "t": 0.0}))
-            elif kind == "frames":
-                times = sorted(message.get("times_ms") or [0.0])
-                self.frames = {k: v for k, v in message.items() if k != "times_ms"}
-                self.frames["p99_ms"] = round(times[min(len(times) - 1, int(len(times) * 0.99))], 2)
-                self.live.publish({"kind": "frames", "data": self.frames})
-            elif kind == "thumbnail":
-                self.thumbnail_jpeg = encode_jpeg(message)
-        if time.monotonic() - self._last_sent >= HEARTBEAT_S:
-            self._send(self._target)
-
-
-def encode_jpeg(message: dict[str, Any]) -> bytes:
-    """Raw RGB rows from the render process to a JPEG, here and never in the render loop."""
-    from PIL import Image  # heavy: loaded only when a picture of the client's view arrives
-
-    image = Image.frombytes("RGB", (message["width"], message["height"]), message["rgb"])
-    out = io.BytesIO()
-    image.save(out, format="JPEG", quality=70)
-    return out.getvalue()
-
-
-class SensorLink:
-    """The sensor thread's bridge into the loop: readings and connection changes become events."""
-
-    def __init__(self, live: LiveSession, loop: asyncio.AbstractEventLoop, plan: SessionPlan):
-        self.live = live
-        self.loop = loop
-        self.connected = False
-        self.ever_connected = False
-        self.last_error = ""
-        self.source = SerialSource(
-            plan.sensor,
-            plan.protocol,
-            baudrate=plan.baudrate,
-            sample_rate=plan.sample_rate,
-            on_reading=self._reading_from_thread,
-            on_status=self._status_from_thread,
-        )
-
-    def start(self) -> None:
-        self.source.start()
-
-    def stop(self) -> None:
-        self.source.stop()
-
-    def _reading_from_thread(self, reading: Reading) -> None:
-        self.loop.call_soon_threadsafe(self._reading, reading)
-
-    def _reading(self, reading: Reading) -> None:
-        if self.live.state.phase != "ended":  # the record closes with the session's end
-            self.live.submit(reading)
-
-    def _status_from_thread(self, kind: str, sentence: str) -> None:
-        self.loop.call_soon_threadsafe(self._status, kind, sentence)
-
-    def _status(self, kind: str, sentence: str) -> None:
-        if kind == "connected":
-            if self.ever_connected and not self.connected:
-                self.live.submit(SystemEvent(t=0.0, kind="sensor_reconnected", detail=sentence))
-            self.connected = self.ever_connected = True
-        elif kind in ("disconnected", "error"):
-            self.last_error = sentence
-            if self.connected or not self.ever_connected:
-                self.live.submit(SystemEvent(t=0.0, kind="sensor_disconnected", detail=sentence))
-            self.connected = False
-            self.ever_connected = True  # so the first connection after an error is a reconnect
 
 
 class Station:
@@ -299,7 +139,14 @@ class Station:
                 self.live, plan.display, plan.size, plan.render_pipe, plan.thumbnail_hz
             )
             self.render.start()
-        self.sensor = SensorLink(self.live, loop, plan)
+        self.sensor = SensorLink(
+            self.live,
+            loop,
+            plan.sensor,
+            plan.protocol,
+            baudrate=plan.baudrate,
+            sample_rate=plan.sample_rate,
+        )
         self.sensor.start()
         ready = asyncio.Event()
         tasks = [

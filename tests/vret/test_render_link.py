@@ -9,7 +9,7 @@ from PIL import Image
 from exposure.live import LiveSession
 from exposure.models import SessionStart
 from scenes.registry import default_ladder
-from vret.station import RenderLink, encode_jpeg
+from vret.render_link import RenderLink, encode_jpeg
 
 
 def live() -> LiveSession:
