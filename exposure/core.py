@@ -19,7 +19,7 @@ The rules, in a therapist's words:
 from __future__ import annotations
 
 import statistics
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from exposure.models import (
@@ -109,14 +109,21 @@ def step(state: SessionState | None, event: Event) -> tuple[SessionState, list[E
     return s, effects
 
 
-def replay(events: Iterable[Event]) -> list[Decision]:
-    """Fold recorded events through the core and return the decisions; deterministic."""
+def replay_steps(events: Iterable[Event]) -> Iterator[tuple[Event, SessionState, list[Effect]]]:
+    """Fold recorded events through the core: each event with the state and effects after it.
+
+    The one fold over a record: `replay`, the report and the export all read a session
+    through it, so they see exactly the states the core had live.
+    """
     state: SessionState | None = None
-    decisions: list[Decision] = []
     for event in events:
         state, effects = step(state, event)
-        decisions.extend(e for e in effects if isinstance(e, Decision))
-    return decisions
+        yield event, state, effects
+
+
+def replay(events: Iterable[Event]) -> list[Decision]:
+    """Fold recorded events through the core and return the decisions; deterministic."""
+    return [e for _, _, effects in replay_steps(events) for e in effects if isinstance(e, Decision)]
 
 
 # --------------------------------------------------------------------------- signal

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import os
 import subprocess
@@ -12,11 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from exposure.models import Alert, Decision, Reading, Tick, parse_event
 from vret.cli import main
+from vret.export import export_csv, export_json
 from vret.records import Records
 
-from .conftest import START, RecordedDb
+from .conftest import RecordedDb
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -75,83 +73,36 @@ def test_list_of_an_empty_database(
     assert code == 0 and out.startswith("No sessions recorded in ")
 
 
-def test_export_json_is_the_whole_record(
-    recorded_db: RecordedDb, capsys: pytest.CaptureFixture[str], tmp_path: Path
+@pytest.mark.parametrize("fmt", ["csv", "json"])
+def test_export_writes_the_export_to_a_file_or_stdout(
+    fmt: str, recorded_db: RecordedDb, capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
-    out_file = tmp_path / "session.json"
+    sid = recorded_db.session_id
+    with Records(recorded_db.url) as records:
+        row, events, effects = records.get_session(sid), records.events(sid), records.effects(sid)
+        causes = records.effect_causes(sid)
+    expected = (
+        export_json(row, events, effects) if fmt == "json" else export_csv(events, effects, causes)
+    )
+    code, out, _ = _run(
+        capsys, "sessions", "export", str(sid), "--format", fmt, "--db", recorded_db.url
+    )
+    assert code == 0 and out == expected
+    out_file = tmp_path / f"session.{fmt}"
     code, out, _ = _run(
         capsys,
         "sessions",
         "export",
-        str(recorded_db.session_id),
+        str(sid),
         "--format",
-        "json",
+        fmt,
         "--out",
         str(out_file),
         "--db",
         recorded_db.url,
     )
-    assert code == 0 and str(out_file) in out
-    document = json.loads(out_file.read_text(encoding="utf-8"))
-    with Records(recorded_db.url) as records:
-        assert [parse_event(e) for e in document["events"]] == records.events(
-            recorded_db.session_id
-        )
-        assert document["effects"] == [
-            e.model_dump(mode="json") for e in records.effects(recorded_db.session_id)
-        ]
-    assert document["session"]["id"] == recorded_db.session_id
-    assert document["session"]["start"]["ladder"] == START.ladder.model_dump(mode="json")
-    decisions = [Decision.model_validate(e) for e in document["effects"] if e["type"] == "decision"]
-    assert decisions == recorded_db.decisions
-
-
-def test_export_csv_rows(recorded_db: RecordedDb, capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, _ = _run(
-        capsys,
-        "sessions",
-        "export",
-        str(recorded_db.session_id),
-        "--format",
-        "csv",
-        "--db",
-        recorded_db.url,
-    )
-    assert code == 0
-    rows = list(csv.DictReader(io.StringIO(out)))
-    assert list(rows[0]) == ["t", "type", "hr", "rr_ms", "quality", "level", "detail"]
-    with Records(recorded_db.url) as records:
-        events = records.events(recorded_db.session_id)
-        effects = records.effects(recorded_db.session_id)
-    readings = [e for e in events if isinstance(e, Reading)]
-    assert [(float(r["t"]), r["hr"], r["quality"]) for r in rows if r["type"] == "reading"] == [
-        (e.t, "" if e.hr is None else str(e.hr), e.quality) for e in readings
-    ]
-    assert not any(r["type"] == "tick" for r in rows)
-    non_ticks = [e for e in events if not isinstance(e, Tick)]
-    decisions = [e for e in effects if isinstance(e, Decision)]
-    alerts = [e for e in effects if isinstance(e, Alert)]
-    assert len(rows) == len(non_ticks) + len(decisions) + len(alerts)
-    times = [float(r["t"]) for r in rows]
-    assert times == sorted(times)
-    decision_rows = [r for r in rows if r["type"] == "decision"]
-    assert [(float(r["t"]), int(r["level"])) for r in decision_rows] == [
-        (d.t, d.to_level) for d in decisions
-    ]
-    assert all(d.reason in r["detail"] for d, r in zip(decisions, decision_rows, strict=True))
-    # the level column follows the decisions: each reading carries the level in force then
-    level, checked = 0, 0
-    for row in rows:
-        if row["type"] == "decision":
-            level = int(row["level"])
-        elif row["type"] == "reading":
-            assert int(row["level"]) == level, row
-            checked += 1
-    assert checked == len(readings) and level == 0
-    one = next(r for r in rows if r["type"] == "reading" and r["rr_ms"])
-    assert float(one["rr_ms"]) == pytest.approx(60000 / float(one["hr"]), abs=0.1)
-    assert any(r["type"] == "note" and "checked in" in r["detail"] for r in rows)
-    assert any(r["type"] == "suds" and r["detail"] == "SUDS 40 by clinician" for r in rows)
+    assert code == 0 and str(out_file) in out and fmt.upper() in out
+    assert out_file.read_text(encoding="utf-8") == expected
 
 
 def test_report_writes_a_page(
