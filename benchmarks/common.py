@@ -7,9 +7,7 @@ import os
 import platform
 import socket
 import subprocess
-import threading
 from collections.abc import Iterable, Sequence
-from typing import Any
 
 
 def percentile(values: Sequence[float], q: float) -> float:
@@ -98,36 +96,3 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
-
-
-def start_station(plan: Any) -> tuple[Any, threading.Thread]:
-    """Run a `Station` for `plan` on its own loop in a thread; return once its console serves."""
-    import asyncio
-    import dataclasses
-
-    from vret.station import Station
-
-    started = threading.Event()
-    failure: list[BaseException] = []
-    then = plan.on_ready
-
-    def ready(station: Any) -> None:
-        if then is not None:
-            then(station)
-        started.set()
-
-    station = Station(dataclasses.replace(plan, on_ready=ready))
-
-    def main() -> None:
-        try:
-            asyncio.run(station.run())
-        except BaseException as err:  # reported to the caller below
-            failure.append(err)
-            started.set()
-
-    runner = threading.Thread(target=main, name="bench-station", daemon=True)
-    runner.start()
-    if not started.wait(120) or failure:
-        reason = f"{type(failure[0]).__name__}: {failure[0]}" if failure else "timed out"
-        raise RuntimeError(f"the session did not start ({reason})")
-    return station, runner

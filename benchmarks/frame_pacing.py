@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from benchmarks.common import free_port, percentile, rss_mb, start_station, table
+from benchmarks.common import free_port, percentile, rss_mb, table
 
 LATE_MS = 12.0
 WARMUP_S = 4.0  # the 3 s ease to the top level, then steady
@@ -127,10 +127,11 @@ def loaded(
     """The render process driven by a full control process under load."""
     from exposure.models import ControlSettings, SetLevel
     from scenes.registry import default_ladder
-    from sensors.simulator import PtySimulator
-    from vret.station import SessionPlan, Station
+    from vret.simulated_client import SimulatedClient
+    from vret.station import SessionPlan, Station, StationThread
 
-    sim = PtySimulator("text", rate=sensor_lines_per_s).start()
+    sim = SimulatedClient("text", rate=sensor_lines_per_s)
+    sim.start()
     times: list[float] = []
     measuring = threading.Event()
     info: dict[str, Any] = {}
@@ -165,7 +166,8 @@ def loaded(
             thumbnail_hz=thumbnail_hz,
             on_ready=on_ready,
         )
-        station, runner = start_station(plan)
+        runner = StationThread(plan)
+        station = runner.start()
         try:
             time.sleep(WARMUP_S)
             load = ctx.Process(
@@ -181,8 +183,7 @@ def loaded(
             counts = done.get(timeout=30) if load.exitcode == 0 else [0, 0, 0, 0]
             events = sum(1 for _ in station.records.events(station.session_id))
         finally:
-            station.stopped.set()
-            runner.join(60)
+            runner.stop(60)
             sim.stop()
     return {
         **frame_stats(times),

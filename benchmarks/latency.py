@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from benchmarks.common import free_port, percentile, start_station, table
+from benchmarks.common import free_port, percentile, table
 from exposure.models import (
     ControlSettings,
     Decision,
@@ -27,6 +27,9 @@ from exposure.models import (
     SessionState,
     SetLevel,
 )
+from scenes.registry import default_ladder
+from vret.simulated_client import SimulatedClient
+from vret.station import SessionPlan, StationThread
 
 READINGS_PER_S = 20.0
 # a quick ladder: 2 s baseline, 1 s dwell, short windows, so a reading often completes a dwell
@@ -43,8 +46,6 @@ QUICK = ControlSettings(
 def _start(
     settings: ControlSettings, sensor: str, tmp: str, size: tuple[int, int], pipe: str | None
 ) -> tuple[Any, threading.Thread]:
-    from scenes.registry import default_ladder
-    from vret.station import SessionPlan
 
     plan = SessionPlan(
         client="BENCH",
@@ -59,7 +60,8 @@ def _start(
         rate_limit_per_s=50,
         render_pipe=pipe,
     )
-    return start_station(plan)
+    runner = StationThread(plan)
+    return runner.start(), runner
 
 
 def sensor_to_decision(seconds: float, size: tuple[int, int], pipe: str | None) -> dict[str, Any]:
@@ -109,8 +111,7 @@ def sensor_to_decision(seconds: float, size: tuple[int, int], pipe: str | None) 
         time.sleep(seconds)
         stop.set()
         writer.join()
-        station.stopped.set()
-        runner.join(60)
+        runner.stop(60)
     os.close(master)
     os.close(slave)
     # the k-th line written is the k-th reading stepped (one reading a line, none dropped)
@@ -150,9 +151,9 @@ def _send_commands(port: int, token: str, commands: int, out: Any) -> None:
 
 def command_to_frame(commands: int, size: tuple[int, int], pipe: str | None) -> dict[str, Any]:
     """POST set_level to the console; time to the first frame drawn with that target begun."""
-    from sensors.simulator import PtySimulator
 
-    sim = PtySimulator("text", rate=4.0).start()
+    sim = SimulatedClient("text", rate=4.0)
+    sim.start()
     seqs: list[int] = []
     drawn: dict[int, float] = {}
     parts: dict[int, tuple[float, float]] = {}
@@ -189,8 +190,7 @@ def command_to_frame(commands: int, size: tuple[int, int], pipe: str | None) -> 
         sends: list[float] = times.get(timeout=commands * 0.5 + 60)
         client.join(30)
         time.sleep(1.0)
-        station.stopped.set()
-        runner.join(60)
+        runner.stop(60)
     sim.stop()
     sent_at = dict(zip(seqs, sends, strict=False))  # the k-th command sent made the k-th target
     ms = [(drawn[seq] - t0) * 1000 for seq, t0 in sent_at.items() if seq in drawn]

@@ -9,13 +9,19 @@ following every level change; a WebSocket client watches the console all along.
 from __future__ import annotations
 
 import asyncio
+import os
 import tempfile
 import threading
 import time
 from pathlib import Path
 from typing import Any
 
-from benchmarks.common import free_port, rss_mb, start_station, table
+from benchmarks.common import free_port, rss_mb, table
+from exposure.models import ControlSettings
+from scenes.registry import default_ladder
+from sensors.simulator import SimulatedHeart
+from vret.simulated_client import SimulatedClient
+from vret.station import SessionPlan, StationThread
 
 
 def _watch(port: int, token: str, stop: threading.Event, counts: list[int]) -> None:
@@ -42,16 +48,11 @@ def run(
     speedup: float = 60.0,
     size: tuple[int, int] = (320, 240),
 ) -> None:
-    import os
-
-    from exposure.models import ControlSettings
-    from scenes.registry import default_ladder
-    from sensors.simulator import PtySimulator, SimulatedHeart
-    from vret.station import SessionPlan
 
     wall_s = session_minutes * 60.0 / speedup
     heart = SimulatedHeart(resting_hr=70, reactivity_bpm=1.0, seed=5)
-    sim = PtySimulator("text", heart, rate=speedup).start()
+    sim = SimulatedClient("text", heart, rate=speedup)
+    sim.start()
     t0 = time.monotonic()
     with tempfile.TemporaryDirectory() as tmp:
         db_path = Path(tmp) / "long.db"
@@ -68,7 +69,8 @@ def run(
             clock=lambda: (time.monotonic() - t0) * speedup,
             tick_s=0.25 / speedup,
         )
-        station, runner = start_station(plan)
+        runner = StationThread(plan)
+        station = runner.start()
         stop = threading.Event()
         counts = [0]
         watcher = threading.Thread(
@@ -86,8 +88,7 @@ def run(
         decisions = len(station.live.decisions)
         events = len(station.records.events(station.session_id))
         stop.set()
-        station.stopped.set()
-        runner.join(60)
+        runner.stop(60)
         watcher.join(10)
         sim.stop()
         station.records.close()

@@ -1,25 +1,22 @@
 """`vret console --simulate`: the clinician console on a simulated session, to try it out.
 
-A real session opens its console itself; this command runs the same server, on one asyncio loop,
-in front of a LiveSession fed by a simulated heart, and prints the URL with its access token.
+A real session opens its console itself; this command runs a real station (the console, the
+core, signal quality, records in a temporary file) with the simulated client's sensor on a pty
+and no headset, and prints the URL with its access token.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import socket
+import tempfile
+from pathlib import Path
 from typing import Any
 
-from clinician_console.server import (
-    bind_socket,
-    create_app,
-    make_token,
-    serve,
-)
-from clinician_console.urls import console_urls
+from clinician_console.server import bind_socket
 from exposure.errors import UserError
-from vret.simulated_client import DEMO_NOTICE, demo_session, feed_heart, make_heart
+from vret.simulated_client import DEMO_NOTICE, DEMO_SETTINGS, SimulatedClient, demo_ladder
+from vret.station import SessionPlan, Station
 
 
 def register(subparsers: Any) -> None:
@@ -62,39 +59,34 @@ def run(args: argparse.Namespace) -> int:
         )
     if not 0 <= args.port <= 65535:
         raise UserError(f"Port {args.port} is not a port number: choose one from 1024 to 65535.")
-    sock = bind_socket(args.host, args.port)  # ConsoleAddressError is a UserError: one sentence
-    asyncio.run(_simulate(sock, args.host, set(args.allow_origin)))
+    bind_socket(args.host, args.port).close()  # a port in use: one sentence before anything starts
+    client = SimulatedClient()
+    with tempfile.TemporaryDirectory(prefix="vret-console-") as folder:
+        ladder, _events = demo_ladder()
+        plan = SessionPlan(
+            client="DEMO-01",
+            ladder=ladder,
+            sensor=client.start(),
+            protocol=client.protocol,
+            settings=DEMO_SETTINGS,
+            host=args.host,
+            port=args.port,
+            db=f"sqlite:///{Path(folder) / 'simulated.db'}",  # a try-out leaves no record behind
+            render=False,
+            allowed_origins=frozenset(args.allow_origin),
+            notice=DEMO_NOTICE,
+            on_ready=lambda station: _announce(station, client),
+        )
+        try:
+            asyncio.run(Station(plan).run())
+        finally:
+            client.stop()
     return 0
 
 
-async def _simulate(sock: socket.socket, host: str, allowed_origins: set[str]) -> None:
-    session, scene_events = demo_session()
-    token = make_token()
-    app = create_app(
-        session,
-        token,
-        allowed_origins=allowed_origins,
-        scene_events=scene_events,
-        notice=DEMO_NOTICE,
-    )
-    port = sock.getsockname()[1]
-    ready = asyncio.Event()
-    tasks = [
-        asyncio.create_task(serve(app, sock=sock, ready=ready)),
-        asyncio.create_task(session.tick_forever()),
-        asyncio.create_task(feed_heart(session, make_heart())),
-    ]
-    try:
-        await asyncio.wait(
-            {tasks[0], asyncio.ensure_future(ready.wait())}, return_when=asyncio.FIRST_COMPLETED
-        )
-        if ready.is_set():
-            print("vret clinician console (simulated session: no client, no headset)")
-            for who, url in console_urls(host, port, token):
-                print(f"  {who}: {url}")
-            print("Press Ctrl-C to stop.", flush=True)
-        await tasks[0]
-    finally:
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+def _announce(station: Station, client: SimulatedClient) -> None:
+    client.wear(station.live)
+    print("vret clinician console (simulated session: no client, no headset)")
+    for who, url in station.urls:
+        print(f"  {who}: {url}")
+    print("Press Ctrl-C to stop.", flush=True)

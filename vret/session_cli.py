@@ -10,17 +10,15 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from exposure.errors import UserError
-from exposure.models import ControlSettings, Effect, Event, Ladder, SceneTarget, SessionState
+from exposure.models import ControlSettings, Ladder
 from scenes.registry import default_ladder
 from sensors.protocols import get_protocol
-from sensors.simulator import PtySimulator, SimulatedHeart
 from vret.records import RecordsError
+from vret.simulated_client import DEMO_SETTINGS, SimulatedClient, demo_heart
 from vret.station import SessionError, SessionPlan, Station, has_display, run
 
 DISPLAYS = ("openvr", "window", "offscreen")
 CLIENT_CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
-DEMO_SETTINGS = ControlSettings(baseline_s=20, min_dwell_s=25, suds_reminder_s=120)
-"""The demo's pace: a 20 s baseline and 25 s dwell, so the ladder visibly moves in minutes."""
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -60,7 +58,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         description=(
             "Run a whole session with a simulated client: a simulated heart-rate sensor speaks a "
             "real protocol on a pseudo-terminal, and its heart responds to the level the session "
-            "sets. Default scene and ladder, automatic mode on, demo pace (20 s baseline, 25 s "
+            "sets. Default scene and ladder, automatic mode on, demo pace (15 s baseline, 20 s "
             "dwell). Without a display it renders offscreen and says so."
         ),
     )
@@ -181,21 +179,12 @@ def _demo(args: argparse.Namespace) -> int:
     if args.display is None and display == "offscreen":
         print("No display found: rendering offscreen; the console shows what the client sees.")
     ladder = _ladder(args.scene, None)
-    heart = SimulatedHeart(
-        resting_hr=72.0, reactivity_bpm=4.0, habituation_s=60.0, artefacts_per_min=0.5, seed=42
-    )
-    simulator = PtySimulator(args.protocol, heart).start()
-    print(
-        f"Simulated client: a heart at rest near 72 bpm on {simulator.port_path} ({args.protocol})."
-    )
+    client = SimulatedClient(args.protocol, demo_heart(seed=42, artefacts_per_min=0.5))
+    port = client.start()
+    print(f"Simulated client: a heart at rest near 68 bpm on {port} ({args.protocol}).")
 
-    def follow_level(station: Station) -> None:
-        def on_step(event: Event, state: SessionState, effects: list[Effect]) -> None:
-            for effect in effects:
-                if isinstance(effect, SceneTarget):
-                    simulator.set_level(0.0 if effect.safe else effect.intensity)
-
-        station.live.add_listener(on_step)
+    def wear(station: Station) -> None:
+        client.wear(station.live)
         print(
             "Open the console URL above in a browser; press Ctrl-C here (or End in the console) to finish."
         )
@@ -203,7 +192,7 @@ def _demo(args: argparse.Namespace) -> int:
     plan = dict(
         client="DEMO",
         ladder=ladder,
-        sensor=simulator.port_path,
+        sensor=port,
         protocol=args.protocol,
         settings=ControlSettings() if args.clinical_pace else DEMO_SETTINGS,
         size=_size(args.size),
@@ -211,9 +200,9 @@ def _demo(args: argparse.Namespace) -> int:
         port=args.port,
         db=args.db,
         duration_s=args.duration,
-        on_ready=follow_level,
+        on_ready=wear,
     )
     try:
         return _run(plan, display)
     finally:
-        simulator.stop()
+        client.stop()

@@ -1,23 +1,37 @@
-"""A simulated session for trying the console without a headset or a sensor.
+"""The one simulated client: a heart that feels the exposure level, worn on a simulated sensor.
 
-`vret console --simulate` and the console's tests run a real `LiveSession` on the default ladder
-fed by the sensors package's `SimulatedHeart` (the heart its pty device speaks for): it rises
-with the exposure level after a lag, habituates while the level holds, calms in the safe scene
-and sways with breathing. The
-settings are shortened (15 s baseline, 20 s minimum dwell) so the whole controller is visible
-within a few minutes.
+`vret demo`, `vret console --simulate`, the tests and the benchmarks all use `SimulatedClient`:
+the sensors package's `SimulatedHeart` (it rises with the exposure level after a lag,
+habituates while the level holds, calms in the safe scene and sways with breathing) speaking a
+real device protocol on a pseudo-terminal (`PtySimulator`), so a simulated session goes through
+the code path of hardware: pyserial, the decoder, signal quality, the records. `wear(live)`
+makes the heart follow the scene targets the session sends to the headset.
+
+`reading(live)` reads the same heart directly as a `Reading`, without the device, for tests
+that fast-forward a console session faster than a pty could carry it.
 """
 
 from __future__ import annotations
 
 import asyncio
-from typing import Any
 
 from exposure.constants import HR_MAX_BPM, HR_MIN_BPM
 from exposure.live import LiveSession
-from exposure.models import SAFE_LEVEL, ControlSettings, Ladder, Reading, SessionStart
+from exposure.models import (
+    SAFE_LEVEL,
+    ControlSettings,
+    Effect,
+    Event,
+    Ladder,
+    Reading,
+    SceneTarget,
+    SessionStart,
+    SessionState,
+)
 from scenes.registry import get, scene_events
-from sensors.simulator import SimulatedHeart
+from sensors.simulator import PtySimulator, SimulatedHeart
+
+DEMO_SCENE = "spiders"
 
 DEMO_SETTINGS = ControlSettings(
     baseline_s=15.0,
@@ -36,9 +50,22 @@ DEMO_NOTICE = (
 )
 
 
+def demo_heart(seed: int = 0, *, artefacts_per_min: float = 0.0) -> SimulatedHeart:
+    """The demo's heart, tuned to the demo times: rest near 68 bpm, a clear reaction per level."""
+    return SimulatedHeart(
+        68.0,
+        reactivity_bpm=3.3,
+        lag_s=5.0,
+        habituation_s=45.0,
+        variability_bpm=1.5,
+        artefacts_per_min=artefacts_per_min,
+        seed=seed,
+    )
+
+
 def demo_ladder() -> tuple[Ladder, tuple[str, ...]]:
-    """The spider scene's default ladder and its scene events."""
-    return get("spiders").ladder, scene_events("spiders")
+    """The demo scene's default ladder and its scene events."""
+    return get(DEMO_SCENE).ladder, scene_events(DEMO_SCENE)
 
 
 def demo_session(client: str = "DEMO-01", **kwargs: object) -> tuple[LiveSession, tuple[str, ...]]:
@@ -48,48 +75,85 @@ def demo_session(client: str = "DEMO-01", **kwargs: object) -> tuple[LiveSession
     return LiveSession(start, **kwargs), events  # type: ignore[arg-type]
 
 
-class SensorHeart:
-    """`sensors.simulator.SimulatedHeart` told the session's level, read as console readings."""
+class SimulatedClient:
+    """A simulated client wearing a simulated sensor that speaks `protocol` on a pty.
 
-    def __init__(self, heart: Any) -> None:
-        self.heart = heart
+    `heart` defaults to the demo's heart; `rate` is the device's output rate (None: the
+    protocol's own). `start()` opens the device and returns its port path; `wear(live)` makes
+    the heart follow the session's scene targets; `stop()` closes the device.
+    """
 
-    def reading(self, session: LiveSession) -> Reading:
-        """The heart's state now, as a reading (no pulse while the simulated finger is out)."""
-        state = session.state
-        now = session.now()
+    def __init__(
+        self,
+        protocol: str = "cms50-v7",
+        heart: SimulatedHeart | None = None,
+        *,
+        rate: float | None = None,
+        seed: int = 0,
+    ) -> None:
+        self.heart = heart if heart is not None else demo_heart(seed)
+        self.protocol = protocol
+        self.rate = rate
+        self.seed = seed
+        self.device: PtySimulator | None = None
+
+    @property
+    def port_path(self) -> str:
+        """Where the sensor is plugged in (a stable path to the pty); set by `start()`."""
+        if self.device is None:
+            raise RuntimeError("the simulated sensor is not plugged in: call start() first")
+        return self.device.port_path
+
+    def start(self) -> str:
+        """Open the device and start it speaking; returns its port path."""
+        if self.device is None:
+            self.device = PtySimulator(self.protocol, self.heart, rate=self.rate, seed=self.seed)
+        self.device.start()
+        return self.device.port_path
+
+    def stop(self) -> None:
+        if self.device is not None:
+            self.device.stop()
+
+    def wear(self, live: LiveSession) -> None:
+        """From now on the heart feels every scene target the session sends to the headset."""
+        live.add_listener(self._follow)
+
+    def _follow(self, event: Event, state: SessionState, effects: list[Effect]) -> None:
+        for effect in effects:
+            if isinstance(effect, SceneTarget) and self.device is not None:
+                self.device.set_level(0.0 if effect.safe else effect.intensity)
+
+    def reading(self, live: LiveSession) -> Reading:
+        """The heart now, told the session's level, read directly as a reading (no device)."""
+        state = live.state
+        now = live.now()
         level = state.level if state.phase in ("exposure", "paused") else SAFE_LEVEL
         if self.heart.level != level:
             self.heart.set_level(level, now)
         sample = self.heart.tick(now)
-        rr = tuple(round(b, 1) for b in sample.beats if 300.0 <= b <= 2000.0)
         if not sample.contact:
             return Reading(t=0.0, hr=None, quality="no-contact")
-        quality = "artefact" if sample.artefact else "ok"
+        rr = tuple(round(b, 1) for b in sample.beats if 300.0 <= b <= 2000.0)
         return Reading(
             t=0.0,
             hr=round(min(HR_MAX_BPM, max(HR_MIN_BPM, sample.hr)), 1),
             rr_ms=rr,
-            quality=quality,
+            quality="artefact" if sample.artefact else "ok",
         )
 
-
-def make_heart(seed: int | None = None) -> SensorHeart:
-    """The demo's heart: the sensors package's simulator, tuned to the demo times."""
-    return SensorHeart(
-        SimulatedHeart(
-            68.0,
-            reactivity_bpm=3.3,
-            lag_s=5.0,
-            habituation_s=45.0,
-            variability_bpm=1.5,
-            seed=seed or 0,
-        )
-    )
+    async def feed(self, live: LiveSession, period_s: float = 0.5) -> None:
+        """Submit `reading(live)` every `period_s` until the session ends."""
+        while live.state.phase != "ended":
+            live.submit(self.reading(live))
+            await asyncio.sleep(period_s)
 
 
-async def feed_heart(session: LiveSession, heart: SensorHeart, period_s: float = 0.5) -> None:
-    """Submit a reading every `period_s` until the session ends, like a sensor thread would."""
-    while session.state.phase != "ended":
-        session.submit(heart.reading(session))
-        await asyncio.sleep(period_s)
+def make_heart(seed: int | None = None) -> SimulatedClient:
+    """The demo's simulated client, not plugged in (for direct readings)."""
+    return SimulatedClient(seed=seed or 0)
+
+
+async def feed_heart(session: LiveSession, client: SimulatedClient, period_s: float = 0.5) -> None:
+    """Submit the client's readings every `period_s` until the session ends (no device)."""
+    await client.feed(session, period_s)

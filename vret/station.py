@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import os
 import signal
 import sys
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -78,6 +80,10 @@ class SessionPlan:
     """Panda3D graphics pipe for the render process ("tiny", "gl", "egl"); None picks."""
     on_ready: Callable[[Station], None] | None = None
     """Called once the console serves (tests and the demo hook in here)."""
+    allowed_origins: frozenset[str] = frozenset()
+    """Other sites whose pages may use the console (besides its own)."""
+    notice: str | None = None
+    """A line the console shows on top of its page (e.g. that the session is simulated)."""
 
 
 class Station:
@@ -101,6 +107,7 @@ class Station:
         self.sensor: SensorLink | None = None
         self.token = plan.token
         self.url = ""
+        self.port = plan.port
         self.urls: list[tuple[str, str]] = []
         self.stopped = asyncio.Event()
 
@@ -130,6 +137,8 @@ class Station:
             client_view=self.client_view,
             rate_limit_per_s=plan.rate_limit_per_s,
             scene_events=scene_events(plan.ladder.scene),
+            allowed_origins=set(plan.allowed_origins),
+            notice=plan.notice,
         )
         for sig in (signal.SIGINT, signal.SIGTERM):
             with contextlib.suppress(NotImplementedError, RuntimeError):
@@ -166,7 +175,8 @@ class Station:
                 ready_wait.cancel()
                 tasks[0].result()  # raises the console's start error
                 raise SessionError("The console stopped before it started.")
-            self.urls = console_urls(plan.host, plan.port, self.token)
+            self.port = sock.getsockname()[1]  # the port asked for, or the one picked for port 0
+            self.urls = console_urls(plan.host, self.port, self.token)
             self.url = self.urls[0][1]
             if plan.on_ready is not None:
                 plan.on_ready(self)
@@ -244,3 +254,56 @@ def has_display() -> bool:
         and (sys.platform.startswith("linux"))
         or sys.platform in ("win32", "darwin")
     )
+
+
+class StationThread:
+    """A Station on its own asyncio loop in a thread, for tests and benchmarks.
+
+    `start()` returns the station once its console serves; `call(fn)` runs `fn` on the
+    station's loop; `stop()` ends the session as Ctrl-C would and returns its end status.
+    """
+
+    def __init__(self, plan: SessionPlan) -> None:
+        self._served = threading.Event()
+        self._then = plan.on_ready
+        self.station = Station(dataclasses.replace(plan, on_ready=self._ready))
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self.status: Status | None = None
+        self.error: BaseException | None = None
+        self.thread = threading.Thread(target=self._main, name="vret-station", daemon=True)
+
+    def _ready(self, station: Station) -> None:
+        if self._then is not None:
+            self._then(station)
+        self._served.set()
+
+    def _main(self) -> None:
+        async def go() -> None:
+            self.loop = asyncio.get_running_loop()
+            self.status = await self.station.run()
+
+        try:
+            asyncio.run(go())
+        except BaseException as err:  # handed to whoever waits in start()
+            self.error = err
+            self._served.set()
+
+    def start(self, timeout: float = 120.0) -> Station:
+        self.thread.start()
+        if not self._served.wait(timeout) or self.error is not None:
+            why = f"{type(self.error).__name__}: {self.error}" if self.error else "timed out"
+            raise RuntimeError(f"the session did not start ({why})")
+        return self.station
+
+    def call(self, fn: Callable[[], object]) -> None:
+        """Run `fn()` on the station's loop (the one writer's thread) soon."""
+        assert self.loop is not None, "start() first"
+        self.loop.call_soon_threadsafe(fn)
+
+    def stop(self, timeout: float = 30.0) -> Status | None:
+        """End the session and wait for its record to close; returns its end status."""
+        if self.thread.is_alive() and self.loop is not None:
+            with contextlib.suppress(RuntimeError):  # the loop already closed
+                self.loop.call_soon_threadsafe(self.station.stopped.set)
+            self.thread.join(timeout)
+        return self.status

@@ -5,14 +5,12 @@ Safety and faults first: render process killed, sensor unplugged, control proces
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import signal
 import socket
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -21,12 +19,13 @@ import httpx
 import pytest
 
 from exposure.core import replay
-from exposure.models import ControlSettings, Decision, SceneTarget, SystemEvent
+from exposure.models import ControlSettings, Decision, SystemEvent
 from scenes.registry import default_ladder
 from sensors.simulator import PtySimulator, SimulatedHeart
 from vret.cli import main as cli_main
 from vret.records import Records
-from vret.station import SessionPlan, Station
+from vret.simulated_client import SimulatedClient
+from vret.station import SessionPlan, StationThread
 
 FAST = ControlSettings(
     baseline_s=6,
@@ -46,7 +45,7 @@ def free_port() -> int:
 
 
 class Running:
-    """A Station running on its own loop in a thread, with its simulated client."""
+    """A Station running in a thread (`StationThread`), worn by the simulated client."""
 
     def __init__(
         self,
@@ -57,19 +56,18 @@ class Running:
         settings: ControlSettings = FAST,
         speedup: float = 1.0,
     ) -> None:
-        self.heart = SimulatedHeart(
+        heart = SimulatedHeart(
             resting_hr=70, reactivity_bpm=1.0, variability_bpm=0.5, lag_s=3, seed=3
         )
         # with `speedup`, session time runs faster than the wall clock, and the sensor and the
         # ticks with it, so the core sees what it would in a session that long
-        self.sim = PtySimulator(protocol, self.heart, rate=4.0 * speedup).start()
+        self.client = SimulatedClient(protocol, heart, rate=4.0 * speedup)
         t0 = time.monotonic()
         self.db = f"sqlite:///{tmp_path / 'records.db'}"
-        self.ready = threading.Event()
         self.plan = SessionPlan(
             client="T-1",
             ladder=default_ladder("spiders"),
-            sensor=self.sim.port_path,
+            sensor=self.client.start(),
             protocol=protocol,
             settings=settings,
             display="offscreen",
@@ -79,54 +77,36 @@ class Running:
             render=render,
             clock=lambda: (time.monotonic() - t0) * speedup,
             tick_s=0.25 / speedup,
-            on_ready=lambda st: self.ready.set(),
+            on_ready=lambda station: self.client.wear(station.live),
         )
-        self.station = Station(self.plan)
-        self.station.live.add_listener(self._follow)
-        self.status: str | None = None
-        self.loop: asyncio.AbstractEventLoop | None = None
-        self.thread = threading.Thread(target=self._main, daemon=True)
-        self.thread.start()
-        assert self.ready.wait(30), "the session did not start"
+        self.runner = StationThread(self.plan)
+        self.station = self.runner.start(timeout=30)
 
-    def _follow(self, event, state, effects) -> None:  # the simulated heart feels the level
-        for e in effects:
-            if isinstance(e, SceneTarget):
-                self.sim.set_level(0.0 if e.safe else e.intensity)
-
-    def _main(self) -> None:
-        async def go() -> None:
-            self.loop = asyncio.get_running_loop()
-            self.status = await self.station.run()
-
-        asyncio.run(go())
-
-    def call(self, fn: Callable[[], object]) -> None:
-        assert self.loop is not None
-        self.loop.call_soon_threadsafe(fn)
+    @property
+    def sim(self) -> PtySimulator:
+        assert self.client.device is not None
+        return self.client.device
 
     def wait_for(self, check: Callable[[], bool], timeout: float, what: str) -> None:
         end = time.monotonic() + timeout
         while time.monotonic() < end:
             if check():
                 return
-            time.sleep(0.1)
+            time.sleep(0.05)
         raise AssertionError(
             f"timed out waiting for {what}; state: {self.station.live.state.next_step}"
         )
 
     def stop(self) -> None:
-        self.call(self.station.stopped.set)
-        self.thread.join(30)
-        self.sim.stop()
+        self.runner.stop()
+        self.client.stop()
 
 
 @pytest.fixture
 def running(tmp_path: Path) -> Iterator[Running]:
     run = Running(tmp_path)
     yield run
-    if run.thread.is_alive():
-        run.stop()
+    run.stop()
 
 
 def test_killed_render_process_restarts_in_the_safe_scene_with_an_alert(running: Running) -> None:
@@ -206,8 +186,8 @@ def test_whole_simulated_session_is_recorded_and_replays_identically(
         lambda: running.sim.heart.level == 0.0, 5, "the simulated heart in the safe scene"
     )
     client.post("/api/commands", json={"type": "end"}).raise_for_status()
-    running.thread.join(30)
-    assert running.status == "completed"
+    running.runner.thread.join(30)
+    assert running.runner.status == "completed"
 
     records = Records(running.db)
     sid = running.station.session_id
