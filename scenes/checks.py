@@ -52,10 +52,8 @@ def static_problems(info: SceneInfo) -> tuple[list[str], list[str]]:
     for n in range(1, len(levels)):
         if levels[n].params == levels[n - 1].params:
             errors.append(f"levels {n} and {n + 1} have the same parameters")
-    suds = [lv.suds for lv in levels]
-    if all(s is not None for s in suds) and any(
-        b < a for a, b in zip(suds, suds[1:], strict=False)
-    ):  # type: ignore[operator]
+    suds = [lv.suds for lv in levels if lv.suds is not None]
+    if len(suds) == len(levels) and any(b < a for a, b in zip(suds, suds[1:], strict=False)):
         warnings.append("expected SUDS go down somewhere on the ladder; order levels mildest first")
     return errors, warnings
 

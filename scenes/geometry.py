@@ -25,7 +25,7 @@ Vec = tuple[float, float, float]
 
 def rgba(color: Color) -> tuple[float, float, float, float]:
     """An RGBA tuple from an RGB or RGBA tuple."""
-    return (color[0], color[1], color[2], color[3] if len(color) > 3 else 1.0)  # type: ignore[misc]
+    return (color[0], color[1], color[2], color[3] if len(color) > 3 else 1.0)
 
 
 def _sub(a: Vec, b: Vec) -> Vec:
@@ -234,8 +234,8 @@ class Mesh:
         prim = GeomTriangles(Geom.UHStatic)
         if len(self.verts) > 65535:
             prim.setIndexType(Geom.NTUint32)
-        for a, b, c in self.tris:
-            prim.addVertices(a, b, c)
+        for i, j, k in self.tris:
+            prim.addVertices(i, j, k)
         geom = Geom(vdata)
         geom.addPrimitive(prim)
         gnode = GeomNode(name)
