@@ -11,6 +11,7 @@ The rules, in a therapist's words:
   any) is low or has halved from its peak at this level.
 - Step down: arousal above the ceiling for a sustained time steps down one level; above the hard
   ceiling goes to the safe scene. In manual mode the core alerts instead of moving.
+- Pause: nothing moves by itself, but arousal above the hard ceiling still alerts the therapist.
 - Hold: a stale or lost signal freezes automatic changes and alerts the therapist.
 - Panic: `safe` from the therapist or the client's break button goes to the safe scene at once.
 - Clinician commands always win: they act at once and restart the dwell timer.
@@ -444,6 +445,8 @@ def _evaluate(s: SessionState, effects: list[Effect], may_move: bool = True) -> 
     if s.phase == "exposure":
         s = _evaluate_suds_due(s, effects)
         return _evaluate_exposure(s, effects)
+    if s.phase == "paused":
+        return _evaluate_paused(s, effects)
     return s
 
 
@@ -535,6 +538,27 @@ def _evaluate_exposure(s: SessionState, effects: list[Effect]) -> SessionState:
             f"step up to {_name(s, s.level + 1)}.",
         )
     return s
+
+
+def _evaluate_paused(s: SessionState, effects: list[Effect]) -> SessionState:
+    """Pause holds every automatic change, but a hard-ceiling arousal still alerts the therapist.
+
+    The client is still in the scene while paused, so the one alarm that says "take them out
+    now" must not wait for Resume; the level stays where the therapist left it.
+    """
+    cfg = s.settings
+    if s.stale or s.baseline_hr is None or s.arousal is None:
+        return s
+    if s.arousal > cfg.hard_ceiling:
+        return _raise(
+            s,
+            effects,
+            "hard_ceiling",
+            "critical",
+            f"HR {s.hr:.0f} bpm, {_pct(s.arousal)} (hard ceiling {cfg.hard_ceiling:.0%}) "
+            "while paused: consider the safe scene now.",
+        )
+    return _clear(s, effects, "hard_ceiling")
 
 
 def _recent_suds(s: SessionState) -> int | None:
