@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import argparse
-import json
 from collections.abc import Iterable
 from pathlib import Path
 
-from pydantic import ValidationError
-
 from exposure.core import replay
 from exposure.errors import UserError
-from exposure.models import SAFE_LEVEL, Decision, Event, parse_event
+from exposure.eventlog import read_events
+from exposure.models import SAFE_LEVEL, Decision, Event
 from vret.records import Records, RecordsError
 
 
@@ -29,34 +27,6 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--db", metavar="URL", help="records database (for a session id)")
     p.add_argument("--json", action="store_true", help="print each decision as a JSON object")
     p.set_defaults(func=_run)
-
-
-def read_events(path: Path) -> list[Event]:
-    """Read a JSON-lines event file; a bad line raises UserError naming the file and line."""
-
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise UserError(f"No file {path}: give an events file (.jsonl) or a session id.") from None
-    except (OSError, UnicodeDecodeError) as err:
-        raise UserError(f"Cannot read {path}: {err}.") from None
-    events: list[Event] = []
-    for number, line in enumerate(text.splitlines(), start=1):
-        if not line.strip() or line.lstrip().startswith("#"):
-            continue
-        try:
-            events.append(parse_event(json.loads(line)))
-        except json.JSONDecodeError as err:
-            raise UserError(f"{path}:{number} is not JSON ({err.msg}).") from None
-        except ValidationError as err:
-            first = err.errors()[0]
-            where = ".".join(str(p) for p in first["loc"])
-            raise UserError(
-                f"{path}:{number} is not a vret event: {where}: {first['msg']}."
-            ) from None
-    if not events or events[0].type != "session_start":
-        raise UserError(f"{path} must begin with a session_start event (the ladder and settings).")
-    return events
 
 
 def format_decision(d: Decision) -> str:
