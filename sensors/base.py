@@ -154,12 +154,34 @@ class Throttle:
 
 
 def parse_number(text: str) -> float | None:
-    """A finite float from `text`, or None (no exceptions escape)."""
+    """A finite float from `text`, or None (no exceptions escape).
+
+    `1e400`, a run of 400 nines, `nan` and `inf` are all None: none is a number a device meant.
+    """
     try:
         value = float(text.strip())
-    except ValueError:
+    except (ValueError, OverflowError):
         return None
     return value if math.isfinite(value) else None
+
+
+def finite_number(value: object) -> float | None:
+    """`value` (an int, a float or number text, as JSON gives them) as a finite float, or None.
+
+    Never raises: JSON turns a 400-digit number into a Python int, and `float()` of that raises
+    OverflowError, which would otherwise end the sensor thread.
+    """
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, str):
+        return parse_number(value)
+    if isinstance(value, int | float):
+        try:
+            number = float(value)
+        except OverflowError:
+            return None
+        return number if math.isfinite(number) else None
+    return None
 
 
 WARM_UP_S = 3.0

@@ -15,10 +15,17 @@ from __future__ import annotations
 import json
 import math
 import re
-from typing import Any
 
 from exposure.models import Reading
-from sensors.base import HR_MAX, HR_MIN, HeartSample, LineDecoder, parse_number, reading
+from sensors.base import (
+    HR_MAX,
+    HR_MIN,
+    HeartSample,
+    LineDecoder,
+    finite_number,
+    parse_number,
+    reading,
+)
 
 HR_KEYS = frozenset({"hr", "bpm", "heartrate", "pulse", "pulserate", "pr"})
 RR_KEYS = frozenset({"rr", "rrms", "ibi", "rri", "ibims"})
@@ -46,11 +53,17 @@ def _result(
     return [reading(t, hr, rr_ms=rr_ok, spo2=spo2)]
 
 
-def _number(value: Any) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, int | float | str):
-        return None
-    number = parse_number(str(value)) if isinstance(value, str) else float(value)
-    return number if number is not None and math.isfinite(number) else None
+def _hr_field(value: object) -> float | None:
+    """A heart-rate field as a number: None when absent or `---` (searching), inf when it is a
+    number but not a usable one (`1e400`, 400 nines, NaN), so the reading says artefact."""
+    number = finite_number(value)
+    if number is not None or isinstance(value, bool):
+        return number
+    if isinstance(value, int | float) or (
+        isinstance(value, str) and any(c.isdigit() for c in value)
+    ):
+        return math.inf
+    return None
 
 
 class TextDecoder(LineDecoder):
@@ -100,14 +113,15 @@ class TextDecoder(LineDecoder):
         missing = False
         for name, text in pairs:
             key = _key(name)
-            value = parse_number(text)  # None for "---"
             if key in HR_KEYS:
                 missing = True
-                hr = value
-            elif key in RR_KEYS and value is not None:
-                rr.append(value)
+                hr = _hr_field(text)
+            elif key in RR_KEYS:
+                value = parse_number(text)
+                if value is not None:
+                    rr.append(value)
             elif key in SPO2_KEYS:
-                spo2 = value
+                spo2 = parse_number(text)
         if not missing and not rr:
             return []
         return _result(t, hr, rr, spo2, missing=True)
@@ -125,11 +139,11 @@ class TextDecoder(LineDecoder):
         spo2_key = next((k for k in fields if k in SPO2_KEYS), None)
         if hr_key is None and rr_key is None:
             return []
-        hr = _number(fields[hr_key]) if hr_key is not None else None
+        hr = _hr_field(fields[hr_key]) if hr_key is not None else None
         rr_value = fields[rr_key] if rr_key is not None else []
         rr_list = rr_value if isinstance(rr_value, list) else [rr_value]
-        rr = [n for n in (_number(x) for x in rr_list[:32]) if n is not None]
-        spo2 = _number(fields[spo2_key]) if spo2_key is not None else None
+        rr = [n for n in (finite_number(x) for x in rr_list[:32]) if n is not None]
+        spo2 = finite_number(fields[spo2_key]) if spo2_key is not None else None
         return _result(t, hr, rr, spo2, missing=hr_key is not None)
 
 
