@@ -12,11 +12,14 @@ from collections.abc import Iterator
 import pytest
 
 from exposure.models import Reading
+from sensors import cli as sensors_cli
 from sensors.cli import main as sensors_main
 from sensors.cms50 import Cms50V7Encoder
 from sensors.protocols import PROTOCOLS
+from sensors.quality import SignalQuality
 from sensors.simulator import PtySimulator, SimulatedHeart
-from sensors.source import SerialSource
+from sensors.source import SerialSource, describe_open_error
+from vret.cli import COMMAND_MODULES
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="needs a POSIX pseudo-terminal")
 
@@ -121,8 +124,6 @@ def test_unplug_and_replug_reconnects() -> None:
 def test_signal_goes_stale_when_the_device_stops_talking() -> None:
     collector = Collector()
     with PtySimulator("text", SimulatedHeart(seed=1), rate=20) as sim:
-        from sensors.quality import SignalQuality
-
         source = SerialSource(
             sim.port_path,
             "text",
@@ -190,16 +191,12 @@ def test_cli_listen_missing_port_is_one_sentence(capsys: pytest.CaptureFixture[s
 
 
 def test_permission_error_names_the_dialout_group() -> None:
-    from sensors.source import describe_open_error
-
     sentence = describe_open_error("/dev/ttyUSB0", PermissionError(13, "Permission denied"))
     assert "dialout" in sentence if sys.platform.startswith("linux") else "Permission" in sentence
 
 
 def test_sensors_are_registered_in_vret() -> None:
-    from exposure import cli
-
-    assert "sensors.cli" in cli.COMMAND_MODULES
+    assert sensors_cli in COMMAND_MODULES
 
 
 @pytest.mark.timeout(60)
