@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import logging
 import sys
 import threading
 import time
@@ -22,7 +23,9 @@ from exposure.models import Reading
 from sensors.protocols import ProtocolInfo, get_protocol
 from sensors.quality import SignalQuality
 
-Status = str  # "connected" | "disconnected" | "error"
+Status = str  # "connected" | "disconnected" | "error" | "decoder_error"
+
+log = logging.getLogger(__name__)
 
 
 class PortError(UserError):
@@ -83,7 +86,12 @@ class SerialSource:
 
     `on_reading` and `on_status` are called from the sensor thread: a caller with an asyncio
     loop hands them over with `loop.call_soon_threadsafe`. `on_status(kind, sentence)` gets
-    "connected", "disconnected" or "error". Reading times come from `clock()`.
+    "connected", "disconnected", "error" or "decoder_error". Reading times come from `clock()`.
+
+    A decoder that raises (a bug: decoders are meant to be total) is logged, reported as
+    "decoder_error" (at most once per `decoder_error_report_s`, with a count of the others),
+    and replaced by a fresh one; the bytes it failed on are dropped and reading goes on, so one
+    bad line never ends the heart-rate signal for the rest of a session.
     """
 
     def __init__(
@@ -100,6 +108,7 @@ class SerialSource:
         reconnect_interval_s: float = 1.0,
         read_timeout_s: float = 0.1,
         keepalive_interval_s: float | None = None,
+        decoder_error_report_s: float = 10.0,
     ) -> None:
         self.url = url
         self.protocol = get_protocol(protocol) if isinstance(protocol, str) else protocol
@@ -116,9 +125,14 @@ class SerialSource:
             if keepalive_interval_s is not None
             else self.protocol.keepalive_interval_s
         )
+        self.decoder_error_report_s = decoder_error_report_s
         self.connected = threading.Event()
         self.connections = 0
         """How many times the port has been opened (reconnections included)."""
+        self.decoder_errors = 0
+        """How many times a decoder raised and was replaced by a fresh one."""
+        self._decoder_errors_unreported = 0
+        self._decoder_error_reported_at: float | None = None
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._port: serial.SerialBase | None = None
@@ -179,6 +193,7 @@ class SerialSource:
             self.on_status(
                 "connected", f"Connected to {self.url} ({self.protocol.name}, {baud} baud)."
             )
+            pause = min(self.reconnect_interval_s, 0.2)
             try:
                 self._read(port)
             except (serial.SerialException, OSError, TypeError) as err:
@@ -189,12 +204,20 @@ class SerialSource:
                         f"The sensor at {self.url} stopped answering ({type(err).__name__}): "
                         "check the cable; vret reconnects by itself when it is back.",
                     )
+            except Exception as err:  # a fault past the decoder (signal quality, a callback)
+                log.exception("The sensor thread for %s failed; it reconnects.", self.url)
+                self.on_status(
+                    "error",
+                    f"Reading the sensor at {self.url} failed ({type(err).__name__}): "
+                    "vret reconnects by itself; if this repeats, check the protocol setting.",
+                )
+                pause = self.reconnect_interval_s
             finally:
                 self.connected.clear()
                 self._port = None
                 with contextlib.suppress(OSError, serial.SerialException):
                     port.close()
-            self._stop.wait(min(self.reconnect_interval_s, 0.2))
+            self._stop.wait(pause)
 
     def _read(self, port: serial.SerialBase) -> None:
         decoder = self.protocol.make_decoder(self.sample_rate)
@@ -207,9 +230,41 @@ class SerialSource:
                 data += port.read(port.in_waiting)
             now = self.clock()
             if data:
-                for item in decoder.feed(data, now):
+                try:
+                    items = decoder.feed(data, now)
+                except Exception as err:  # a decoder bug must not end the signal for the session
+                    self._decoder_failed(err, len(data), now)
+                    decoder = self.protocol.make_decoder(self.sample_rate)
+                    items = []
+                for item in items:
                     self.on_reading(self.quality.process(item))
             self._emit(self.quality.tick(now))
             if self.protocol.keepalive_bytes and now - last_keepalive >= self.keepalive_interval_s:
                 port.write(self.protocol.keepalive_bytes)
                 last_keepalive = now
+
+    def _decoder_failed(self, err: Exception, size: int, now: float) -> None:
+        self.decoder_errors += 1
+        self._decoder_errors_unreported += 1
+        log.error(
+            "The %s decoder raised on %d bytes from %s; it was replaced by a fresh one.",
+            self.protocol.name,
+            size,
+            self.url,
+            exc_info=err,
+        )
+        last = self._decoder_error_reported_at
+        if last is not None and now - last < self.decoder_error_report_s:
+            return
+        others = self._decoder_errors_unreported - 1
+        since = f" ({others} more since the last report)" if others > 0 else ""
+        self._decoder_error_reported_at = now
+        self._decoder_errors_unreported = 0
+        detail = f"{type(err).__name__}: {err}"
+        if len(detail) > 120:
+            detail = detail[:117] + "..."
+        self.on_status(
+            "decoder_error",
+            f"The {self.protocol.name} decoder failed on data from {self.url} ({detail}){since}: "
+            "it was restarted and readings go on; if this repeats, check the protocol setting.",
+        )

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import logging
 import subprocess
 import sys
 import threading
@@ -13,12 +15,14 @@ import pytest
 
 from exposure.models import Reading
 from sensors import cli as sensors_cli
+from sensors.base import HeartSample
 from sensors.cli import main as sensors_main
 from sensors.cms50 import Cms50V7Encoder
-from sensors.protocols import PROTOCOLS
+from sensors.protocols import PROTOCOLS, get_protocol
 from sensors.quality import SignalQuality
 from sensors.simulator import PtySimulator, SimulatedHeart
 from sensors.source import SerialSource, describe_open_error
+from sensors.text import TextDecoder, TextEncoder
 from vret.cli import COMMAND_MODULES
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="needs a POSIX pseudo-terminal")
@@ -162,6 +166,79 @@ def test_cms50_v7_start_and_keep_alive() -> None:
             time.sleep(1.5)
             # Without keep-alives the device went quiet: only "stale" can follow.
             assert all(r.quality == "stale" for r in silent.readings[count:])
+
+
+class FragileTextDecoder(TextDecoder):
+    """The real text decoder with a planted bug: a line starting `FAULT` raises."""
+
+    def parse_line(self, line: str, t: float) -> list[Reading]:
+        if line.startswith("FAULT"):
+            raise OverflowError("a planted decoder bug")
+        return super().parse_line(line, t)
+
+
+class FaultyTextEncoder(TextEncoder):
+    """The text simulator, with a `FAULT` line before the line of every `every`-th tick."""
+
+    def __init__(self, every: int, rate: float) -> None:
+        super().__init__(rate)
+        self.every = every
+        self.faults = 0
+
+    def encode(self, sample: HeartSample) -> bytes:
+        line = super().encode(sample)
+        if self._ticks % self.every:
+            return line
+        self.faults += 1
+        return b"FAULT\r\n" + line
+
+
+@pytest.mark.timeout(60)
+def test_a_decoder_that_raises_is_replaced_and_reading_goes_on(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    made: list[FragileTextDecoder] = []
+
+    def make_decoder(rate: float | None) -> FragileTextDecoder:
+        made.append(FragileTextDecoder())
+        return made[-1]
+
+    protocol = dataclasses.replace(get_protocol("text"), decoder=make_decoder)
+    encoder = FaultyTextEncoder(every=10, rate=20)  # a fault every half second
+    collector = Collector()
+
+    def reports() -> list[str]:
+        with collector.lock:
+            return [s for k, s in collector.status if k == "decoder_error"]
+
+    caplog.set_level(logging.ERROR, logger="sensors.source")
+    with PtySimulator("text", SimulatedHeart(seed=1), encoder=encoder) as sim:
+        source = SerialSource(
+            sim.port_path,
+            protocol,
+            on_reading=collector.reading,
+            on_status=collector.on_status,
+            decoder_error_report_s=1.0,
+        )
+        with source:
+            assert wait_for(lambda: source.decoder_errors >= 3, 10), collector.status
+            good = len(collector.good())
+            assert wait_for(lambda: len(collector.good()) >= good + 5, 10)  # reading goes on
+            assert wait_for(lambda: len(reports()) >= 2, 10)
+            errors = source.decoder_errors
+    assert len(made) == errors + 1  # each fault: a fresh decoder
+    assert source.connections == 1  # reset, not reconnected
+    assert [k for k, _ in collector.status if k != "decoder_error"] == ["connected"]
+    # Reported at most once a second, and a later report counts the faults it stood for.
+    assert len(reports()) < errors
+    first, second = reports()[:2]
+    assert first.startswith("The text decoder failed on data from ")
+    assert "OverflowError: a planted decoder bug" in first and "restarted" in first
+    assert first.count(". ") == 0 and first.endswith(".")  # one sentence
+    assert "more since the last report" in second
+    assert any(
+        r.exc_info is not None and "text decoder raised" in r.message for r in caplog.records
+    )
 
 
 @pytest.mark.timeout(60)
