@@ -222,6 +222,34 @@ def _refused(t: float, message: str) -> Alert:
 
 def _on_system(s: SessionState, e: SystemEvent, effects: list[Effect]) -> SessionState:
     detail = f" ({e.detail})" if e.detail else ""
+    if e.kind == "records_failing":
+        return _raise(
+            s,
+            effects,
+            "records_failing",
+            "critical",
+            f"The records cannot be written{detail}: the session goes on and its events wait "
+            "in memory until the database answers; check the disk or the database server.",
+        )
+    if e.kind == "records_recovered":
+        return _clear(s, effects, "records_failing", "The records are written again.")
+    if e.kind == "records_gap":
+        return _raise(
+            s,
+            effects,
+            "records_gap",
+            "critical",
+            f"Part of this session is missing from its record{detail}.",
+        )
+    if e.kind == "task_failed":
+        return _raise(
+            s,
+            effects,
+            "task_failed",
+            "warning",
+            f"A part of the station failed and was restarted{detail}.",
+            expires_at=s.t + RENDER_ALERT_S,
+        )
     if e.kind == "sensor_disconnected":
         return _raise(
             s,

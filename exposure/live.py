@@ -4,12 +4,19 @@ Everything that happens (a reading from the sensor thread, a command from the co
 in the headset, a tick of the clock) enters through `submit`, which records the event first
 (write-ahead), then steps the pure core, then publishes the event and its effects to whoever
 listens (the console's WebSockets, the render link, the records).
+
+The panic invariant: a failure around the core never stops a step. If recording raises, the
+event is still stepped (a Safe still reaches the headset) and the core is told the records are
+failing, which puts a critical alert on the console until a later record succeeds. A listener
+that raises is logged and the listeners after it still run, so the headset hears its target
+even when, say, the console's publisher fails.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import time
 from collections import deque
 from collections.abc import Callable
@@ -24,8 +31,11 @@ from exposure.models import (
     Reading,
     SessionStart,
     SessionState,
+    SystemEvent,
     Tick,
 )
+
+log = logging.getLogger(__name__)
 
 Recorder = Callable[[Event], object]
 Message = dict[str, Any]
@@ -59,6 +69,11 @@ class LiveSession:
         self.decisions: list[Decision] = []
         self.alert_log: list[Alert] = []
         self.levels: list[tuple[float, int]] = []
+        self.records_failing = False
+        """True from a failed record until one succeeds again (the console's alert says so)."""
+        self.listener_failures = 0
+        self._system: deque[SystemEvent] = deque()
+        self._applying = False
         self.state: SessionState
         self._apply(start)
 
@@ -74,16 +89,60 @@ class LiveSession:
         return self._apply(event)
 
     def _apply(self, event: Event) -> tuple[SessionState, list[Effect]]:
-        if self.record is not None:
-            self.record(event)  # write-ahead: a crash after this line loses no decision
+        self._record(event)  # write-ahead: the record has the event before the core acts on it
         previous = getattr(self, "state", None)
         self.state, effects = step(previous, event)
         self._remember(event, effects)
         for listener in self._listeners:
-            listener(event, self.state, effects)
+            try:
+                listener(event, self.state, effects)
+            except Exception:  # one listener's failure must not keep the others from the step
+                self.listener_failures += 1
+                log.exception("listener %r failed on a %s event", listener, event.type)
         if self._subscribers:
             self._publish_event(event, effects)
+        if self._system and not self._applying:
+            self._applying = True  # what happened to the records is stepped after this event
+            try:
+                while self._system:
+                    self._apply(self._system.popleft().model_copy(update={"t": event.t}))
+            finally:
+                self._applying = False
         return self.state, effects
+
+    def _record(self, event: Event) -> None:
+        if self.record is None:
+            return
+        try:
+            self.record(event)
+        except Exception as err:
+            log.warning("recording a %s event failed: %s", event.type, err)
+            self.record_failed(f"{type(err).__name__}: {err}".splitlines()[0][:200])
+        else:
+            if self.records_failing and not isinstance(event, SystemEvent):
+                self.record_recovered()
+
+    def record_failed(self, reason: str) -> None:
+        """The records could not be written: tell the core once (a critical console alert)."""
+        if not self.records_failing:
+            self.records_failing = True
+            self._system.append(SystemEvent(t=0.0, kind="records_failing", detail=reason))
+
+    def record_recovered(self) -> None:
+        """The records are written again: clear the alert."""
+        if self.records_failing:
+            self.records_failing = False
+            self._system.append(SystemEvent(t=0.0, kind="records_recovered"))
+
+    def record_gap(self, detail: str) -> None:
+        """Events were lost before they could be written: the record says which interval."""
+        self._system.append(SystemEvent(t=0.0, kind="records_gap", detail=detail))
+
+    def flush_system(self) -> None:
+        """Step the system events waiting (called by a thread-safe hand-off between events)."""
+        if self._system and not self._applying:
+            self.submit(self._system.popleft())
+            # the rest follow in _apply
 
     def _remember(self, event: Event, effects: list[Effect]) -> None:
         if isinstance(event, Reading):

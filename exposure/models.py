@@ -267,9 +267,14 @@ COMMAND_ADAPTER: TypeAdapter[Command] = TypeAdapter(Command)
 SystemKind = Literal[
     "sensor_disconnected",
     "sensor_reconnected",
+    "sensor_flood",
     "render_started",
     "render_restarted",
     "render_stopped",
+    "records_failing",
+    "records_recovered",
+    "records_gap",
+    "task_failed",
 ]
 
 
@@ -335,6 +340,9 @@ AlertKind = Literal[
     "render_restarted",
     "command_refused",
     "suds_due",
+    "records_failing",
+    "records_gap",
+    "task_failed",
 ]
 Severity = Literal["info", "warning", "critical"]
 

@@ -13,12 +13,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import logging
 import os
 import signal
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -35,11 +36,15 @@ from exposure.models import (
     SceneTarget,
     SessionStart,
     SessionState,
+    SystemEvent,
 )
 from scenes.registry import scene_events
-from vret.records import Records, Status
+from vret.record_writer import RecordWriter
+from vret.records import Records, RecordsError, Status
 from vret.render_link import RENDER_POLL_S, RenderLink
 from vret.sensor_link import SensorLink
+
+log = logging.getLogger(__name__)
 
 
 class SessionError(UserError):
@@ -96,13 +101,24 @@ class Station:
             client=plan.client, ladder=plan.ladder, settings=plan.settings, auto=plan.auto
         )
         self.session_id = self.records.open_session(self.start_event, plan.ladder.scene)
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._early: list[Callable[[], None]] = []
+        self.writer = RecordWriter(
+            self.records,
+            self.session_id,
+            on_failed=lambda why: self._on_loop(self.live.record_failed, why),
+            on_recovered=lambda: self._on_loop(self.live.record_recovered),
+            on_gap=lambda detail: self._on_loop(self.live.record_gap, detail),
+        ).start()
         self.live = LiveSession(
             self.start_event,
             clock=plan.clock,
-            record=lambda e: self.records.append(self.session_id, e),
+            record=self.writer.event,
             session_id=self.session_id,
         )
         self.live.add_listener(self._record_effects)
+        self.task_failures: dict[str, int] = {}
+        """How often each supervised task failed and was restarted."""
         self.render: RenderLink | None = None
         self.sensor: SensorLink | None = None
         self.token = plan.token
@@ -114,9 +130,41 @@ class Station:
     def _record_effects(self, event: Event, state: SessionState, effects: list[Effect]) -> None:
         kept = [e for e in effects if not isinstance(e, SceneTarget)]
         if kept:
-            self.records.append_effects(self.session_id, kept)
+            self.writer.effects(kept)
         if state.phase == "ended":
             self.stopped.set()
+
+    def _on_loop(self, fn: Callable[..., None], *args: Any) -> None:
+        """Run `fn(*args)` then step what it reported, on the loop (called from the writer)."""
+
+        def call() -> None:
+            fn(*args)
+            self.live.flush_system()
+
+        if self._loop is None:
+            self._early.append(call)
+        else:
+            with contextlib.suppress(RuntimeError):  # the loop has closed: the session is over
+                self._loop.call_soon_threadsafe(call)
+
+    async def _supervise(self, name: str, work: Callable[[], Awaitable[None]]) -> None:
+        """Run `work()`; if it raises, log it, alert the console, and start it again."""
+        while True:
+            try:
+                await work()
+                return
+            except asyncio.CancelledError:
+                raise
+            except Exception as err:
+                failures = self._task_failed(name, err)
+                await asyncio.sleep(min(2.0, 0.05 * 2**failures))
+
+    def _task_failed(self, name: str, err: Exception) -> int:
+        failures = self.task_failures[name] = self.task_failures.get(name, 0) + 1
+        log.error("the station's %s task failed (%d)", name, failures, exc_info=err)
+        why = f"{name}: {type(err).__name__}: {err}".splitlines()[0][:200]
+        self.live.submit(SystemEvent(t=0.0, kind="task_failed", detail=why))
+        return failures
 
     def client_view(self) -> bytes | None:
         return self.render.thumbnail_jpeg if self.render is not None else None
@@ -124,6 +172,10 @@ class Station:
     async def run(self) -> Status:
         """Run until the session ends, the duration passes, or a signal; returns the end status."""
         loop = asyncio.get_running_loop()
+        self._loop = loop
+        for call in self._early:
+            call()
+        self._early.clear()
         plan = self.plan
         try:  # before anything starts: a second session on a port in use fails at once
             sock = bind_socket(plan.host, plan.port)
@@ -158,12 +210,20 @@ class Station:
         )
         self.sensor.start()
         ready = asyncio.Event()
+
+        async def console() -> None:
+            if ready.is_set():  # a restart: the old socket went with the server that failed
+                await serve(app, sock=bind_socket(plan.host, self.port))
+            else:
+                await serve(app, plan.host, plan.port, ready=ready, sock=sock)
+
         tasks = [
+            asyncio.create_task(self._supervise_console(console, ready), name="console"),
             asyncio.create_task(
-                serve(app, plan.host, plan.port, ready=ready, sock=sock), name="console"
+                self._supervise("ticks", lambda: self.live.tick_forever(plan.tick_s)),
+                name="ticks",
             ),
-            asyncio.create_task(self.live.tick_forever(plan.tick_s), name="ticks"),
-            asyncio.create_task(self._pump_render(), name="render"),
+            asyncio.create_task(self._supervise("render", self._pump_render), name="render"),
         ]
         status: Status = "completed"
         try:
@@ -204,11 +264,34 @@ class Station:
                 await asyncio.to_thread(self.sensor.stop)
             if self.render is not None:
                 await asyncio.to_thread(self.render.stop)
-            self.records.close_session(self.session_id, status)
+            if not await asyncio.to_thread(self.writer.close, 10.0):
+                log.error(
+                    "the records could not be written before the end: %s events lost",
+                    self.writer.pending,
+                )
+            try:
+                self.records.close_session(self.session_id, status)
+            except RecordsError as err:  # the store is down: the row reads "interrupted"
+                log.error("could not close the record of session %s: %s", self.session_id, err)
             for sig in (signal.SIGINT, signal.SIGTERM):
                 with contextlib.suppress(NotImplementedError, RuntimeError):
                     loop.remove_signal_handler(sig)
         return status
+
+    async def _supervise_console(
+        self, console: Callable[[], Awaitable[None]], ready: asyncio.Event
+    ) -> None:
+        """The console: a failure before it first serves ends the start; later ones restart it."""
+        try:
+            await console()
+            return
+        except asyncio.CancelledError:
+            raise
+        except Exception as err:
+            if not ready.is_set():
+                raise  # the console could not start: the session does not either
+            self._task_failed("console", err)
+        await self._supervise("console", console)
 
     async def _pump_render(self) -> None:
         while True:
