@@ -1,14 +1,19 @@
-"""Who may use the console: the access token, the Origin check and the security headers.
+"""Who may use the console: the Host check, the access token, the Origin check, safety headers.
 
-A random token is made when the console starts and printed with its URL (like Jupyter). Every
+A request whose Host header names a site the console does not answer to gets 421: that is how a
+DNS-rebinding page (attacker.example, made to resolve to this computer) would reach it. IP
+literals are always accepted (rebinding needs a name), as are localhost, the name the console
+was bound to and the names given with --allow-host. A random token is made when the console starts and printed with its URL (like Jupyter). Every
 HTTP request and the WebSocket must carry it, as `?token=`, as the cookie the page gets from that
 first visit, or as `Authorization: Bearer TOKEN`; anything else gets 401. A browser WebSocket or
 a state-changing request whose Origin is another site gets 403. Health data never leaves through
-a cache or a frame: API answers are `no-store` and the page may not be framed.
+a cache or a frame: API answers are `no-store` and the page may not be framed. Over HTTPS the
+token cookie is `Secure`, so a browser never sends it over plain HTTP.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import secrets
 from collections.abc import Iterable
@@ -24,6 +29,10 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 NO_TOKEN = (
     "Missing or wrong access token: open the full URL the console printed when it started "
     "(it ends in ?token=...)."
+)
+BAD_HOST = (
+    "This console does not answer to the name {host}: open the URL it printed when it started, "
+    "or start it with --allow-host {host} if that name is the clinic's own."
 )
 BAD_ORIGIN = (
     "This page comes from another site ({origin}), so it may not use the console; open the "
@@ -79,6 +88,32 @@ def presented_tokens(scope: Scope) -> tuple[list[str], bool]:
     return tokens, bool(from_query)
 
 
+def request_host(scope: Scope) -> str | None:
+    """The host name or address from the Host header, without port or brackets; None without one."""
+    host = _headers(scope).get("host")
+    if host is None:
+        return None
+    host = host.strip().lower()
+    if host.startswith("["):  # [v6]:port
+        return host[1 : host.find("]")] if "]" in host else host
+    if host.count(":") == 1:  # name:port or v4:port (a bare v6 address has several colons)
+        host = host.split(":", 1)[0]
+    return host.rstrip(".")
+
+
+def host_allowed(scope: Scope, names: frozenset[str]) -> tuple[bool, str]:
+    """True when the Host header is an IP literal, one of `names`, or missing (not a browser)."""
+    host = request_host(scope)
+    if host is None:
+        return True, ""
+    try:
+        ipaddress.ip_address(host)
+        return True, host
+    except ValueError:
+        pass
+    return host in names, host
+
+
 def origin_allowed(scope: Scope, allowed: Iterable[str]) -> tuple[bool, str]:
     """True when there is no Origin (not a browser) or it is this console's own origin or a listed one.
 
@@ -108,12 +143,19 @@ def origin_allowed(scope: Scope, allowed: Iterable[str]) -> tuple[bool, str]:
 class AccessGuard:
     """ASGI middleware: token on everything, Origin on WebSockets and changes, safety headers."""
 
-    def __init__(self, app: ASGIApp, token: str, allowed_origins: Iterable[str] = ()) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        token: str,
+        allowed_origins: Iterable[str] = (),
+        host_names: Iterable[str] = ("localhost",),
+    ) -> None:
         if not token:
             raise ValueError("the console needs a non-empty access token")
         self.app = app
         self.token = token
         self.allowed_origins = frozenset(allowed_origins)
+        self.host_names = frozenset(n.lower().rstrip(".") for n in host_names)
 
     def _token_ok(self, scope: Scope) -> tuple[bool, bool]:
         tokens, from_query = presented_tokens(scope)
@@ -124,6 +166,10 @@ class AccessGuard:
         kind = scope["type"]
         if kind not in ("http", "websocket"):
             await self.app(scope, receive, send)
+            return
+        host_ok, host = host_allowed(scope, self.host_names)
+        if not host_ok:
+            await _deny(scope, receive, send, 421, BAD_HOST.format(host=host[:100]))
             return
         ok, from_query = self._token_ok(scope)
         if not ok:
@@ -149,6 +195,8 @@ class AccessGuard:
             # The page's later requests (its scripts, the API, the WebSocket) carry the cookie;
             # the redirect takes the token out of the address bar, history and screenshots.
             cookie = f"{cookie_name(scope)}={self.token}; Path=/; HttpOnly; SameSite=Strict"
+            if scope.get("scheme") == "https":
+                cookie += "; Secure"
             await _plain(
                 send, 303, b"", [(b"location", b"/"), (b"set-cookie", cookie.encode("latin-1"))]
             )

@@ -9,7 +9,14 @@ Routes (all need the access token, see `clinician_console.access`):
 - `GET /openapi.json` the API description.
 
 Commands reach the session only through `session.submit`, which stamps their time; the server
-never changes session state itself and never logs health data (access logs are off).
+stamps who acted: every command from the console is the clinician's (`by` in a body is
+overwritten, like `t`), because only the headset can report the client's break and only the
+runtime reports system events. Safe, Pause and End are never rate-limited; other commands are
+limited per client address (`clinician_console.ratelimit`). Bodies are capped at 64 KiB
+(`clinician_console.limits`), connections are capped and timed out
+(`clinician_console.connections`), and the Host header is checked against DNS rebinding
+(`clinician_console.access`). The server never changes session state itself and never logs
+health data (access logs are off).
 """
 
 from __future__ import annotations
@@ -32,7 +39,10 @@ from fastapi.responses import FileResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from clinician_console.access import AccessGuard, make_token
-from clinician_console.ratelimit import CommandRateLimit
+from clinician_console.connections import ConnectionLimits, guarded_http
+from clinician_console.limits import BODY_TIMEOUT_S, MAX_BODY_BYTES, BodyLimit
+from clinician_console.network import ConsoleNetwork
+from clinician_console.ratelimit import ConsoleRateLimits
 from clinician_console.schema import CommandResult, Problem, StateView
 from exposure import __version__
 from exposure.errors import UserError
@@ -47,12 +57,26 @@ from exposure.models import (
     Tick,
 )
 
-__all__ = ["ConsoleAddressError", "bind_socket", "create_app", "make_token", "serve"]
+__all__ = [
+    "ConsoleAddressError",
+    "ConsoleNetwork",
+    "bind_socket",
+    "create_app",
+    "make_token",
+    "serve",
+]
 
 STATIC = Path(__file__).resolve().parent / "static"
 COMMAND_TYPES = sorted(COMMAND_ADAPTER.json_schema()["discriminator"]["mapping"])
 LOG_EVENTS = 500
 """How many commands and system events a (re)connecting page gets for its session log."""
+MAX_LIVE = 16
+"""Live streams (open console pages) at most: each costs a state message 10 times a second."""
+H11_MAX_HEADER_BYTES = 16 * 1024
+"""A request line and headers larger than this get 400 (the page's are under 2 KiB)."""
+TOO_MANY_PAGES = (
+    "Too many console pages are open ({n}): close the tabs you no longer use, then reload this one."
+)
 
 log = logging.getLogger(__name__)
 
@@ -70,9 +94,13 @@ def create_app(
     *,
     client_view: Callable[[], bytes | None] | None = None,
     allowed_origins: set[str] | None = None,
+    network: ConsoleNetwork | None = None,
     rate_limit_per_s: float = 5.0,
     rate_limit_burst: int | None = None,
     live_hz: float = 10.0,
+    max_live: int = MAX_LIVE,
+    max_body_bytes: int = MAX_BODY_BYTES,
+    body_timeout_s: float = BODY_TIMEOUT_S,
     scene_events: Sequence[str] = (),
     notice: str | None = None,
 ) -> FastAPI:
@@ -80,12 +108,16 @@ def create_app(
 
     `client_view()` returns the latest JPEG of the client's view (or None); it is called on the
     loop, so it must only hand over bytes already encoded. `allowed_origins` adds sites (like
-    "https://console.clinic.example") whose pages may use the API besides the console's own.
-    Commands above `rate_limit_per_s` (bursts of `rate_limit_burst`) get 429. `scene_events`
-    are the event names for the page's buttons (the station passes the scene library's); `notice` is a line shown on top of the page (e.g. that it is simulated).
+    "https://console.clinic.example") whose pages may use the API besides the console's own;
+    `network` (the same one given to `serve`) adds its origins and the host names the console
+    answers to. Ordinary commands above `rate_limit_per_s` (bursts of `rate_limit_burst`) from
+    one address get 429; Safe, Pause and End never do. At most `max_live` pages stream at once.
+    `scene_events` are the event names for the page's buttons (the station passes the scene
+    library's); `notice` is a line shown on top of the page (e.g. that it is simulated).
     """
     if live_hz <= 0:
         raise ValueError("live_hz must be above 0")
+    network = network or ConsoleNetwork()
     app = FastAPI(
         title="vret clinician console",
         version=__version__,
@@ -95,7 +127,8 @@ def create_app(
         docs_url=None,  # Swagger UI would load scripts from a CDN; the spec is at /openapi.json
         redoc_url=None,
     )
-    limiter = CommandRateLimit(rate_limit_per_s, rate_limit_burst)
+    limits = ConsoleRateLimits(rate_limit_per_s, rate_limit_burst)
+    live_pages: set[WebSocket] = set()
     events: deque[dict[str, Any]] = deque(maxlen=LOG_EVENTS)
 
     def remember(event: Event, _state: SessionState, _effects: list[Effect]) -> None:
@@ -138,11 +171,15 @@ def create_app(
         responses={
             401: {"model": Problem},
             403: {"model": Problem},
+            408: {"model": Problem},
+            413: {"model": Problem},
+            421: {"model": Problem},
             422: {"model": Problem},
             429: {"model": Problem},
         },
     )
     async def post_command(
+        request: Request,
         command: Annotated[
             Command,
             Body(
@@ -155,21 +192,26 @@ def create_app(
             ),
         ],
     ) -> Any:
-        """Send one command to the session (its time is stamped on arrival); answers the new state.
+        """Send one command to the session; answers the new state.
 
+        The server stamps the command: its time on arrival, and `by` is always the clinician
+        (a `t` or `by` in the body is overwritten; only the headset reports the client's break).
         A command the session declines (stepping down in the safe scene, ...) still answers 200,
-        with a `command_refused` alert among the `effects` saying why.
+        with a `command_refused` alert among the `effects` saying why. Safe, Pause and End are
+        never refused for coming too fast; other commands are, per client address, with 429.
         """
-        if not limiter.allow():
-            wait = limiter.retry_after_s()
+        peer = request.client.host if request.client else ""
+        allowed, wait = limits.allow(peer, command)
+        if not allowed:
             return JSONResponse(
                 {
-                    "detail": f"Too many commands (more than {limiter.per_s:g} a second): "
+                    "detail": f"Too many commands (more than {limits.per_s:g} a second): "
                     "wait a moment, then press again."
                 },
                 status_code=429,
                 headers={"Retry-After": str(max(1, round(wait + 0.5)))},
             )
+        command = command.model_copy(update={"by": "clinician"})
         _state, effects = session.submit(command)
         return {**session.snapshot(), "effects": [e.model_dump(mode="json") for e in effects]}
 
@@ -192,7 +234,15 @@ def create_app(
 
     @app.websocket("/api/live")
     async def live(ws: WebSocket) -> None:
-        await ws.accept()
+        if len(live_pages) >= max_live:
+            await _refuse_page(ws, TOO_MANY_PAGES.format(n=max_live))
+            return
+        live_pages.add(ws)
+        try:
+            await ws.accept()
+        except (WebSocketDisconnect, RuntimeError, OSError):
+            live_pages.discard(ws)
+            return
         queue = session.subscribe()
         closed = asyncio.ensure_future(_until_closed(ws))
         try:
@@ -211,14 +261,29 @@ def create_app(
         except (WebSocketDisconnect, RuntimeError, OSError):
             pass  # the page went away (closed tab, lost network); nothing to clean but our queue
         finally:
+            live_pages.discard(ws)
             session.unsubscribe(queue)
             closed.cancel()
 
-    app.add_middleware(AccessGuard, token=token, allowed_origins=allowed_origins or set())
+    app.add_middleware(BodyLimit, max_bytes=max_body_bytes, timeout_s=body_timeout_s)
+    app.add_middleware(  # added last, so it runs first: nothing is read before the token
+        AccessGuard,
+        token=token,
+        allowed_origins={*(allowed_origins or ()), *network.allowed_origins},
+        host_names=network.host_names(),
+    )
     app.state.session = session
     app.state.address = None
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app
+
+
+async def _refuse_page(ws: WebSocket, message: str) -> None:
+    """Refuse a WebSocket before accepting it: 503 with the sentence, or a close 1013."""
+    if "websocket.http.response" in ws.scope.get("extensions", {}):
+        await ws.send_denial_response(JSONResponse({"detail": message}, status_code=503))
+    else:
+        await ws.close(code=1013, reason=message[:120])
 
 
 async def _until_closed(ws: WebSocket) -> None:
@@ -352,9 +417,16 @@ def bind_socket(host: str = "127.0.0.1", port: int = 8000) -> socket.socket:
 class _ConsoleServer(uvicorn.Server):
     """uvicorn's server without its signal handlers (the session runtime owns Ctrl-C)."""
 
-    def __init__(self, config: uvicorn.Config, ready: asyncio.Event | None) -> None:
+    def __init__(
+        self, config: uvicorn.Config, ready: asyncio.Event | None, on_shutdown: Callable[[], None]
+    ) -> None:
         super().__init__(config)
         self._ready = ready
+        self._on_shutdown = on_shutdown
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        self._on_shutdown()
+        await super().shutdown(sockets=sockets)
 
     @contextlib.contextmanager
     def capture_signals(self) -> Generator[None, None, None]:
@@ -376,28 +448,45 @@ async def serve(
     *,
     ready: asyncio.Event | None = None,
     sock: socket.socket | None = None,
+    network: ConsoleNetwork | None = None,
 ) -> None:
     """Serve `app` on the running loop until cancelled (then shut down gracefully).
 
-    Binds host:port first, so a port in use raises ConsoleAddressError (one sentence) before
-    anything starts; pass `sock` from `bind_socket` to bind earlier. `ready` is set once
-    connections are accepted; `app.state.address` then holds the (host, port) bound.
-    No access log is written (URLs carry the token, and nothing about a client's health may
-    reach a log); uvicorn's signal handlers are left out.
+    `network` gives the address (instead of `host` and `port`), TLS and the connection limits;
+    without it the console serves plain HTTP on host:port with the default limits.
+    Binds first, so a port in use raises ConsoleAddressError (one sentence) before anything
+    starts; pass `sock` from `bind_socket` to bind earlier. `ready` is set once connections are
+    accepted; `app.state.address` then holds the (host, port) bound and `app.state.connections`
+    the table of open HTTP connections. No access log is written (URLs carry the token, and
+    nothing about a client's health may reach a log); uvicorn's signal handlers are left out.
     """
+    if network is not None:
+        host, port = network.host, network.port
+    else:
+        network = ConsoleNetwork(host=host, port=port, insecure_lan=True)  # the caller's choice
+    tls = network.ssl_context()  # a certificate that cannot be used fails before binding
     if sock is None:
         sock = bind_socket(host, port)
     app.state.address = sock.getsockname()[:2]
+    protocol = guarded_http(
+        ConnectionLimits(network.max_connections, network.header_timeout_s), tls
+    )
+    app.state.connections = protocol.table
     config = uvicorn.Config(
         app,
+        http=protocol,
         log_config=None,  # leave the process's logging as the runtime set it
         access_log=False,
         lifespan="off",
         ws="websockets-sansio",
         server_header=False,
         timeout_graceful_shutdown=2,
+        timeout_keep_alive=max(1, round(network.keep_alive_s)),
+        h11_max_incomplete_event_size=H11_MAX_HEADER_BYTES,
+        # the protocol keeps HTTP connections under the cap; this bounds them with live pages
+        limit_concurrency=network.max_connections + MAX_LIVE + 1,
     )
-    server = _ConsoleServer(config, ready)
+    server = _ConsoleServer(config, ready, protocol.table.close_handshaking)
     task = asyncio.ensure_future(server.serve(sockets=[sock]))
     try:
         await asyncio.shield(task)

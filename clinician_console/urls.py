@@ -6,19 +6,19 @@ import contextlib
 import socket
 
 
-def console_urls(host: str, port: int, token: str) -> list[tuple[str, str]]:
+def console_urls(host: str, port: int, token: str, scheme: str = "http") -> list[tuple[str, str]]:
     """(who, URL) pairs to print: this computer, and the clinic network for a wildcard address."""
     if host in ("0.0.0.0", "::", ""):
-        urls = [("On this computer", f"http://127.0.0.1:{port}/?token={token}")]
-        lan = _lan_address()
+        urls = [("On this computer", f"{scheme}://127.0.0.1:{port}/?token={token}")]
+        lan = lan_address()
         if lan:
-            urls.append(("From a tablet on the network", f"http://{lan}:{port}/?token={token}"))
+            urls.append(("From a tablet on the network", f"{scheme}://{lan}:{port}/?token={token}"))
         return urls
     shown = f"[{host}]" if ":" in host else host
-    return [("Open", f"http://{shown}:{port}/?token={token}")]
+    return [("Open", f"{scheme}://{shown}:{port}/?token={token}")]
 
 
-def _lan_address() -> str | None:
+def lan_address() -> str | None:
     """This computer's address on its default route (no packet is sent), or None."""
     with contextlib.suppress(OSError), socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
         probe.connect(("192.0.2.1", 9))  # TEST-NET-1: only picks the outgoing interface

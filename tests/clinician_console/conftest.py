@@ -22,6 +22,7 @@ from typing import Any
 import httpx
 import pytest
 
+from clinician_console.network import ConsoleNetwork
 from clinician_console.server import create_app, make_token, serve
 from exposure.live import LiveSession
 from exposure.models import SessionStart
@@ -63,7 +64,7 @@ class RunningConsole:
 
     @property
     def ws_url(self) -> str:
-        return self.base.replace("http://", "ws://") + "/api/live"
+        return self.base.replace("http", "ws", 1) + "/api/live"
 
     @property
     def auth(self) -> dict[str, str]:
@@ -91,8 +92,10 @@ class ConsoleThread:
         feed_period_s: float | None,
         prefill_s: float = 0.0,
         app_kwargs: dict[str, Any] | None = None,
+        network: ConsoleNetwork | None = None,
     ) -> None:
         self.session_factory = session_factory
+        self.network = network
         self.feed_period_s = feed_period_s
         self.prefill_s = prefill_s
         self.app_kwargs = app_kwargs or {}
@@ -133,19 +136,25 @@ class ConsoleThread:
         if self.prefill_s:
             _fast_forward(session, heart, self.prefill_s)
         token = make_token()
-        app = create_app(session, token, **self.app_kwargs)
+        app = create_app(session, token, network=self.network, **self.app_kwargs)
         ready = asyncio.Event()
         self._stop = asyncio.Event()
         tasks = [
-            asyncio.create_task(serve(app, port=0, ready=ready)),
+            asyncio.create_task(serve(app, port=0, ready=ready, network=self.network)),
             asyncio.create_task(session.tick_forever()),
         ]
         if self.feed_period_s is not None:
             tasks.append(asyncio.create_task(feed_heart(session, heart, self.feed_period_s)))
         await ready.wait()
         host, port = app.state.address
+        scheme = self.network.scheme if self.network is not None else "http"
         self.console = RunningConsole(
-            f"http://{host}:{port}", token, session, asyncio.get_running_loop(), app, stop=self.stop
+            f"{scheme}://{host}:{port}",
+            token,
+            session,
+            asyncio.get_running_loop(),
+            app,
+            stop=self.stop,
         )
         self.started.set()
         await self._stop.wait()
@@ -183,9 +192,10 @@ def _stopping() -> Iterator[list[ConsoleThread]]:
 
 @pytest.fixture
 def start_console(_stopping: list[ConsoleThread]) -> Iterator[Callable[..., RunningConsole]]:
-    """Start consoles: `start_console(feed_period_s=None, prefill_s=0, settings=None, **app_kwargs)`.
+    """Start consoles: `start_console(feed_period_s=None, prefill_s=0, settings=None, network=None, **app_kwargs)`.
 
-    `settings` changes the demo session's ControlSettings (e.g. a shorter stale time).
+    `settings` changes the demo session's ControlSettings (e.g. a shorter stale time);
+    `network` (with port 0) goes to both `create_app` and `serve` (TLS, limits, names).
     """
     threads: list[ConsoleThread] = []
 
@@ -193,6 +203,7 @@ def start_console(_stopping: list[ConsoleThread]) -> Iterator[Callable[..., Runn
         feed_period_s: float | None = None,
         prefill_s: float = 0.0,
         settings: dict[str, Any] | None = None,
+        network: ConsoleNetwork | None = None,
         **app_kwargs: Any,
     ) -> RunningConsole:
         def factory() -> LiveSession:
@@ -205,7 +216,11 @@ def start_console(_stopping: list[ConsoleThread]) -> Iterator[Callable[..., Runn
             return LiveSession(start, clock=ShiftedClock())
 
         thread = ConsoleThread(
-            factory, feed_period_s=feed_period_s, prefill_s=prefill_s, app_kwargs=app_kwargs
+            factory,
+            feed_period_s=feed_period_s,
+            prefill_s=prefill_s,
+            app_kwargs=app_kwargs,
+            network=network,
         )
         threads.append(thread)
         return thread.start()

@@ -325,16 +325,76 @@ def test_a_listed_origin_may_send_commands(start_console: Any) -> None:
 # --------------------------------------------------------------------------- rate limit
 
 
-def test_commands_are_rate_limited(start_console: Any) -> None:
+def test_ordinary_commands_are_rate_limited_per_address(start_console: Any) -> None:
     console = start_console(rate_limit_per_s=0.5, rate_limit_burst=3)
     with console.client() as c:
-        codes = [post(c, {"type": "note", "text": f"note {i}"}).status_code for i in range(5)]
-        assert codes == [200, 200, 200, 429, 429]
-        r = post(c, {"type": "safe"})
+        assert post(c, {"type": "set_level", "level": 3}).status_code == 200
+        codes = [post(c, {"type": "note", "text": f"note {i}"}).status_code for i in range(4)]
+        assert codes == [200, 200, 429, 429]
+        r = post(c, {"type": "step_up"})
         assert r.status_code == 429
         assert int(r.headers["retry-after"]) >= 1
         assert "Too many commands" in r.json()["detail"]
         assert c.get("/api/state").status_code == 200  # reading the state is never limited
+    # another device (another address) has a bucket of its own
+    other = httpx.HTTPTransport(local_address="127.0.0.2")
+    with httpx.Client(base_url=console.base, headers=console.auth, transport=other) as c:
+        assert post(c, {"type": "note", "text": "from the tablet"}).status_code == 200
+    assert console.call(lambda: console.session.state.level) == 3  # the step up never landed
+
+
+def test_safe_pause_and_end_are_never_rate_limited(start_console: Any) -> None:
+    console = start_console(rate_limit_per_s=0.5, rate_limit_burst=3)
+    with console.client() as c:
+        assert post(c, {"type": "set_level", "level": 3}).status_code == 200
+        codes = [post(c, {"type": "note", "text": f"note {i}"}).status_code for i in range(12)]
+        assert codes[-1] == 429  # the bucket is empty
+        r = post(c, {"type": "pause"})
+        assert r.status_code == 200 and r.json()["phase"] == "paused"
+        r = post(c, {"type": "safe"})
+        assert r.status_code == 200
+        assert r.json()["phase"] == "safe" and r.json()["level"] == 0
+        assert console.call(lambda: console.session.state.phase) == "safe"
+        assert post(c, {"type": "resume"}).status_code == 429  # resuming is not stopping
+        r = post(c, {"type": "end"})
+        assert r.status_code == 200 and r.json()["phase"] == "ended"
+
+
+# --------------------------------------------------------------------------- who acted
+
+
+@pytest.mark.parametrize("claimed", ["client", "clinician"])
+def test_a_command_from_the_console_is_always_the_clinicians(
+    console: RunningConsole, claimed: str
+) -> None:
+    seen: list[Any] = []
+    console.call(console.session.add_listener, lambda event, _s, _e: seen.append(event))
+    with console.client() as c:
+        r = post(c, {"type": "safe", "by": claimed})
+    assert r.status_code == 200
+    decision = next(e for e in r.json()["effects"] if e["type"] == "decision")
+    assert decision["who"] == "clinician"
+    assert decision["reason"].startswith("Therapist sent the client to the safe scene")
+    recorded = [e for e in seen if e.type == "safe"]
+    assert [e.by for e in recorded] == ["clinician"]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"type": "system", "kind": "sensor_disconnected"},
+        {"type": "reading", "hr": 180},
+        {"type": "session_start", "ladder": {"scene": "x", "levels": [{"name": "a"}]}},
+    ],
+    ids=["system event", "reading", "session start"],
+)
+def test_the_console_cannot_send_what_only_the_runtime_reports(
+    console: RunningConsole, body: dict[str, Any]
+) -> None:
+    with console.client() as c:
+        r = post(c, body)
+    assert r.status_code == 422
+    assert "is not a command type" in r.json()["detail"]
     assert console.call(lambda: console.session.state.phase) == "baseline"
 
 
@@ -378,15 +438,11 @@ def test_client_view_serves_the_latest_jpeg(start_console: Any) -> None:
         assert c.get("/api/client-view.jpg").content.endswith(b"second\xff\xd9")
 
 
-def test_scene_events_come_from_the_scene_library_unless_given(start_console: Any) -> None:
-    from scenes.registry import scene_events as library_scene_events
-
-    registry = pytest.importorskip("scenes.registry")
-    console = start_console()  # the demo session's scene is "spiders"
+def test_scene_events_are_the_ones_the_runtime_gives(start_console: Any) -> None:
+    # the station passes its scene library's events; the console never imports scenes itself
+    console = start_console()
     with console.client() as c:
-        events = c.get("/api/console").json()["scene_events"]
-    assert events == list(registry.get("spiders").scene_class.events) and events
-    assert library_scene_events("no_such_scene") == ()
-    given = start_console(scene_events=("door_slam",))
+        assert c.get("/api/console").json()["scene_events"] == []
+    given = start_console(scene_events=("door_slam", "spider_drop"))
     with given.client() as c:
-        assert c.get("/api/console").json()["scene_events"] == ["door_slam"]
+        assert c.get("/api/console").json()["scene_events"] == ["door_slam", "spider_drop"]
