@@ -23,6 +23,16 @@ to the decision it causes, whose p99 must stay under 5 ms; NORMAL took 0.23 ms (
 About 1.4 MB of SQLite file per hour of session. PostgreSQL commits are durable by the
 server's own default (`synchronous_commit = on`).
 
+Short timeouts, so a stuck database turns into a RecordsError the runtime can report instead of
+a writer that hangs: SQLite waits at most `SQLITE_BUSY_MS` (200 ms) for another program's lock;
+PostgreSQL (psycopg) connects within `PG_CONNECT_TIMEOUT_S`, cancels a statement after
+`statement_timeout_s` (2 s for a station; the reading commands pass a longer one) and sends TCP
+keepalives so a dead server is noticed while a connection is idle.
+
+Health data at rest: the folders vret creates for a SQLite file (the data folder above all) are
+0700 and the database with its -wal and -shm files 0600, whatever the umask. A URL's password
+is never shown: `url_text` and every error message hide it.
+
 Tables: `sessions` (one row per session), `events` (session_id, seq, t, type, json: the event
 exactly as `model_dump(mode="json")`) and `effects` (session_id, seq, event_seq, t, type, json:
 each Decision and Alert, with the seq of the event that caused it).
@@ -43,7 +53,9 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import socket
+import stat
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -51,6 +63,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal, get_args
 
+import platformdirs
 import sqlalchemy as sa
 from pydantic import BaseModel, ConfigDict, ValidationError
 
@@ -76,6 +89,29 @@ EVENT_TYPES: tuple[type[BaseModel], ...] = get_args(get_args(Event)[0])
 
 RecordedEffect = Decision | Alert
 """The effects kept in the record: what changed and why, and what the therapist was told."""
+
+SQLITE_BUSY_MS = 200
+"""How long a SQLite write waits for another program's lock before it fails (milliseconds)."""
+
+PG_CONNECT_TIMEOUT_S = 3
+"""How long opening a PostgreSQL connection may take (libpq's connect_timeout, seconds)."""
+
+STATEMENT_TIMEOUT_S = 2.0
+"""How long one PostgreSQL statement may run on a station before the server cancels it."""
+
+PG_KEEPALIVES = {
+    "keepalives": 1,
+    "keepalives_idle": 5,
+    "keepalives_interval": 2,
+    "keepalives_count": 3,
+}
+"""TCP keepalives: a server that vanished is noticed after about 11 s of silence, not hours."""
+
+PRIVATE_FOLDER, PRIVATE_FILE = 0o700, 0o600
+"""Modes of the folders vret creates for a records file, and of the database files in them."""
+
+_URL_PASSWORD = re.compile(r"(://[^/@:\s]*:)[^@\s]*@")
+"""`scheme://user:password@` in any text: the password part is replaced before it is shown."""
 
 metadata = sa.MetaData()
 
@@ -148,15 +184,26 @@ class SessionRow(BaseModel):
         return self.model_dump(mode="json", exclude={"start"})
 
 
+def data_folder() -> Path:
+    """vret's own folder in the user data folder (`~/.local/share/vret` on Linux)."""
+    return Path(platformdirs.user_data_dir("vret"))
+
+
 def default_db_url() -> str:
     """`$VRET_DB` when set, else `sqlite:///<user data dir>/vret.db`."""
     env = os.environ.get(ENV_VAR, "").strip()
     if env:
         return env
-    import platformdirs
+    return f"sqlite:///{data_folder() / 'vret.db'}"
 
-    path = Path(platformdirs.user_data_dir("vret")) / "vret.db"
-    return f"sqlite:///{path}"
+
+def hide_password(url_text: str) -> str:
+    """A database URL as it may be shown: the password, if any, replaced by ***."""
+    try:
+        return sa.engine.make_url(url_text).render_as_string(hide_password=True)
+    except (sa.exc.ArgumentError, ValueError):
+        # not a URL SQLAlchemy reads, but it may still carry `user:password@`
+        return _URL_PASSWORD.sub(r"\1***@", url_text)
 
 
 def _utc_now() -> datetime:
@@ -187,6 +234,7 @@ class Records:
         host: str | None = None,
         sqlite_synchronous: SqliteSync = "NORMAL",
         sync_every_s: float = 1.0,
+        statement_timeout_s: float = STATEMENT_TIMEOUT_S,
     ) -> None:
         """Open (creating directories and tables if needed) the database at `url`.
 
@@ -194,9 +242,12 @@ class Records:
         `started`/`ended`; `host` defaults to this machine's name. `sqlite_synchronous` NORMAL
         commits to the WAL (survives a process crash) and a checkpoint every `sync_every_s`
         fsyncs it (survives a power cut but for the last second); FULL fsyncs every commit.
-        Raises RecordsError (one sentence) when the database cannot be opened.
+        `statement_timeout_s` bounds each PostgreSQL statement. Raises RecordsError (one
+        sentence) when the database cannot be opened.
         """
-        self.url_text = url if url else default_db_url()
+        text = url if url else default_db_url()
+        self.url_text = hide_password(text)
+        """The database URL as it may be shown: its password replaced by ***."""
         self.wall_clock = wall_clock
         self.host = host if host is not None else socket.gethostname()
         self._lock = threading.Lock()
@@ -204,15 +255,17 @@ class Records:
         self._next_effect_seq: dict[int, int] = {}
         self._last_event_seq: dict[int, int] = {}
         try:
-            url_obj = sa.engine.make_url(self.url_text)
+            url_obj = sa.engine.make_url(text)
         except (sa.exc.ArgumentError, ValueError):
             raise RecordsError(
                 f"{self.url_text!r} is not a database URL: give one like "
                 "sqlite:///path/to/vret.db or postgresql+psycopg://user@host/vret."
             ) from None
+        if url_obj.get_backend_name() == "sqlite" and (url_obj.database or "").startswith("~"):
+            url_obj = url_obj.set(database=str(Path(url_obj.database or "").expanduser()))
         self.url = url_obj
-        self.shown_url = url_obj.render_as_string(hide_password=True)
-        self.engine = self._make_engine(url_obj, sqlite_synchronous)
+        self._secret = url_obj.password if isinstance(url_obj.password, str) else None
+        self.engine = self._make_engine(url_obj, sqlite_synchronous, statement_timeout_s)
         self._create_schema()
         self._sync_every_s = sync_every_s
         self._dirty = threading.Event()
@@ -238,7 +291,9 @@ class Records:
 
     # ------------------------------------------------------------------ opening
 
-    def _make_engine(self, url: sa.URL, synchronous: SqliteSync) -> sa.Engine:
+    def _make_engine(
+        self, url: sa.URL, synchronous: SqliteSync, statement_timeout_s: float
+    ) -> sa.Engine:
         is_sqlite = url.get_backend_name() == "sqlite"
         if (
             is_sqlite
@@ -246,22 +301,22 @@ class Records:
             and url.database != ":memory:"
             and not url.database.startswith("file:")
         ):
-            folder = Path(url.database).expanduser().parent
-            try:
-                folder.mkdir(parents=True, exist_ok=True)
-            except OSError as err:
-                raise RecordsError(
-                    f"Cannot create the folder {folder} for the records database "
-                    f"({err.strerror or err}): give a writable path with --db or {ENV_VAR}."
-                ) from None
+            _private_sqlite_file(Path(url.database))
         kwargs: dict[str, Any] = {}
-        if not is_sqlite:
+        if is_sqlite:
+            kwargs["connect_args"] = {"timeout": SQLITE_BUSY_MS / 1000}
+        else:
             kwargs["pool_pre_ping"] = True  # a restarted PostgreSQL server is reconnected
+            if url.get_backend_name() == "postgresql" and url.get_driver_name() in (
+                "psycopg",
+                "psycopg2",
+            ):
+                kwargs["connect_args"] = _pg_connect_args(url, statement_timeout_s)
         try:
-            engine = sa.create_engine(url, **kwargs)
+            engine = sa.create_engine(url, hide_parameters=True, **kwargs)
         except (sa.exc.ArgumentError, sa.exc.NoSuchModuleError, ImportError) as err:
             raise RecordsError(
-                f"Cannot use the database URL {self.shown_url} ({_first_line(err)}): "
+                f"Cannot use the database URL {self.url_text} ({self._reason(err)}): "
                 "use sqlite:///FILE or postgresql+psycopg://user@host/db."
             ) from None
         if is_sqlite:
@@ -269,13 +324,21 @@ class Records:
             @sa.event.listens_for(engine, "connect")
             def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
                 cursor = dbapi_conn.cursor()
-                cursor.execute("PRAGMA busy_timeout = 10000")
+                cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_MS}")
                 cursor.execute("PRAGMA journal_mode = WAL")
                 cursor.execute(f"PRAGMA synchronous = {synchronous}")
                 cursor.execute("PRAGMA foreign_keys = ON")
                 cursor.close()
 
         return engine
+
+    def _reason(self, err: BaseException) -> str:
+        """The driver's own words for a failure, on one line, without SQL or the password."""
+        orig = getattr(err, "orig", None)
+        text = _first_line(orig if isinstance(orig, BaseException) else err)
+        if self._secret:
+            text = text.replace(self._secret, "***")
+        return _URL_PASSWORD.sub(r"\1***@", text)
 
     def _create_schema(self) -> None:
         try:
@@ -288,7 +351,7 @@ class Records:
                     missing = {c.name for c in table.columns} - columns
                     if missing:
                         raise RecordsError(
-                            f"{self.shown_url} has a {table.name!r} table that is not a vret "
+                            f"{self.url_text} has a {table.name!r} table that is not a vret "
                             f"record (no {', '.join(sorted(missing))}): give another database "
                             f"with --db or {ENV_VAR}."
                         )
@@ -299,7 +362,7 @@ class Records:
         except sa.exc.SQLAlchemyError as err:
             self.engine.dispose()
             raise RecordsError(
-                f"Cannot open the records database {self.shown_url} ({_db_reason(err)}): "
+                f"Cannot open the records database {self.url_text} ({self._reason(err)}): "
                 f"check the --db URL or {ENV_VAR}."
             ) from None
 
@@ -331,13 +394,13 @@ class Records:
             raise
         except sa.exc.SQLAlchemyError as err:
             raise RecordsError(
-                f"Could not {doing} in {self.shown_url} ({_db_reason(err)}): "
+                f"Could not {doing} in {self.url_text} ({self._reason(err)}): "
                 "check that the database is reachable and writable."
             ) from None
 
     def _no_session(self, session_id: int) -> RecordsError:
         return RecordsError(
-            f"No session {session_id} in {self.shown_url}: see `vret sessions list`."
+            f"No session {session_id} in {self.url_text}: see `vret sessions list`."
         )
 
     # ------------------------------------------------------------------ writing
@@ -554,8 +617,8 @@ class Records:
             )
         except (ValueError, ValidationError) as err:
             raise RecordsError(
-                f"Session {r['id']} in {self.shown_url} has a damaged ladder or settings "
-                f"({_first_line(err)}): restore the database from a backup."
+                f"Session {r['id']} in {self.url_text} has a damaged ladder or settings "
+                f"({self._reason(err)}): restore the database from a backup."
             ) from None
         return SessionRow(
             id=r["id"],
@@ -581,8 +644,8 @@ class Records:
                 events.append(parse_event(text))
             except ValidationError as err:
                 raise RecordsError(
-                    f"Event {seq} of session {session_id} in {self.shown_url} is damaged "
-                    f"({_first_line(err)}): restore the database from a backup."
+                    f"Event {seq} of session {session_id} in {self.url_text} is damaged "
+                    f"({self._reason(err)}): restore the database from a backup."
                 ) from None
         return events
 
@@ -596,8 +659,8 @@ class Records:
                 out.append(model.model_validate(data))
             except ValidationError as err:
                 raise RecordsError(
-                    f"Effect {seq} of session {session_id} in {self.shown_url} is damaged "
-                    f"({_first_line(err)}): restore the database from a backup."
+                    f"Effect {seq} of session {session_id} in {self.url_text} is damaged "
+                    f"({self._reason(err)}): restore the database from a backup."
                 ) from None
         return out
 
@@ -674,7 +737,53 @@ def _first_line(err: BaseException) -> str:
     return text[0].rstrip(".") if text else type(err).__name__
 
 
-def _db_reason(err: sa.exc.SQLAlchemyError) -> str:
-    """The driver's own words for a database error, on one line, without SQL."""
-    orig = getattr(err, "orig", None)
-    return _first_line(orig if orig is not None else err)
+def _private_sqlite_file(path: Path) -> None:
+    """Make the folders (0700) and the database file (0600) of a SQLite record, umask or not.
+
+    Existing folders are left as they are, except vret's own data folder; existing database,
+    -wal and -shm files that this user owns lose any group and other permissions (SQLite gives
+    a new -wal and -shm the database file's mode).
+    """
+    folder = path.parent
+    missing = [p for p in (folder, *folder.parents) if not p.exists()]
+    try:
+        for created in reversed(missing):
+            with contextlib.suppress(FileExistsError):  # another station made it just now
+                os.mkdir(created, PRIVATE_FOLDER)
+            os.chmod(created, PRIVATE_FOLDER)
+        if folder.resolve() == data_folder().resolve():
+            os.chmod(folder, PRIVATE_FOLDER)  # ours, even when an older vret made it 0755
+    except OSError as err:
+        raise RecordsError(
+            f"Cannot create the folder {folder} for the records database "
+            f"({err.strerror or err}): give a writable path with --db or {ENV_VAR}."
+        ) from None
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, PRIVATE_FILE)
+    except FileExistsError:
+        pass
+    except OSError as err:
+        raise RecordsError(
+            f"Cannot create the records database {path} ({err.strerror or err}): "
+            f"give a writable path with --db or {ENV_VAR}."
+        ) from None
+    else:
+        try:
+            os.fchmod(fd, PRIVATE_FILE)  # an empty file is an empty SQLite database
+        finally:
+            os.close(fd)
+    for name in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
+        with contextlib.suppress(OSError):  # absent, or not ours: SQLite reports what matters
+            info = os.stat(name)
+            if info.st_uid == os.geteuid() and stat.S_IMODE(info.st_mode) & 0o077:
+                os.chmod(name, stat.S_IMODE(info.st_mode) & PRIVATE_FOLDER)
+
+
+def _pg_connect_args(url: sa.URL, statement_timeout_s: float) -> dict[str, Any]:
+    """libpq settings for short timeouts, unless the URL sets its own."""
+    wanted: dict[str, Any] = {
+        "connect_timeout": PG_CONNECT_TIMEOUT_S,
+        **PG_KEEPALIVES,
+        "options": f"-c statement_timeout={round(statement_timeout_s * 1000)}",
+    }
+    return {key: value for key, value in wanted.items() if key not in url.query}
