@@ -3,17 +3,30 @@
 The CSV has one row per event (ticks left out) and per recorded decision and alert, with the
 exposure level in force at each row, replayed through `exposure.core.replay_steps`. The JSON is
 the session row, every event and every recorded effect, exactly as stored.
+
+A CSV is opened in spreadsheets, which run a cell that starts with `=`, `+`, `-` or `@` as a
+formula: a note such as `=HYPERLINK("http://...")` would become a link that sends data away. So
+text cells that start with one of those (or a tab or carriage return) get a leading `'`, as
+OWASP recommends; numbers are written as numbers, so a negative value stays a negative number.
+
+Files are written by `write_file`: 0600 whatever the umask, never through a symbolic link, and
+never over an existing file unless asked to.
 """
 
 from __future__ import annotations
 
+import contextlib
 import csv
+import errno
 import io
 import json
+import os
+import stat
 from collections.abc import Iterator, Sequence
 from typing import Any
 
 from exposure.core import replay_steps
+from exposure.errors import UserError
 from exposure.models import (
     SAFE_LEVEL,
     Alert,
@@ -32,6 +45,22 @@ from exposure.models import (
 from vret.records import SessionRow
 
 CSV_COLUMNS = ("t", "type", "hr", "rr_ms", "quality", "level", "detail")
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+"""What a spreadsheet may read as the start of a formula (OWASP, CSV injection)."""
+
+FILE_MODE = 0o600
+"""Exports and reports hold health data: only their owner reads them."""
+
+
+def spreadsheet_safe(value: object) -> object:
+    """A CSV cell a spreadsheet shows as written: text that could start a formula gets a `'`.
+
+    Numbers pass unchanged (a negative number is a number, not a formula); only text is touched.
+    """
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
 
 
 def event_detail(event: Event) -> str:
@@ -120,8 +149,18 @@ def export_csv(
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=CSV_COLUMNS, restval="", lineterminator="\n")
     writer.writeheader()
-    writer.writerows(csv_rows(events, effects, causes))
+    for row in csv_rows(events, effects, causes):
+        writer.writerow({key: _cell(value) for key, value in row.items()})
     return buffer.getvalue()
+
+
+def _cell(value: object) -> object:
+    """A CSV cell: safe for spreadsheets, with every line break as \n (csv quotes those;
+    it would leave a lone \r, as a browser may send in a note, unquoted)."""
+    safe = spreadsheet_safe(value)
+    if isinstance(safe, str):
+        return safe.replace("\r\n", "\n").replace("\r", "\n")
+    return safe
 
 
 def export_json(
@@ -134,3 +173,59 @@ def export_json(
         "effects": [e.model_dump(mode="json") for e in effects],
     }
     return json.dumps(document, ensure_ascii=False) + "\n"
+
+
+def write_file(path: str | os.PathLike[str], text: str, *, force: bool = False) -> None:
+    """Write `text` (UTF-8) to a new file readable by its owner only (0600, whatever the umask).
+
+    Refuses an existing file unless `force` (then it is emptied and rewritten, and made 0600),
+    and never follows a symbolic link (O_NOFOLLOW) nor writes into anything but a regular file.
+    Raises UserError with the fix. A new file that could not be written whole is removed.
+    """
+    flags = os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC | os.O_NONBLOCK
+    shown = os.fspath(path)
+    created = True
+    try:
+        try:
+            fd = os.open(path, flags | os.O_EXCL, FILE_MODE)
+        except FileExistsError:
+            if os.path.islink(path):
+                raise OSError(errno.ELOOP, os.strerror(errno.ELOOP)) from None
+            if not force:
+                raise UserError(
+                    f"{shown} already exists: give --force to replace it, "
+                    "or choose another --out path."
+                ) from None
+            created = False
+            fd = os.open(path, flags, FILE_MODE)  # O_NOFOLLOW still refuses a link
+    except OSError as err:
+        if err.errno == errno.ELOOP:
+            raise UserError(
+                f"{shown} is a symbolic link, which vret does not write through: "
+                "choose another --out path."
+            ) from None
+        raise _cannot_write(shown, err) from None
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise UserError(f"{shown} is not a regular file: choose another --out path.")
+        os.fchmod(fd, FILE_MODE)  # before any data goes in
+        os.ftruncate(fd, 0)
+        data = text.encode("utf-8")
+        written = 0
+        while written < len(data):
+            written += os.write(fd, data[written:])
+    except UserError:
+        os.close(fd)
+        raise
+    except OSError as err:
+        os.close(fd)
+        if created:
+            with contextlib.suppress(OSError):
+                os.unlink(path)
+        raise _cannot_write(shown, err) from None
+    os.close(fd)
+
+
+def _cannot_write(shown: str, err: OSError) -> UserError:
+    return UserError(f"Cannot write {shown} ({err.strerror or err}): choose another --out path.")

@@ -7,13 +7,15 @@ import json
 import os
 import sys
 from datetime import UTC, datetime
-from pathlib import Path
 
-from exposure.errors import UserError
 from exposure.models import Alert, Decision, Event
-from vret.export import export_csv, export_json
-from vret.records import Records, RecordsError, SessionRow
+from vret.export import export_csv, export_json, write_file
+from vret.records import Records, SessionRow
 from vret.report import build_report
+
+READ_TIMEOUT_S = 60.0
+"""PostgreSQL statement timeout for these commands: reading a clinic's whole record may take a
+while, and nothing live waits on them (a station's writes keep the records' short default)."""
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -51,7 +53,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "id", type=_session_id, metavar="ID", help="session id (see `vret sessions list`)"
     )
     export.add_argument("--format", choices=("csv", "json"), default="csv", help="default: csv")
-    export.add_argument("--out", metavar="FILE", help="file to write (default: standard output)")
+    export.add_argument(
+        "--out",
+        metavar="FILE",
+        help="file to write, readable by you only (default: standard output)",
+    )
+    export.add_argument("--force", action="store_true", help="replace FILE if it exists")
     export.add_argument("--db", metavar="URL", help=db_help)
     export.set_defaults(func=_export)
 
@@ -64,7 +71,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     report.add_argument(
         "id", type=_session_id, metavar="ID", help="session id (see `vret sessions list`)"
     )
-    report.add_argument("--out", metavar="FILE.html", help="default: vret-session-ID.html here")
+    report.add_argument(
+        "--out",
+        metavar="FILE.html",
+        help="file to write, readable by you only (default: vret-session-ID.html here)",
+    )
+    report.add_argument("--force", action="store_true", help="replace FILE.html if it exists")
     report.add_argument("--db", metavar="URL", help=db_help)
     report.set_defaults(func=_report)
 
@@ -82,16 +94,7 @@ def _session_id(text: str) -> int:
 
 
 def _open(args: argparse.Namespace) -> Records:
-
-    try:
-        return Records(args.db)
-    except RecordsError as err:
-        raise UserError(str(err)) from None
-
-
-def _fail(err: RecordsError) -> Exception:
-
-    return UserError(str(err))
+    return Records(args.db, statement_timeout_s=READ_TIMEOUT_S)
 
 
 # --------------------------------------------------------------------------- list
@@ -117,15 +120,13 @@ def _list(args: argparse.Namespace) -> int:
     records = _open(args)
     try:
         rows = records.list_sessions()
-    except RecordsError as err:
-        raise _fail(err) from None
     finally:
         records.close()
     if args.json:
         _write("".join(json.dumps(row.summary(), ensure_ascii=False) + "\n" for row in rows), None)
         return 0
     if not rows:
-        print(f"No sessions recorded in {records.shown_url} yet.")
+        print(f"No sessions recorded in {records.url_text} yet.")
         return 0
     table = [("ID", "CLIENT", "SCENE", "STARTED (UTC)", "LENGTH", "STATUS", "EVENTS")]
     for row in rows:
@@ -162,8 +163,8 @@ def _quiet_stdout() -> None:
     os.close(devnull)
 
 
-def _write(text: str, out: str | None) -> None:
-
+def _write(text: str, out: str | None, force: bool = False) -> None:
+    """Print `text`, or write it to the file `out` (see `vret.export.write_file`)."""
     if out is None or out == "-":
         try:
             sys.stdout.write(text)
@@ -171,13 +172,7 @@ def _write(text: str, out: str | None) -> None:
         except BrokenPipeError:  # `vret sessions export 3 | head`: the reader has had enough
             _quiet_stdout()
         return
-    path = Path(out)
-    try:
-        path.write_text(text, encoding="utf-8")
-    except OSError as err:
-        raise UserError(
-            f"Cannot write {path} ({err.strerror or err}): choose another --out path."
-        ) from None
+    write_file(out, text, force=force)
 
 
 def _read_session(
@@ -192,8 +187,6 @@ def _read_session(
             records.effects(args.id),
             records.effect_causes(args.id),
         )
-    except RecordsError as err:
-        raise _fail(err) from None
     finally:
         records.close()
 
@@ -201,9 +194,9 @@ def _read_session(
 def _export(args: argparse.Namespace) -> int:
     row, events, effects, causes = _read_session(args)
     if args.format == "json":
-        _write(export_json(row, events, effects), args.out)
+        _write(export_json(row, events, effects), args.out, args.force)
     else:
-        _write(export_csv(events, effects, causes), args.out)
+        _write(export_csv(events, effects, causes), args.out, args.force)
     if args.out not in (None, "-"):
         print(
             f"Wrote session {row.id} ({len(events)} events) to {args.out} as {args.format.upper()}."
@@ -218,7 +211,7 @@ def _report(args: argparse.Namespace) -> int:
     row, events, effects, _causes = _read_session(args)
     page = build_report(row, events, effects, generated_at=datetime.now(UTC))
     out = args.out or f"vret-session-{row.id}.html"
-    _write(page, out)
+    _write(page, out, args.force)
     if out != "-":
         print(f"Wrote the report of session {row.id} (client {row.client or '-'}) to {out}.")
     return 0
