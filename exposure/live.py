@@ -72,6 +72,7 @@ class LiveSession:
         self.records_failing = False
         """True from a failed record until one succeeds again (the console's alert says so)."""
         self.listener_failures = 0
+        self._record_raised = False
         self._system: deque[SystemEvent] = deque()
         self._applying = False
         self.state: SessionState
@@ -117,9 +118,11 @@ class LiveSession:
             self.record(event)
         except Exception as err:
             log.warning("recording a %s event failed: %s", event.type, err)
+            self._record_raised = True
             self.record_failed(f"{type(err).__name__}: {err}".splitlines()[0][:200])
         else:
-            if self.records_failing and not isinstance(event, SystemEvent):
+            if self._record_raised and not isinstance(event, SystemEvent):
+                self._record_raised = False  # the recorder that raised took an event again
                 self.record_recovered()
 
     def record_failed(self, reason: str) -> None:
