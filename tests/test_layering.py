@@ -37,10 +37,8 @@ def imported_packages(path: Path, package: str) -> list[tuple[int, str]]:
         if isinstance(node, ast.Import):
             names = [alias.name for alias in node.names]
         elif isinstance(node, ast.ImportFrom):
-            if node.level:  # a relative import stays inside its own package
-                names = [package]
-            else:
-                names = [node.module or ""]
+            # a relative import stays inside its own package
+            names = [package] if node.level else [node.module or ""]
         else:
             continue
         for name in names:

@@ -56,7 +56,11 @@ def test_each_event_is_recorded_before_the_core_steps_it() -> None:
     ]:
         clock.now = t
         live.submit(event)
-    assert [(kind, t) for kind, t, _ in seen] == [("reading", 1.0), ("set_level", 2.0), ("safe", 3.0)]
+    assert [(kind, t) for kind, t, _ in seen] == [
+        ("reading", 1.0),
+        ("set_level", 2.0),
+        ("safe", 3.0),
+    ]
     assert all(state_t < t for _, t, state_t in seen)
 
 
