@@ -18,6 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.common import free_port, percentile, rss_mb, table
+from scenes.render import start_render
+from scenes.render.messages import Frames, FromRender
 
 LATE_MS = 12.0
 WARMUP_S = 4.0  # the 3 s ease to the top level, then steady
@@ -42,8 +44,6 @@ def alone(
     thumbnail_hz: float = 4.0,
 ) -> dict[str, Any]:
     """The render process with nothing but a heartbeat from the control side."""
-    from scenes.render_process import start_render
-
     handle = start_render(
         display="offscreen",
         size=size,
@@ -58,14 +58,14 @@ def alone(
         start = time.monotonic()
         while time.monotonic() - start < WARMUP_S + seconds:
             for message in handle.poll():
-                if message.get("type") == "frames" and time.monotonic() - start > WARMUP_S:
-                    times.extend(message["times_ms"])
+                if isinstance(message, Frames) and time.monotonic() - start > WARMUP_S:
+                    times.extend(message.times_ms)
             handle.send_target(scene, float(top))
             time.sleep(0.2)
         rss = rss_mb(handle.pid) if handle.pid else float("nan")
     finally:
         handle.stop()
-    return {**frame_stats(times), "pipe": ready.get("pipe") or pipe or "tiny", "render_rss_mb": rss}
+    return {**frame_stats(times), "pipe": ready.pipe or pipe or "tiny", "render_rss_mb": rss}
 
 
 def _load_generator(
@@ -138,9 +138,9 @@ def loaded(
     ctx = multiprocessing.get_context("spawn")
     done = ctx.Queue()
 
-    def on_message(message: dict[str, Any]) -> None:
-        if message.get("type") == "frames" and measuring.is_set():
-            times.extend(message["times_ms"])
+    def on_message(message: FromRender) -> None:
+        if isinstance(message, Frames) and measuring.is_set():
+            times.extend(message.times_ms)
 
     def on_ready(station: Station) -> None:
         assert station.render is not None

@@ -12,6 +12,8 @@ from typing import Any
 
 from scenes.api import smoothstep
 from scenes.registry import SceneInfo
+from scenes.render import RenderError, start_render
+from scenes.render.messages import ClientInput
 
 TRANSITION_S = 2.0
 
@@ -103,8 +105,6 @@ def show(
 
 def show_in_headset(info: SceneInfo, level: float, openvr_module: str = "openvr") -> int:
     """Show `info` at `level` in SteamVR through the render process until Ctrl-C."""
-    from scenes.render_process import RenderError, start_render
-
     handle = start_render(
         display="openvr", scenes=[info.name], thumbnail_hz=0, openvr_module=openvr_module
     )
@@ -117,8 +117,8 @@ def show_in_headset(info: SceneInfo, level: float, openvr_module: str = "openvr"
         while handle.alive():
             handle.send_target(info.name, level, False)
             for msg in handle.poll():
-                if msg["type"] == "client":
-                    print(f"client: {msg['event']}")
+                if isinstance(msg, ClientInput):
+                    print(f"client: {msg.event}")
             time.sleep(0.2)
         return 0
     except KeyboardInterrupt:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import time
 from collections.abc import Callable
+from dataclasses import fields
 from typing import Any
 
 from exposure.live import LiveSession
@@ -18,7 +19,8 @@ from exposure.models import (
     SystemEvent,
     parse_event,
 )
-from scenes.render_process import start_render
+from scenes.render import start_render
+from scenes.render.messages import ClientInput, Frames, FromRender, Thumbnail
 
 RENDER_POLL_S = 0.01
 HEARTBEAT_S = 0.2
@@ -53,7 +55,7 @@ class RenderLink:
         self._last_sent = 0.0
         self.last_seq = 0
         """Sequence number of the latest target sent (the render process reports it back)."""
-        self.on_message: Callable[[dict[str, Any]], None] | None = None
+        self.on_message: Callable[[FromRender], None] | None = None
         """Sees every message from the render process first (benchmarks use it)."""
         live.add_listener(self._on_step)
 
@@ -103,25 +105,30 @@ class RenderLink:
         for message in self.handle.poll():
             if self.on_message is not None:
                 self.on_message(message)
-            kind = message.get("type")
-            if kind == "client":
-                self.live.submit(parse_event({**message["event"], "t": 0.0}))
-            elif kind == "frames":
-                times = sorted(message.get("times_ms") or [0.0])
-                self.frames = {k: v for k, v in message.items() if k != "times_ms"}
-                self.frames["p99_ms"] = round(times[min(len(times) - 1, int(len(times) * 0.99))], 2)
+            if isinstance(message, ClientInput):
+                self.live.submit(parse_event({**message.event, "t": 0.0}))
+            elif isinstance(message, Frames):
+                self.frames = frame_summary(message)
                 self.live.publish({"kind": "frames", "data": self.frames})
-            elif kind == "thumbnail":
+            elif isinstance(message, Thumbnail):
                 self.thumbnail_jpeg = encode_jpeg(message)
         if time.monotonic() - self._last_sent >= HEARTBEAT_S:
             self._send(self._target)
 
 
-def encode_jpeg(message: dict[str, Any]) -> bytes:
+def frame_summary(frames: Frames) -> dict[str, Any]:
+    """A frame report for the console: every field but the raw intervals, plus their p99."""
+    times = sorted(frames.times_ms or (0.0,))
+    summary = {f.name: getattr(frames, f.name) for f in fields(frames) if f.name != "times_ms"}
+    summary["p99_ms"] = round(times[min(len(times) - 1, int(len(times) * 0.99))], 2)
+    return summary
+
+
+def encode_jpeg(thumbnail: Thumbnail) -> bytes:
     """Raw RGB rows from the render process to a JPEG, here and never in the render loop."""
     from PIL import Image  # heavy: loaded only when a picture of the client's view arrives
 
-    image = Image.frombytes("RGB", (message["width"], message["height"]), message["rgb"])
+    image = Image.frombytes("RGB", (thumbnail.width, thumbnail.height), thumbnail.rgb)
     out = io.BytesIO()
     image.save(out, format="JPEG", quality=70)
     return out.getvalue()

@@ -9,14 +9,25 @@ import numpy as np
 import pytest
 
 from exposure.models import Safe, Suds, parse_event
-from scenes.render_process import RenderError, start_render
+from scenes.render import RenderError, start_render
+from scenes.render.messages import (
+    ClientInput,
+    FrameEffect,
+    Frames,
+    FromRender,
+    SceneFailed,
+    Thumbnail,
+    UnknownScene,
+    WatchdogRecovered,
+    WatchdogTripped,
+)
 
 pytestmark = pytest.mark.render
 
 
-def collect(handle, seconds: float, heartbeat=None) -> list[dict]:
+def collect(handle, seconds: float, heartbeat=None) -> list[FromRender]:
     """Poll for `seconds`, resending `heartbeat` (scene, level, safe) every 0.1 s."""
-    out: list[dict] = []
+    out: list[FromRender] = []
     end = time.monotonic() + seconds
     while time.monotonic() < end:
         if heartbeat is not None:
@@ -27,7 +38,7 @@ def collect(handle, seconds: float, heartbeat=None) -> list[dict]:
 
 
 def of(messages, kind):
-    return [m for m in messages if m["type"] == kind]
+    return [m for m in messages if isinstance(m, kind)]
 
 
 def cpu_seconds(pid: int) -> float:
@@ -46,10 +57,10 @@ def render():
         thumbnail_size=(80, 60),
     )
     ready = handle.wait_ready(60)
-    assert ready["display"] == "offscreen" and ready["size"] == [160, 120]
-    assert ready["pipe"] == "tiny" and ready["renderer"] == "TinyPanda"
-    assert ready["frame_rate"] == 60.0
-    assert {"spiders", "heights", "safe_place"} <= set(ready["scenes"])
+    assert ready.display == "offscreen" and ready.size == (160, 120)
+    assert ready.pipe == "tiny" and ready.renderer == "TinyPanda"
+    assert ready.frame_rate == 60.0
+    assert {"spiders", "heights", "safe_place"} <= set(ready.scenes)
     handle.ready_message = ready
     yield handle
     assert handle.stop() == 0
@@ -58,16 +69,16 @@ def render():
 
 def test_targets_ease_the_scene_and_frames_are_reported(render):
     msgs = collect(render, 1.8, ("spiders", 2.0, False))  # safe -> spiders: a fade, then level 2
-    frames = of(msgs, "frames")
-    assert frames and frames[-1]["scene"] == "spiders" and frames[-1]["intensity"] == 2.0
-    assert frames[-1]["fade"] == 1.0 and frames[-1]["watchdog"] is False
+    frames = of(msgs, Frames)
+    assert frames and frames[-1].scene == "spiders" and frames[-1].intensity == 2.0
+    assert frames[-1].fade == 1.0 and frames[-1].watchdog is False
     for f in frames[1:]:
-        assert f["budget_ms"] == pytest.approx(1000 / 60, abs=0.01)
-        assert 15 <= len(f["times_ms"]) <= 40  # about 30 frames per half second at 60 Hz
-        assert f["late"] == sum(t > 1.5 * f["budget_ms"] for t in f["times_ms"])
+        assert f.budget_ms == pytest.approx(1000 / 60, abs=0.01)
+        assert 15 <= len(f.times_ms) <= 40  # about 30 frames per half second at 60 Hz
+        assert f.late == sum(t > 1.5 * f.budget_ms for t in f.times_ms)
     # now up four levels: the reported intensity climbs monotonically from 2 to 6
     msgs = collect(render, 1.6, ("spiders", 6.0, False))
-    seen = [f["intensity"] for f in of(msgs, "frames")]
+    seen = [f.intensity for f in of(msgs, Frames)]
     assert seen[-1] == 6.0
     assert seen == sorted(seen) and len(set(seen)) >= 2
 
@@ -76,11 +87,11 @@ def test_every_target_reports_the_first_frame_drawn_with_it(render):
     render.poll()
     seq = render.send_target("heights", 3.0, False)
     msgs = collect(render, 0.4)
-    effects = {m["target_seq"]: m for m in of(msgs, "frame_effect")}
+    effects = {m.target_seq: m for m in of(msgs, FrameEffect)}
     assert seq in effects
     e = effects[seq]
-    assert e["t_sent"] <= e["t_received"] <= e["t_drawn"]
-    assert e["t_drawn"] - e["t_sent"] < 0.25  # a frame or two at 60 Hz, with slack for CI
+    assert e.t_sent <= e.t_received <= e.t_drawn
+    assert e.t_drawn - e.t_sent < 0.25  # a frame or two at 60 Hz, with slack for CI
 
 
 def test_panic_shows_the_safe_scene_in_the_very_next_frame(render):
@@ -88,17 +99,17 @@ def test_panic_shows_the_safe_scene_in_the_very_next_frame(render):
     render.poll()
     seq = render.send_target("safe_place", 0.0, True)
     msgs = collect(render, 0.3)
-    effect = next(m for m in of(msgs, "frame_effect") if m["target_seq"] == seq)
-    assert effect["scene"] == "safe_place" and effect["fade"] > 0  # a cut, not a fade via black
+    effect = next(m for m in of(msgs, FrameEffect) if m.target_seq == seq)
+    assert effect.scene == "safe_place" and effect.fade > 0  # a cut, not a fade via black
 
 
 def test_thumbnails_show_what_the_client_sees(render):
     msgs = collect(render, 1.0, ("heights", 3.0, False))
-    thumbs = of(msgs, "thumbnail")
+    thumbs = of(msgs, Thumbnail)
     assert 3 <= len(thumbs) <= 7  # 5 per second
     t = thumbs[-1]
-    assert (t["width"], t["height"]) == (80, 60) and len(t["rgb"]) == 80 * 60 * 3
-    img = np.frombuffer(t["rgb"], np.uint8).reshape(60, 80, 3)
+    assert (t.width, t.height) == (80, 60) and len(t.rgb) == 80 * 60 * 3
+    img = np.frombuffer(t.rgb, np.uint8).reshape(60, 80, 3)
     assert img.reshape(-1, 3).std(axis=0).max() > 10  # a real picture, not a cleared buffer
     # top row first: the sky is above the ground in the heights scene
     assert img[:5].mean(axis=(0, 1))[2] > img[-5:].mean(axis=(0, 1))[2]
@@ -109,15 +120,15 @@ def test_client_break_goes_safe_at_once_and_reaches_control_as_an_event(render):
     render.press("b")
     after = render.send_target("spiders", 5.0, False)  # control still resends the old target
     msgs = collect(render, 0.5, ("spiders", 5.0, False))
-    events = [m["event"] for m in of(msgs, "client")]
+    events = [m.event for m in of(msgs, ClientInput)]
     assert events == [{"type": "safe", "by": "client"}]
     assert isinstance(parse_event({**events[0], "t": 12.0}), Safe)
-    effects = [m for m in of(msgs, "frame_effect") if m["target_seq"] >= after]
-    assert effects and all(m["scene"] == "safe_place" for m in effects)
+    effects = [m for m in of(msgs, FrameEffect) if m.target_seq >= after]
+    assert effects and all(m.scene == "safe_place" for m in effects)
     # the control side answers with the safe target: the hold ends, then it obeys again
     collect(render, 0.3, ("safe_place", 0.0, True))
     msgs = collect(render, 1.5, ("spiders", 5.0, False))
-    assert of(msgs, "frame_effect")[-1]["scene"] == "spiders"
+    assert of(msgs, FrameEffect)[-1].scene == "spiders"
 
 
 def test_suds_panel_answer_reaches_control(render):
@@ -130,7 +141,7 @@ def test_suds_panel_answer_reaches_control(render):
         render.press(key)
     render.press("enter")  # panel closed: nothing more is sent
     msgs = collect(render, 0.5, ("spiders", 5.0, False))
-    events = [m["event"] for m in of(msgs, "client")]
+    events = [m.event for m in of(msgs, ClientInput)]
     assert events == [
         {"type": "suds", "value": 55, "by": "client"},
         {"type": "suds", "value": 60, "by": "client"},
@@ -141,7 +152,7 @@ def test_suds_panel_answer_reaches_control(render):
 
 def test_the_render_process_runs_at_the_priority_it_reports(render):
     # frames come before the control process's bulk work: real-time where allowed, else nice
-    reported = render.ready_message["priority"]
+    reported = render.ready_message.priority
     policy = os.sched_getscheduler(render.pid)
     if reported.startswith("SCHED_FIFO"):
         assert policy == os.SCHED_FIFO and os.sched_getparam(render.pid).sched_priority == 10
@@ -166,32 +177,32 @@ def test_watchdog_fades_to_the_safe_scene_when_the_pipe_goes_quiet(render):
     render.poll()
     t_quiet = time.monotonic()
     msgs = collect(render, 2.2)  # silence
-    trips = of(msgs, "watchdog")
-    assert trips and 1.0 <= trips[0]["silent_s"] < 1.5
-    frames = of(msgs, "frames")
+    trips = of(msgs, WatchdogTripped)
+    assert trips and 1.0 <= trips[0].silent_s < 1.5
+    frames = of(msgs, Frames)
     # still the exposure scene for the first second, then a fade (not a cut) to the safe scene
-    assert frames[0]["scene"] == "enclosed_space" and frames[0]["watchdog"] is False
-    assert any(f["fade"] < 1.0 for f in frames if f["watchdog"])
-    assert frames[-1]["scene"] == "safe_place" and frames[-1]["watchdog"] is True
+    assert frames[0].scene == "enclosed_space" and frames[0].watchdog is False
+    assert any(f.fade < 1.0 for f in frames if f.watchdog)
+    assert frames[-1].scene == "safe_place" and frames[-1].watchdog is True
     assert time.monotonic() - t_quiet < 3.0
     # any message counts as alive again; the latest target is obeyed
     msgs = collect(render, 1.6, ("enclosed_space", 4.0, False))
-    assert {"type": "watchdog", "recovered": True} in msgs
-    assert of(msgs, "frames")[-1]["scene"] == "enclosed_space"
+    assert WatchdogRecovered() in msgs
+    assert of(msgs, Frames)[-1].scene == "enclosed_space"
 
 
 def test_a_target_for_an_unknown_scene_is_reported_once(render):
     render.poll()
     msgs = collect(render, 0.5, ("dragons", 1.0, False))
-    errors = of(msgs, "error")
-    assert len(errors) == 1 and "Unknown scene 'dragons'" in errors[0]["message"]
+    errors = of(msgs, UnknownScene)
+    assert len(errors) == 1 and "Unknown scene 'dragons'" in errors[0].message
 
 
 def test_stop_ends_the_process_cleanly():
     handle = start_render(size=(64, 48), frame_rate=30.0, thumbnail_hz=0, scenes=["spiders"])
     ready = handle.wait_ready(60)
-    assert ready["scenes"] == ["safe_place", "spiders"]
-    assert handle.alive() and handle.pid == ready["pid"]
+    assert ready.scenes == ("safe_place", "spiders")
+    assert handle.alive() and handle.pid == ready.pid
     assert handle.stop() == 0
     assert not handle.alive()
 
@@ -225,11 +236,11 @@ def test_a_control_process_that_stops_reading_never_stalls_the_frame_loop():
         msgs = collect(handle, 1.0)
     finally:
         handle.stop()
-    effects = {m["target_seq"]: m for m in of(msgs, "frame_effect")}
-    frames = of(msgs, "frames")
-    assert frames and frames[-1]["dropped"] > 0  # the pipe really was full
+    effects = {m.target_seq: m for m in of(msgs, FrameEffect)}
+    frames = of(msgs, Frames)
+    assert frames and frames[-1].dropped > 0  # the pipe really was full
     assert first in effects and last in effects
-    rate = (effects[last]["frame"] - effects[first]["frame"]) / (t_last - t_first)
+    rate = (effects[last].frame - effects[first].frame) / (t_last - t_first)
     assert rate > 40, f"the loop drew {rate:.0f} frames per second while the pipe was full"
 
 
@@ -267,19 +278,19 @@ def test_a_scene_that_raises_is_reported_and_the_client_sees_the_safe_scene(tmp_
         size=(64, 48), frame_rate=60.0, transition_s=0.2, thumbnail_hz=0, scene_dirs=[str(tmp_path)]
     )
     try:
-        assert handle.wait_ready(60)["scenes"] == ["faulty", "safe_place"]
+        assert handle.wait_ready(60).scenes == ("faulty", "safe_place")
         msgs = collect(handle, 1.0, ("faulty", 2.0, False))
-        assert of(msgs, "frames")[-1]["scene"] == "faulty"
+        assert of(msgs, Frames)[-1].scene == "faulty"
         msgs = collect(handle, 1.0, ("faulty", 4.0, False))  # eases into the bug
-        errors = of(msgs, "error")
-        assert len(errors) == 1 and errors[0]["scene"] == "faulty"
-        assert "ZeroDivisionError: a bug in this scene" in errors[0]["message"]
-        assert of(msgs, "frames")[-1]["scene"] == "safe_place"
+        errors = of(msgs, SceneFailed)
+        assert len(errors) == 1 and errors[0].scene == "faulty"
+        assert "ZeroDivisionError: a bug in this scene" in errors[0].message
+        assert of(msgs, Frames)[-1].scene == "safe_place"
         msgs = collect(handle, 0.6, ("faulty", 1.0, False))  # never shown again
-        assert of(msgs, "frames")[-1]["scene"] == "safe_place" and not of(msgs, "error")
+        assert of(msgs, Frames)[-1].scene == "safe_place" and not of(msgs, SceneFailed)
         handle.send_target("safe_place", float("nan"), True)  # ignored, never reaches a scene
         msgs = collect(handle, 0.6)
-        assert handle.alive() and of(msgs, "frames")[-1]["intensity"] == 0.0
+        assert handle.alive() and of(msgs, Frames)[-1].intensity == 0.0
     finally:
         assert handle.stop() == 0
 
@@ -302,13 +313,13 @@ def test_a_scene_that_fails_to_build_at_start_is_reported_and_the_others_run(tmp
     )
     try:
         ready = handle.wait_ready(60)
-        assert ready["scenes"] == ["enclosed_space", "safe_place"]
+        assert ready.scenes == ("enclosed_space", "safe_place")
         msgs = collect(handle, 1.0, ("no_mesh", 1.0, False))
-        errors = of(msgs, "error")
-        assert [e["scene"] for e in errors] == ["no_mesh"]
-        assert "missing.bam" in errors[0]["message"]
-        assert of(msgs, "frames")[-1]["scene"] == "safe_place"
+        errors = of(msgs, SceneFailed)
+        assert [e.scene for e in errors] == ["no_mesh"]
+        assert "missing.bam" in errors[0].message
+        assert of(msgs, Frames)[-1].scene == "safe_place"
         msgs = collect(handle, 1.0, ("enclosed_space", 3.0, False))
-        assert of(msgs, "frames")[-1]["scene"] == "enclosed_space"
+        assert of(msgs, Frames)[-1].scene == "enclosed_space"
     finally:
         assert handle.stop() == 0

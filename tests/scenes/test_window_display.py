@@ -22,24 +22,25 @@ pytestmark = [
 SCRIPT = textwrap.dedent("""
     import json, sys, time
     import numpy as np
-    from scenes.render_process import start_render
+    from scenes.render import start_render
+    from scenes.render.messages import ClientInput, Frames, Thumbnail
 
     def run(**kw):
         h = start_render(size=(320, 240), thumbnail_hz=4, scenes=["spiders"], **kw)
         ready = h.wait_ready(60)
-        out = {"ready": ready["display"], "frames": [], "thumb_std": 0.0, "client": []}
+        out = {"ready": ready.display, "frames": [], "thumb_std": 0.0, "client": []}
         end = time.monotonic() + 2.5
         while time.monotonic() < end:
             h.send_target("spiders", 6.0, False)
             time.sleep(0.1)
             for m in h.poll():
-                if m["type"] == "frames":
-                    out["frames"].append([m["scene"], m["fps"], m["budget_ms"]])
-                elif m["type"] == "thumbnail":
-                    img = np.frombuffer(m["rgb"], np.uint8).reshape(m["height"], m["width"], 3)
+                if isinstance(m, Frames):
+                    out["frames"].append([m.scene, m.fps, m.budget_ms])
+                elif isinstance(m, Thumbnail):
+                    img = np.frombuffer(m.rgb, np.uint8).reshape(m.height, m.width, 3)
                     out["thumb_std"] = float(img.reshape(-1, 3).std(axis=0).max())
-                elif m["type"] == "client":
-                    out["client"].append(m["event"])
+                elif isinstance(m, ClientInput):
+                    out["client"].append(m.event)
         out["exit"] = h.stop()
         return out
 

@@ -9,6 +9,7 @@ from PIL import Image
 from exposure.live import LiveSession
 from exposure.models import SessionStart
 from scenes.registry import default_ladder
+from scenes.render.messages import Thumbnail
 from vret.render_link import RenderLink, encode_jpeg
 
 
@@ -28,7 +29,7 @@ def test_client_view_pictures_only_where_reading_them_back_costs_no_frames() -> 
 def test_the_client_view_is_encoded_top_row_first() -> None:
     width, height = 32, 32
     rgb = bytes([255, 0, 0] * width * 16 + [0, 0, 255] * width * 16)  # red above blue
-    image = Image.open(io.BytesIO(encode_jpeg({"width": width, "height": height, "rgb": rgb})))
+    image = Image.open(io.BytesIO(encode_jpeg(Thumbnail(width=width, height=height, rgb=rgb))))
     assert image.format == "JPEG" and image.size == (width, height)
     top, bottom = image.convert("RGB").getpixel((16, 4)), image.convert("RGB").getpixel((16, 28))
     assert top[0] > 200 > top[2] and bottom[2] > 200 > bottom[0]

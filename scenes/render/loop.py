@@ -1,0 +1,458 @@
+"""The render process's main: one ShowBase, the built scenes, and the pipe to the control process.
+
+Imported only in the render process (it loads Panda3D). Each frame it reads what the control
+process sent (never waiting), steps the pure `Transitions` state machine, applies its output to
+the stage, and after the frame is drawn sends reports back through the `Outbox` thread.
+"""
+
+from __future__ import annotations
+
+import gc
+import os
+import sys
+import time
+from multiprocessing.connection import Connection
+from pathlib import Path
+from typing import Any, NoReturn
+
+import numpy as np
+from direct.task import Task
+from panda3d.core import PerspectiveLens, Texture
+
+from scenes.client_input import ClientInput
+from scenes.openvr_display import DisplayUnavailable, OpenVRDisplay, load_openvr
+from scenes.registry import SceneInfo, discover
+from scenes.render.config import FRAME_REPORT_HZ, RenderConfig, fade_seconds
+from scenes.render.messages import (
+    ClientInput as ClientInputMessage,
+)
+from scenes.render.messages import (
+    FrameEffect,
+    Frames,
+    OpenSudsPanel,
+    PressKey,
+    Ready,
+    SceneFailed,
+    StartFailed,
+    Stop,
+    Target,
+    Thumbnail,
+    TriggerSceneEvent,
+    UnknownScene,
+)
+from scenes.render.outbox import ControlPipe
+from scenes.render.pacing import FrameTimes, Pacer
+from scenes.render.transitions import MAX_STEP_S, Transitions, TransitionSettings
+from scenes.stage import FAR_M, NEAR_M, PREVIEW_FOV, Stage, configure, make_base
+
+RENDER_RT_PRIORITY = 10
+"""Real-time (SCHED_FIFO) priority asked for the render process, low in the 1-99 range: late
+frames make clients sick, so on a busy machine a frame comes before the control process's bulk
+work (records, console). The loop sleeps every frame, and the kernel keeps 5% of each second
+for other work even if it did not, so the rest of the machine still runs."""
+RENDER_NICE = -10
+"""Where real-time scheduling is not allowed, a higher ordinary priority."""
+
+
+def main(conn: Connection, config: RenderConfig) -> None:
+    """Entry point of the render process: start, say ready (or why not), run until stopped."""
+    priority = raise_priority()
+    try:
+        loop = RenderLoop(conn, config, priority)
+    except (DisplayUnavailable, RuntimeError, KeyError, ValueError) as err:
+        message = str(err).strip('"') if not isinstance(err, KeyError) else str(err.args[0])
+        _fail(conn, message)
+    except Exception as err:  # anything else: still one sentence, never a silent exit
+        _fail(conn, f"The render process failed to start ({type(err).__name__}: {err}).")
+    loop.run()
+
+
+def raise_priority() -> str:
+    """Ask for SCHED_FIFO, else RENDER_NICE; where neither is allowed keep ours. Says which."""
+    try:
+        os.sched_setscheduler(0, os.SCHED_FIFO, os.sched_param(RENDER_RT_PRIORITY))
+        return f"SCHED_FIFO {RENDER_RT_PRIORITY}"
+    except (AttributeError, OSError):
+        pass
+    try:
+        os.setpriority(os.PRIO_PROCESS, 0, RENDER_NICE)
+        return f"nice {RENDER_NICE}"
+    except (AttributeError, OSError):
+        return "normal"
+
+
+def _fail(conn: Connection, message: str) -> NoReturn:
+    """Tell the control side why the render process cannot start, then exit (code 2)."""
+    try:
+        conn.send(StartFailed(message=message))
+    finally:
+        conn.close()
+    sys.exit(2)
+
+
+class Thumbnails:
+    """A small camera on the client's head, rendered into a texture a few times a second."""
+
+    def __init__(self, base: Any, stage: Stage, hz: float, size: tuple[int, int]) -> None:
+        self.buffer: Any = None
+        self.pending = False
+        self.due = 0.0
+        self.period = 1.0 / hz if hz > 0 else 0.0
+        if hz <= 0:
+            return
+        w, h = size
+        self.texture = Texture("thumbnail")
+        buf = base.win.makeTextureBuffer("thumbnail", w, h, self.texture, True)
+        if buf is None:
+            return
+        lens = PerspectiveLens()
+        lens.setFov(PREVIEW_FOV)
+        lens.setAspectRatio(w / h)
+        lens.setNearFar(NEAR_M, FAR_M)
+        cam = base.makeCamera(buf, lens=lens)
+        cam.reparentTo(stage.head)
+        buf.setActive(False)
+        self.buffer = buf
+        stage.outputs.append(buf)
+
+    def frame(self, now: float) -> None:
+        """Before the frame: draw the thumbnail camera too in this frame, when one is due."""
+        if self.buffer is not None and now >= self.due:
+            self.buffer.setActive(True)
+            self.pending = True
+            self.due = now + self.period
+
+    def take(self) -> Thumbnail | None:
+        """After the frame: the picture drawn in it, if one was due (raw RGB, top row first)."""
+        if not self.pending:
+            return None
+        self.pending = False
+        self.buffer.setActive(False)
+        tex = self.texture
+        if not tex.hasRamImage():
+            return None
+        w, h = tex.getXSize(), tex.getYSize()
+        pixels = np.frombuffer(bytes(tex.getRamImageAs("RGB")), np.uint8).reshape(h, w, 3)
+        return Thumbnail(width=w, height=h, rgb=pixels[::-1].tobytes())
+
+
+class RenderLoop:
+    """One ShowBase, the built scenes, the client's view and the pipe; runs until `Stop`."""
+
+    def __init__(self, conn: Connection, config: RenderConfig, priority: str = "normal") -> None:
+        self.config = config
+        self.pipe = ControlPipe(conn)
+        vr = config.display == "openvr"
+        ovr = load_openvr(config.openvr_module) if vr else None  # fails before a window opens
+
+        # Panda3D and the scenes. Frames are paced here, after each frame is drawn (`Pacer`),
+        # not by Panda3D's limited clock, which sleeps inside renderFrame before the frame's
+        # end can be timed.
+        pipe_name = configure(
+            config.display,
+            config.size,
+            None,
+            pipe=config.pipe if config.pipe else ("gl" if vr else None),
+            audio=config.audio,
+            title="vret - client view",
+        )
+        dirs = [Path(d) for d in config.scene_dirs] if config.scene_dirs is not None else None
+        self.infos, problems = discover(dirs)
+        if config.safe_scene not in self.infos:
+            reason = next((str(p) for p in problems if p.name == config.safe_scene), "not found")
+            raise RuntimeError(f"The safe scene {config.safe_scene!r} cannot be loaded ({reason}).")
+        self.base = make_base()
+        self.stage = Stage(self.base)
+        startup_failures = self._build_scenes()
+        self.display: OpenVRDisplay | None = None
+        if vr:
+            self.stage.head.setPosHpr(0, 0, 0, 0, 0, 0)  # the headset reports its own height
+            self.stage.track_gaze = False
+            self.display = OpenVRDisplay(self.base, self.stage.head, ovr, NEAR_M, FAR_M)
+            self.stage.outputs.extend(self.display.outputs)
+        self.client = ClientInput(
+            self.base, self.stage.head, self._client_event, self._client_break, vr=vr
+        )
+        self.thumbnails = Thumbnails(
+            self.base, self.stage, config.thumbnail_hz, config.thumbnail_size
+        )
+        self._unknown_reported: set[str] = set()
+
+        # the client's view: what is on show and how it moves (pure; see transitions.py)
+        now = time.monotonic()
+        self.view = Transitions(
+            TransitionSettings(
+                safe_scene=config.safe_scene,
+                transition_s=config.transition_s,
+                fade_s=fade_seconds(config.transition_s),
+                watchdog_s=config.watchdog_s,
+            ),
+            now,
+        )
+        self.stage.show(config.safe_scene)
+        self.stage.set_fade(1.0)
+
+        # frame timing and the reports back
+        rate = config.frame_rate
+        if rate <= 0 and not vr:  # 0: the display's own refresh rate, where it reports one
+            rate = _refresh_rate(self.base) or 60.0
+        rate = rate if rate > 0 else 90.0
+        self.times = FrameTimes(1.0 / rate)
+        self.pacer = Pacer(1.0 / rate) if not vr else None  # in VR, waitGetPoses paces frames
+        self.next_report = now + 1.0 / FRAME_REPORT_HZ
+        self.seq = 0
+        """The latest target received."""
+        self.effect: tuple[int, float, float] | None = None
+        """(seq, t_sent, t_received) of a target whose first frame is being drawn."""
+        self.stopping = False
+
+        tm = self.base.taskMgr
+        if self.display is not None:
+            tm.add(self._poses_task, "vret-poses", sort=-100)
+        tm.add(self._frame_task, "vret-frame", sort=0)
+        tm.add(self._after_task, "vret-after-render", sort=60)
+        self.pipe.send(
+            Ready(
+                display=config.display,
+                size=(self.base.win.getXSize(), self.base.win.getYSize()),
+                scenes=tuple(sorted(self.stage.scenes)),
+                pid=os.getpid(),
+                pipe=pipe_name,
+                renderer=_renderer(self.base),
+                frame_rate=round(rate, 3),
+                priority=priority,
+            )
+        )
+        for name, failure in startup_failures:
+            self._scene_failed(name, failure)
+
+    # ------------------------------------------------------------------ setup
+
+    def _build_scenes(self) -> list[tuple[str, Exception]]:
+        """Build the safe scene (or fail) and the scenes asked for; returns those that raised."""
+        safe = self.config.safe_scene
+        try:
+            self.stage.build(self.infos[safe])
+        except Exception as err:  # without a safe scene there is nothing safe to show
+            raise RuntimeError(
+                f"The safe scene {safe!r} failed to build ({type(err).__name__}: "
+                f"{err}): run `vret scenes check {safe}`."
+            ) from err
+        failures: list[tuple[str, Exception]] = []
+        wanted = self.config.scenes if self.config.scenes is not None else tuple(self.infos)
+        for name in wanted:
+            if name in self.infos and name not in self.stage.scenes:
+                try:
+                    self.stage.build(self.infos[name])
+                except Exception as err:  # one broken scene must not keep the others off
+                    failures.append((name, err))
+        return failures
+
+    def run(self) -> None:
+        gc.collect()
+        gc.freeze()  # what was built before the first frame is never scanned again by the GC
+        try:
+            self.base.run()
+        except SystemExit:
+            pass
+        finally:
+            if self.display is not None:
+                self.display.close()
+            self.pipe.close()
+
+    # ------------------------------------------------------------------ from the control side
+
+    def _receive(self, now: float) -> None:
+        messages = self.pipe.receive(now)
+        if self.pipe.closed_at is not None:
+            self.view.pipe_closed(self.pipe.closed_at)
+        if not messages:
+            return
+        self.view.heard(now)  # any message counts as alive
+        for msg in messages:
+            if isinstance(msg, Target):
+                self._target(msg, now)
+            elif isinstance(msg, OpenSudsPanel):
+                self.client.ask(msg.question)
+            elif isinstance(msg, TriggerSceneEvent):
+                self._scene_event(msg.name)
+            elif isinstance(msg, PressKey):
+                self.base.messenger.send(msg.key)
+            elif isinstance(msg, Stop):
+                self.stopping = True
+
+    def _target(self, msg: Target, now: float) -> None:
+        self.seq = msg.seq
+        self.effect = (msg.seq, msg.t_sent, now)
+        scene = msg.scene
+        if scene not in self.stage.scenes and scene not in self.view.failed:
+            info = self.infos.get(scene)
+            if info is None:
+                self._unknown(scene)
+                return  # not shown: the client keeps seeing the previous target
+            self._build_late(info)
+        self.view.target(scene, msg.intensity, msg.safe)
+
+    def _build_late(self, info: SceneInfo) -> None:
+        """A scene that was not built up front: build it now (a hitch); report it if it raises."""
+        try:
+            self.stage.build(info)
+        except Exception as err:  # a scene that cannot build is reported, never shown
+            self._scene_failed(info.name, err)
+
+    def _unknown(self, scene: str) -> None:
+        if scene in self._unknown_reported:
+            return
+        self._unknown_reported.add(scene)
+        self.pipe.send(
+            UnknownScene(
+                scene=scene,
+                message=f"Unknown scene {scene!r}: run `vret scenes list` to see the scenes "
+                "this station has.",
+            )
+        )
+
+    def _scene_event(self, name: str) -> None:
+        scene = self.stage.current
+        if scene is None:
+            return
+        try:
+            scene.on_event(name)
+        except Exception as err:  # a faulty scene must not take the client's view down
+            self._scene_failed(scene.name, err)
+
+    def _scene_failed(self, scene: str, err: Exception) -> None:
+        """A scene raised: the view drops it for the safe scene; tell the control side once."""
+        self.view.scene_failed(scene)
+        self.pipe.send(
+            SceneFailed(
+                scene=scene,
+                message=f"Scene {scene!r} failed ({type(err).__name__}: {err}); the client sees "
+                f"the safe scene: run `vret scenes check {scene}`.",
+            )
+        )
+
+    # ------------------------------------------------------------------ from the client
+
+    def _client_event(self, event: dict[str, Any]) -> None:
+        self.pipe.send(ClientInputMessage(event=event))
+
+    def _client_break(self) -> None:
+        self.view.client_break(time.monotonic())
+
+    # ------------------------------------------------------------------ per frame
+
+    def _poses_task(self, task: Any) -> int:
+        assert self.display is not None
+        self.display.wait_poses()
+        return Task.cont
+
+    def _frame_task(self, task: Any) -> int:
+        now = time.monotonic()
+        dt = min(self.times.frame(now), MAX_STEP_S)
+        self._receive(now)
+        if self.stopping or self.view.orphan_expired(now):
+            self.base.taskMgr.stop()
+            return Task.done
+        notice = self.view.step(now)
+        if notice is not None:
+            self.pipe.send(notice)
+        self._draw(dt)
+        self.thumbnails.frame(now)
+        return Task.cont
+
+    def _draw(self, dt: float) -> None:
+        """Apply the view to the stage and advance the scene on show."""
+        view = self.view
+        self._apply_view()
+        try:
+            self.stage.frame(view.intensity, dt)
+        except Exception as err:  # a faulty scene must not take the client's view down
+            if view.scene == self.config.safe_scene:
+                raise
+            self._scene_failed(view.scene, err)
+            self._apply_view()
+            self.stage.frame(view.intensity, dt)
+
+    def _apply_view(self) -> None:
+        view, stage = self.view, self.stage
+        if stage.current is None or stage.current.name != view.scene:
+            stage.show(view.scene)
+        if stage.fade != view.fade:
+            stage.set_fade(view.fade)
+
+    def _after_task(self, task: Any) -> int:
+        """After the frame is drawn: VR submit, frame-effect report, thumbnail, frame times."""
+        now = time.monotonic()
+        if self.display is not None:
+            self.display.submit()
+        if self.effect is not None:
+            seq, t_sent, t_received = self.effect
+            self.effect = None
+            self.pipe.send(
+                FrameEffect(
+                    target_seq=seq,
+                    frame=self.times.frames,
+                    t_sent=t_sent,
+                    t_received=t_received,
+                    t_drawn=now,
+                    scene=self.view.scene,
+                    fade=round(self.view.fade, 3),
+                )
+            )
+        thumbnail = self.thumbnails.take()
+        if thumbnail is not None:
+            self.pipe.send(thumbnail, bulk=True)
+        if now >= self.next_report:
+            self.next_report = now + 1.0 / FRAME_REPORT_HZ
+            self._report_frames()
+        if self.pacer is not None:
+            time.sleep(self.pacer.wait_s(time.monotonic()))
+        return Task.cont
+
+    def _report_frames(self) -> None:
+        times, late, fps = self.times.take()
+        pos, hpr = self.stage.head.getPos(), self.stage.head.getHpr()
+        view = self.view
+        self.pipe.send(
+            Frames(
+                times_ms=times,
+                late=late,
+                budget_ms=round(self.times.budget_s * 1000.0, 3),
+                fps=fps,
+                scene=view.scene,
+                intensity=round(view.intensity, 4),
+                fade=round(view.fade, 3),
+                target_seq=self.seq,
+                head=(
+                    round(pos[0], 4),
+                    round(pos[1], 4),
+                    round(pos[2], 4),
+                    round(hpr[0], 4),
+                    round(hpr[1], 4),
+                    round(hpr[2], 4),
+                ),
+                watchdog=view.watchdog,
+                dropped=self.pipe.dropped,
+            ),
+            bulk=True,
+        )
+
+
+def _refresh_rate(base: Any) -> float | None:
+    """The refresh rate the display reports for its current mode, if it reports one."""
+    info = base.pipe.getDisplayInformation() if base.pipe is not None else None
+    if info is None:
+        return None
+    index = info.getCurrentDisplayModeIndex()
+    if index < 0:
+        return None
+    rate = float(info.getDisplayModeRefreshRate(index))
+    return rate if rate > 0 else None
+
+
+def _renderer(base: Any) -> str:
+    """What draws the frames, e.g. "TinyPanda" or "llvmpipe (LLVM 15.0.6, 256 bits)"."""
+    gsg = base.win.getGsg()
+    name = gsg.getDriverRenderer() if gsg is not None else ""
+    return str(name or base.pipe.getInterfaceName())

@@ -1,0 +1,198 @@
+"""Every message on the pipe between the control process and the render process.
+
+Small frozen dataclasses with slots: typed, immutable, and cheap to pickle (about 8 us a round
+trip for a `Target`, at a few messages a second each way). Times are `time.monotonic()`, one
+clock for both processes on one machine.
+
+Control -> render (`ToRender`): `Target` (also the heartbeat), `OpenSudsPanel`,
+`TriggerSceneEvent`, `PressKey`, `Ping`, `Stop`.
+Render -> control (`FromRender`): `Ready` or `StartFailed` once; then `Frames`, `FrameEffect`,
+`Thumbnail`, `ClientInput`, `WatchdogTripped`, `WatchdogRecovered`, `UnknownScene`,
+`SceneFailed`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+# --------------------------------------------------------------------------- control -> render
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """The latest scene target; the control process resends it as its heartbeat."""
+
+    seq: int
+    """Numbers targets in the order sent; reports name the latest one seen."""
+    scene: str
+    intensity: float
+    """A continuous level: integers are the ladder's levels, the scene eases between them."""
+    safe: bool
+    """Panic or break: cut to the safe scene in the next frame instead of fading."""
+    t_sent: float
+
+
+@dataclass(frozen=True, slots=True)
+class OpenSudsPanel:
+    """Open the SUDS rating panel in the headset with the therapist's question."""
+
+    question: str
+
+
+@dataclass(frozen=True, slots=True)
+class TriggerSceneEvent:
+    """A therapist-triggered scene event (one of the scene's `events`)."""
+
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class PressKey:
+    """A client key press, as if typed in the render window (tests, demos)."""
+
+    key: str
+
+
+@dataclass(frozen=True, slots=True)
+class Ping:
+    """A heartbeat without a target."""
+
+
+@dataclass(frozen=True, slots=True)
+class Stop:
+    """End the render loop and exit (code 0)."""
+
+
+ToRender = Target | OpenSudsPanel | TriggerSceneEvent | PressKey | Ping | Stop
+
+# --------------------------------------------------------------------------- render -> control
+
+
+@dataclass(frozen=True, slots=True)
+class Ready:
+    """Sent once, when the scenes are built and the first frame can be drawn."""
+
+    display: str
+    size: tuple[int, int]
+    scenes: tuple[str, ...]
+    """The scenes built (sorted); the others are built when first targeted, or never."""
+    pid: int
+    pipe: str
+    """The Panda3D graphics pipe: "tiny" (software), "gl" or "egl"."""
+    renderer: str
+    """What draws the frames, e.g. "TinyPanda" or "llvmpipe (LLVM 15.0.6, 256 bits)"."""
+    frame_rate: float
+    priority: str
+    """The scheduling it got: "SCHED_FIFO 10" where allowed, else "nice -10", else "normal"."""
+
+
+@dataclass(frozen=True, slots=True)
+class StartFailed:
+    """The render process could not start (then it exits with code 2)."""
+
+    message: str
+    """One sentence with the fix."""
+
+
+@dataclass(frozen=True, slots=True)
+class Frames:
+    """Frame timing and what is on show, about twice a second."""
+
+    times_ms: tuple[float, ...]
+    """Every frame interval since the last report."""
+    late: int
+    """Intervals over 1.5 frame budgets (each missed a refresh)."""
+    budget_ms: float
+    fps: float
+    scene: str
+    intensity: float
+    fade: float
+    """Brightness of the view, 0 (black, mid-fade) to 1."""
+    target_seq: int
+    """The latest target received."""
+    head: tuple[float, float, float, float, float, float]
+    """x, y, z, h, p, r relative to the client's standing spot."""
+    watchdog: bool
+    """True while the render process shows the safe scene because the control side is silent."""
+    dropped: int
+    """Bulk messages (frames, thumbnails) dropped so far because the pipe was full."""
+
+
+@dataclass(frozen=True, slots=True)
+class FrameEffect:
+    """For each target: the first frame drawn with it begun, and its scene and brightness."""
+
+    target_seq: int
+    frame: int
+    t_sent: float
+    t_received: float
+    t_drawn: float
+    scene: str
+    fade: float
+
+
+@dataclass(frozen=True, slots=True)
+class Thumbnail:
+    """A small picture of the client's view: raw RGB rows, top row first (encode elsewhere)."""
+
+    width: int
+    height: int
+    rgb: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class ClientInput:
+    """The client acted in the headset: a break, or a SUDS answer.
+
+    `event` is {"type": "safe", "by": "client"} or {"type": "suds", "value": 0-100, "by":
+    "client"}; add "t" and `exposure.models.parse_event` accepts (and validates) it.
+    """
+
+    event: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class WatchdogTripped:
+    """The control process was silent this long: the render process fades to the safe scene."""
+
+    silent_s: float
+
+
+@dataclass(frozen=True, slots=True)
+class WatchdogRecovered:
+    """Messages came back after a trip: the latest target is obeyed again."""
+
+
+@dataclass(frozen=True, slots=True)
+class UnknownScene:
+    """A target named a scene this station does not have; reported once, never shown."""
+
+    scene: str
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class SceneFailed:
+    """A scene raised (in build, apply or on_event): the client sees the safe scene instead,
+    and that scene is not shown again in this render process. Reported once."""
+
+    scene: str
+    message: str
+
+
+Problem = StartFailed | UnknownScene | SceneFailed
+"""A message whose `message` is one sentence for a person."""
+
+FromRender = (
+    Ready
+    | StartFailed
+    | Frames
+    | FrameEffect
+    | Thumbnail
+    | ClientInput
+    | WatchdogTripped
+    | WatchdogRecovered
+    | UnknownScene
+    | SceneFailed
+)
