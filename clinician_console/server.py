@@ -34,9 +34,11 @@ from typing import Annotated, Any
 
 import uvicorn
 from fastapi import Body, FastAPI, Request, WebSocket, WebSocketDisconnect
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from clinician_console.access import AccessGuard, make_token
 from clinician_console.connections import ConnectionLimits, guarded_http
@@ -149,6 +151,17 @@ def create_app(
             {"detail": readable_errors(exc.errors()), "errors": _plain_errors(exc.errors())},
             status_code=422,
         )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _unreadable_body(request: Request, exc: StarletteHTTPException) -> Response:
+        # FastAPI answers a body that is not UTF-8 with a bare 400; it is a bad command like any
+        # other body that is not JSON, so it gets the same 422 and sentence
+        if exc.status_code == 400 and isinstance(exc.__cause__, UnicodeDecodeError):
+            return JSONResponse(
+                {"detail": "Bad command: the body is not valid JSON (it must be UTF-8 text)."},
+                status_code=422,
+            )
+        return await http_exception_handler(request, exc)
 
     @app.get("/", include_in_schema=False)
     async def page() -> FileResponse:
@@ -265,6 +278,14 @@ def create_app(
             session.unsubscribe(queue)
             closed.cancel()
 
+    default_openapi = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            _require_discriminator_tags(default_openapi())
+        return app.openapi_schema or {}
+
+    app.openapi = openapi  # type: ignore[method-assign]
     app.add_middleware(BodyLimit, max_bytes=max_body_bytes, timeout_s=body_timeout_s)
     app.add_middleware(  # added last, so it runs first: nothing is read before the token
         AccessGuard,
@@ -276,6 +297,38 @@ def create_app(
     app.state.address = None
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app
+
+
+def _require_discriminator_tags(spec: dict[str, Any]) -> None:
+    """Mark each union member's tag (`type`) required in the OpenAPI document, in place.
+
+    pydantic gives every command's `type` a default (its own name), so the generated schema
+    calls it optional, yet a body without it cannot say which command it is and gets 422. An
+    OpenAPI discriminator's property must be present; this makes the document say so.
+    """
+    schemas = spec.get("components", {}).get("schemas", {})
+    prefix = "#/components/schemas/"
+
+    def visit(node: Any) -> None:
+        if isinstance(node, dict):
+            discriminator = node.get("discriminator")
+            if isinstance(discriminator, dict) and "propertyName" in discriminator:
+                tag = discriminator["propertyName"]
+                refs = list(discriminator.get("mapping", {}).values())
+                refs += [m["$ref"] for m in node.get("oneOf", []) if "$ref" in m]
+                for ref in refs:
+                    target = (
+                        schemas.get(ref.removeprefix(prefix)) if ref.startswith(prefix) else None
+                    )
+                    if target is not None and tag not in target.setdefault("required", []):
+                        target["required"].append(tag)
+            for value in node.values():
+                visit(value)
+        elif isinstance(node, list):
+            for value in node:
+                visit(value)
+
+    visit(spec)
 
 
 async def _refuse_page(ws: WebSocket, message: str) -> None:

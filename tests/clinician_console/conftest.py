@@ -21,6 +21,7 @@ from typing import Any
 
 import httpx
 import pytest
+from hypothesis import HealthCheck, settings
 
 from clinician_console.network import ConsoleNetwork
 from clinician_console.server import create_app, make_token, serve
@@ -275,3 +276,25 @@ def browser(chromium_path: str) -> Iterator[Any]:
         chromium = pw.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS)
         yield chromium
         chromium.close()
+
+
+# --------------------------------------------------------------------------- hypothesis
+
+settings.register_profile(
+    "console-dev",
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+settings.register_profile(
+    "console-ci",
+    max_examples=500,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+
+
+def console_profile() -> settings:
+    """The console's property-test settings: 25 examples per operation, 500 when CI asks."""
+    ci = os.environ.get("HYPOTHESIS_PROFILE") == "ci"
+    return settings.get_profile("console-ci" if ci else "console-dev")

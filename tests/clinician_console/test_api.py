@@ -213,6 +213,7 @@ def test_a_bad_body_gets_422_with_a_readable_sentence(
     ("content", "ctype", "says"),
     [
         (b"{not json", "application/json", "not valid JSON"),
+        (b"\xff\xfe", "application/json", "not valid JSON"),  # not UTF-8: was a bare 400
         (b"", "application/json", 'it needs a "type"'),
         (
             b'{"type": "safe"}',
@@ -408,7 +409,9 @@ def test_openapi_describes_the_commands_and_the_state(console: RunningConsole) -
     schema = post_op["requestBody"]["content"]["application/json"]["schema"]
     assert schema["discriminator"]["propertyName"] == "type"
     assert len(schema["oneOf"]) == len(COMMAND_CASES)
-    assert set(post_op["responses"]) >= {"200", "401", "422", "429"}
+    for ref in schema["discriminator"]["mapping"].values():  # no command without its type
+        assert "type" in spec["components"]["schemas"][ref.rsplit("/", 1)[1]]["required"]
+    assert set(post_op["responses"]) >= {"200", "401", "413", "421", "422", "429"}
     assert "/api/state" in spec["paths"]
     state = spec["components"]["schemas"]["StateView"]["properties"]
     assert {"phase", "level", "auto", "hr", "baseline_hr", "alerts"} <= set(state)
