@@ -260,15 +260,9 @@ def _on_system(s: SessionState, e: SystemEvent, effects: list[Effect]) -> Sessio
         )
     if e.kind == "sensor_reconnected":
         return _clear(s, effects, "sensor_disconnected", "Heart-rate sensor reconnected.")
+    if e.kind in _HEADSET_TO_SAFE and s.phase in ("exposure", "paused"):
+        s = _move(s, effects, SAFE_LEVEL, "auto", _HEADSET_TO_SAFE[e.kind])
     if e.kind == "render_restarted":
-        if s.phase in ("exposure", "paused"):
-            s = _move(
-                s,
-                effects,
-                SAFE_LEVEL,
-                "auto",
-                "The headset display restarted: safe scene; press Resume when the client is ready.",
-            )
         return _raise(
             s,
             effects,
@@ -277,7 +271,47 @@ def _on_system(s: SessionState, e: SystemEvent, effects: list[Effect]) -> Sessio
             f"The headset display stopped and was restarted in the safe scene{detail}.",
             expires_at=s.t + RENDER_ALERT_S,
         )
+    if e.kind == "scene_failed":
+        return _raise(
+            s,
+            effects,
+            "scene_failed",
+            "warning",
+            f"A scene failed in the headset{detail}: the client sees the safe scene; "
+            "run `vret scenes check` on it before the next session.",
+            expires_at=s.t + RENDER_ALERT_S,
+        )
+    if e.kind == "headset_down":
+        return _raise(  # stays until the session ends: nothing restarts the display now
+            s,
+            effects,
+            "headset_down",
+            "critical",
+            f"The headset display keeps failing and is no longer restarted{detail}: take the "
+            "headset off the client, then restart vret.",
+        )
+    if e.kind == "render_watchdog":
+        return _raise(
+            s,
+            effects,
+            "render_watchdog",
+            "warning",
+            f"The headset heard nothing from this station and faded to the safe scene by "
+            f"itself{detail}.",
+            expires_at=s.t + RENDER_ALERT_S,
+        )
     return s
+
+
+_HEADSET_TO_SAFE = {
+    "render_restarted": "The headset display restarted: safe scene; press Resume when the "
+    "client is ready.",
+    "scene_failed": "The scene failed in the headset, which now shows the safe scene: safe "
+    "scene; check the scene before you resume.",
+    "headset_down": "The headset display is down: safe scene.",
+}
+"""System events after which the headset shows the safe scene: the core follows, so the
+console, the record and the headset agree."""
 
 
 # --------------------------------------------------------------------------- commands
