@@ -260,3 +260,11 @@ def test_too_many_pages_are_refused_with_a_sentence(start_console: Any) -> None:
                 return False
 
         wait_for(third_opens, what="a page opening after another closed")
+
+
+def test_headers_over_16_kib_get_400_and_the_console_goes_on(console: RunningConsole) -> None:
+    with socket.create_connection(address(console), timeout=5) as sock:
+        sock.sendall(b"GET /api/state HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Big: " + b"a" * 20_000)
+        assert read_to_end(sock).startswith(b"HTTP/1.1 400 ")
+    with console.client() as c:
+        assert c.get("/api/state").status_code == 200
