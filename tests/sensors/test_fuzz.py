@@ -197,8 +197,13 @@ def read_after_hostile(
     return feed_chunks(name, VALID[name], cuts, rate, decoder)
 
 
+# Each example here feeds two whole streams: a fifth of the examples (1,000 in CI) costs what the
+# other fuzz tests do, and the known cases are explicit examples and the test after this one.
+NUMBER_FUZZ = settings(FUZZ, max_examples=max(300, FUZZ_EXAMPLES // 5))
+
+
 @pytest.mark.parametrize("name", list(PROTOCOLS))
-@FUZZ
+@NUMBER_FUZZ
 @given(
     tokens=st.lists(number_tokens, min_size=1, max_size=3),
     template=st.integers(0, TEMPLATE_EXAMPLES - 1),
