@@ -154,8 +154,10 @@ class GuardedHTTP(H11Protocol):
                 ssl_handshake_timeout=self.table.limits.header_timeout_s,
             )
         except (OSError, ssl.SSLError, TimeoutError, asyncio.CancelledError, ConnectionError):
-            self.close()  # a failed or abandoned handshake: nothing to answer
+            self._handshake = None  # done: close() must not cancel the task it runs in
+            self.close()  # a failed, evicted or timed-out handshake: nothing to answer
             return
+        self._handshake = None
         if transport is None or self._closed:
             self.close()
             return
