@@ -84,10 +84,17 @@ class LiveSession:
         """Seconds since the session started."""
         return self.clock() - self.t0
 
-    def submit(self, event: Event) -> tuple[SessionState, list[Effect]]:
-        """Record then step one event; its `t` is replaced by the session clock's now."""
-        event = event.model_copy(update={"t": round(self.now(), 4)})
-        return self._apply(event)
+    def submit(self, event: Event, *, at: float | None = None) -> tuple[SessionState, list[Effect]]:
+        """Record then step one event; its `t` is set by the session clock.
+
+        `at` is when the event really happened, read on this session's `clock` (a reading's
+        arrival on the sensor thread, before the hand-off to the loop): the event keeps that
+        time, never earlier than the last event stepped and never later than now, so the core's
+        time only moves forward. Without `at` the event happens now.
+        """
+        now = self.now()
+        t = now if at is None else min(max(at - self.t0, self.state.t), now)
+        return self._apply(event.model_copy(update={"t": round(t, 4)}))
 
     def _apply(self, event: Event) -> tuple[SessionState, list[Effect]]:
         self._record(event)  # write-ahead: the record has the event before the core acts on it

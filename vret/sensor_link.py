@@ -15,7 +15,6 @@ import asyncio
 import contextlib
 import logging
 import threading
-import time
 from collections import deque
 from dataclasses import dataclass
 
@@ -163,7 +162,7 @@ class SensorLink:
             sample_rate=sample_rate,
             on_reading=self._reading_from_thread,
             on_status=self._status_from_thread,
-            clock=time.monotonic,  # the hand-off delay is measured against this clock
+            clock=live.clock,  # readings carry their arrival time on the session's clock
         )
 
     def start(self) -> None:
@@ -221,9 +220,9 @@ class SensorLink:
                 log.exception("The sensor link could not hand on %r", item)
 
     def _reading(self, reading: Reading) -> None:
-        self.handoff_delay_max_s = max(self.handoff_delay_max_s, time.monotonic() - reading.t)
+        self.handoff_delay_max_s = max(self.handoff_delay_max_s, self.live.clock() - reading.t)
         if self.live.state.phase != "ended":  # the record closes with the session's end
-            self.live.submit(reading)
+            self.live.submit(reading, at=reading.t)  # the time the sensor's reading arrived
 
     def _flood(self, readings_per_s: float) -> None:
         detail = (

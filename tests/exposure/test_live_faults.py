@@ -153,3 +153,17 @@ def test_a_gap_in_the_record_becomes_a_critical_alert_and_a_recorded_event() -> 
     assert gap and gap[0].t == 40.0 and "t=10.0 s to t=20.0 s" in gap[0].detail
     alert = next(a for a in live.state.alerts if a.kind == "records_gap")
     assert isinstance(alert, Alert) and alert.severity == "critical"
+
+
+def test_a_reading_keeps_its_arrival_time_but_time_never_runs_backwards() -> None:
+    live, clock = session()
+    clock.now = 10.0
+    live.submit(Reading(t=0, hr=70))
+    clock.now = 12.0
+    state, _ = live.submit(Reading(t=0, hr=71), at=11.25)  # arrived 0.75 s before the hand-off
+    assert state.t == 11.25
+    clock.now = 13.0
+    state, _ = live.submit(Reading(t=0, hr=72), at=5.0)  # older than the last event: clamped
+    assert state.t == 11.25
+    state, _ = live.submit(Reading(t=0, hr=72), at=99.0)  # from the future: now
+    assert state.t == 13.0
