@@ -241,6 +241,15 @@ def _on_system(s: SessionState, e: SystemEvent, effects: list[Effect]) -> Sessio
             "critical",
             f"Part of this session is missing from its record{detail}.",
         )
+    if e.kind == "sensor_flood":
+        return _raise(
+            s,
+            effects,
+            "sensor_flood",
+            "warning",
+            f"The heart-rate sensor sends far more than a heart can beat{detail}.",
+            expires_at=s.t + RENDER_ALERT_S,
+        )
     if e.kind == "task_failed":
         return _raise(
             s,

@@ -349,6 +349,7 @@ AlertKind = Literal[
     "records_failing",
     "records_gap",
     "task_failed",
+    "sensor_flood",
 ]
 Severity = Literal["info", "warning", "critical"]
 

@@ -167,3 +167,11 @@ def test_a_reading_keeps_its_arrival_time_but_time_never_runs_backwards() -> Non
     assert state.t == 11.25
     state, _ = live.submit(Reading(t=0, hr=72), at=99.0)  # from the future: now
     assert state.t == 13.0
+
+
+def test_a_sensor_flood_is_shown_to_the_therapist() -> None:
+    live, clock = session()
+    clock.now = 5.0
+    live.submit(SystemEvent(t=0, kind="sensor_flood", detail="5,000 readings/s, thinned to 50/s"))
+    alert = next(a for a in live.state.alerts if a.kind == "sensor_flood")
+    assert alert.severity == "warning" and "5,000 readings/s" in alert.message
