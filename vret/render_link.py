@@ -1,12 +1,33 @@
-"""The control side of the render process: scene targets out, frames and client input in."""
+"""The control side of the render process: scene targets out, frames and client input in.
+
+The render link keeps the headset showing something safe whatever the render process does:
+
+- It never blocks the control loop: the `RenderHandle` sends from a writer thread and reads
+  from a reader thread, so a render process that stops reading cannot freeze a step.
+- It re-sends the latest target as a heartbeat (the render process fades to the safe scene by
+  itself after 1 s of silence).
+- Its frame watchdog: no frame report for `frame_timeout_s` (2 s) from a render process that
+  has drawn frames, no start within `start_timeout_s`, or a process that exited, and the render
+  process is killed and restarted in the safe scene, after a back-off (`RestartPolicy`). Each
+  fault is a recorded `SystemEvent` (`render_restarted`); the core moves to the safe scene and
+  alerts the console. Past the policy's cap it gives up: `headset_down`, a critical alert that
+  stays, and `RenderLink.headset_down` is True.
+- What the render process reports about itself becomes a recorded `SystemEvent` too: a scene
+  that failed (or an unknown scene) is `scene_failed`, after which the core is in the safe
+  scene as the headset is; its watchdog's fade is `render_watchdog`.
+"""
 
 from __future__ import annotations
 
 import io
+import logging
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import fields
 from typing import Any
+
+from pydantic import ValidationError
 
 from exposure.live import LiveSession
 from exposure.models import (
@@ -17,20 +38,80 @@ from exposure.models import (
     SceneTarget,
     SessionState,
     SystemEvent,
+    SystemKind,
     parse_event,
 )
-from scenes.render import start_render
-from scenes.render.messages import ClientInput, Frames, FromRender, Thumbnail
+from scenes.render import RenderHandle, start_render
+from scenes.render.messages import (
+    ClientInput,
+    FrameEffect,
+    Frames,
+    FromRender,
+    Ready,
+    SceneFailed,
+    StartFailed,
+    Thumbnail,
+    UnknownScene,
+    WatchdogTripped,
+)
+
+log = logging.getLogger(__name__)
 
 RENDER_POLL_S = 0.01
 HEARTBEAT_S = 0.2
+FRAME_TIMEOUT_S = 2.0
+"""No frame report for this long from a render process that has drawn frames: it is hung (a
+scene in an endless loop, a stopped process, a driver stall), so it is killed and restarted.
+Reports come every 0.5 s, so this is four missed in a row."""
+START_TIMEOUT_S = 30.0
+"""A render process that has not drawn its first frame this long after it was started is
+treated as hung (it builds only the ladder's scene and the safe scene)."""
+EXIT_DRAIN_S = 0.5
+"""After the render process exits, how long to wait for its last messages (why it stopped)."""
+
+
+class RestartPolicy:
+    """When to restart a failed render process: backing off, and giving up past a cap.
+
+    A failure at `now` asks `next_delay(now)`: the n-th restart within the last `window_s`
+    waits `first_delay_s * 2 ** (n - 1)` seconds (at most `max_delay_s`); once `max_restarts`
+    restarts fall within `window_s`, the answer is None: stop restarting (the headset is down).
+    Time is passed in, never read.
+    """
+
+    def __init__(
+        self,
+        first_delay_s: float = 1.0,
+        max_delay_s: float = 30.0,
+        max_restarts: int = 5,
+        window_s: float = 600.0,
+    ) -> None:
+        self.first_delay_s = first_delay_s
+        """Wait before the first restart in a window; each further one waits twice as long."""
+        self.max_delay_s = max_delay_s
+        """The longest wait before a restart."""
+        self.max_restarts = max_restarts
+        """Restarts allowed within `window_s`; the next failure gives up."""
+        self.window_s = window_s
+        """How long a restart counts against the cap (10 minutes)."""
+        self.restarts: deque[float] = deque()
+        """When the restarts still inside the window were decided."""
+
+    def next_delay(self, now: float) -> float | None:
+        """A failure at `now`: seconds to wait before restarting, or None to give up."""
+        while self.restarts and now - self.restarts[0] >= self.window_s:
+            self.restarts.popleft()
+        if len(self.restarts) >= self.max_restarts:
+            return None
+        delay = min(self.max_delay_s, self.first_delay_s * 2 ** len(self.restarts))
+        self.restarts.append(now)
+        return delay
 
 
 class RenderLink:
     """The control side of the render process: targets out, frames and client input in.
 
-    Re-sends the latest target as a heartbeat (the render process fades to the safe scene by
-    itself after 1 s of silence) and restarts the process in the safe scene if it dies.
+    Call `pump()` every `RENDER_POLL_S` from the control loop; it never blocks.
     """
 
     def __init__(
@@ -40,6 +121,11 @@ class RenderLink:
         size: tuple[int, int],
         pipe: str | None = None,
         thumbnail_hz: float | None = None,
+        *,
+        frame_timeout_s: float = FRAME_TIMEOUT_S,
+        start_timeout_s: float = START_TIMEOUT_S,
+        restarts: RestartPolicy | None = None,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.live = live
         self.pipe = pipe
@@ -47,35 +133,64 @@ class RenderLink:
         self.thumbnail_hz = thumbnail_hz if thumbnail_hz is not None else (4.0 if software else 0.0)
         self.display = display
         self.size = size
-        self.handle: Any = None
-        self.restarts = 0
-        self.thumbnail_jpeg: bytes | None = None
+        self.frame_timeout_s = frame_timeout_s
+        self.start_timeout_s = start_timeout_s
+        self.restart_policy = restarts if restarts is not None else RestartPolicy()
+        self.clock = clock
+        # the render process now, and what it said
+        self.handle: RenderHandle | None = None
+        """The latest render process's handle (killed, while a restart waits or the headset is
+        down)."""
+        self.ready: Ready | None = None
+        """The running render process's Ready message; None while it starts."""
         self.frames: dict[str, Any] = {}
+        """The latest frame report, for the console (with the p99 of its frame times)."""
+        self.thumbnail_jpeg: bytes | None = None
+        self.on_message: Callable[[FromRender], None] | None = None
+        """Sees every message from the render process first (benchmarks use it)."""
+        # the frame watchdog and restarts
+        self._started_at = 0.0
+        self._last_frames: float | None = None
+        self._start_failure = ""
+        self._exited_at: float | None = None
+        self._restart_at: float | None = None
+        self.restarts = 0
+        self.headset_down = False
+        """True once restarts stopped (past the policy's cap): no render process runs."""
+        # targets
         self._target: SceneTarget = live.state.scene_target
         self._last_sent = 0.0
         self.last_seq = 0
         """Sequence number of the latest target sent (the render process reports it back)."""
-        self.on_message: Callable[[FromRender], None] | None = None
-        """Sees every message from the render process first (benchmarks use it)."""
         live.add_listener(self._on_step)
 
     def start(self) -> None:
+        """Start a render process in the safe scene, building the ladder's scene up front."""
+        ladder = self.live.state.ladder
         self.handle = start_render(
             display=self.display,
             size=self.size,
-            safe_scene=self.live.state.ladder.safe_scene,
+            safe_scene=ladder.safe_scene,
+            scenes=[ladder.scene],
             pipe=self.pipe,
             thumbnail_hz=self.thumbnail_hz,
         )
+        self.ready = None
+        self._started_at = self.clock()
+        self._last_frames = None
+        self._start_failure = ""
+        self._exited_at = None
         self._send(self._target)
 
     def stop(self) -> None:
+        """Stop the render process (waits for it) and any restart still to come."""
+        self._restart_at = None
         if self.handle is not None:
             self.handle.stop()
 
     def _send(self, target: SceneTarget) -> None:
         self._target = target
-        self._last_sent = time.monotonic()
+        self._last_sent = self.clock()
         if self.handle is not None:
             self.last_seq = self.handle.send_target(target.scene, target.intensity, target.safe)
 
@@ -87,33 +202,100 @@ class RenderLink:
             return
         if isinstance(event, AskSuds):
             self.handle.ask_suds(event.question)
-        elif isinstance(event, SceneEvent) and hasattr(self.handle, "scene_event"):
+        elif isinstance(event, SceneEvent):
             self.handle.scene_event(event.name)
 
+    # ------------------------------------------------------------------ each poll
+
     def pump(self) -> None:
-        """Read what the render process said, keep it alive, restart it if it died."""
-        if self.handle is None:
+        """Read what the render process said, keep it alive, restart it if it failed."""
+        now = self.clock()
+        if self._restart_at is not None:
+            if now >= self._restart_at:
+                self._restart_at = None
+                self.start()
             return
-        if not self.handle.alive():
-            self.restarts += 1
-            self.handle.stop()
-            self.live.submit(
-                SystemEvent(t=0.0, kind="render_restarted", detail=f"restart {self.restarts}")
-            )
-            self.start()  # the core has just moved to the safe scene: that is the new target
+        if self.handle is None or self.headset_down:
             return
         for message in self.handle.poll():
-            if self.on_message is not None:
-                self.on_message(message)
-            if isinstance(message, ClientInput):
-                self.live.submit(parse_event({**message.event, "t": 0.0}))
-            elif isinstance(message, Frames):
-                self.frames = frame_summary(message)
-                self.live.publish({"kind": "frames", "data": self.frames})
-            elif isinstance(message, Thumbnail):
-                self.thumbnail_jpeg = encode_jpeg(message)
-        if time.monotonic() - self._last_sent >= HEARTBEAT_S:
+            self._take(message, now)
+        fault = self._fault(now)
+        if fault is not None:
+            self._failed(fault, now)
+            return
+        if now - self._last_sent >= HEARTBEAT_S:
             self._send(self._target)
+
+    def _take(self, message: FromRender, now: float) -> None:
+        if self.on_message is not None:
+            self.on_message(message)
+        if isinstance(message, Frames):
+            self._last_frames = now
+            self.frames = frame_summary(message)
+            self.live.publish({"kind": "frames", "data": self.frames})
+        elif isinstance(message, FrameEffect):
+            self._last_frames = now
+        elif isinstance(message, ClientInput):
+            try:
+                event = parse_event({**message.event, "t": 0.0})
+            except ValidationError as err:  # never from our own render process; never fatal
+                log.warning("ignored client input %r: %s", message.event, err)
+                return
+            self.live.submit(event)
+        elif isinstance(message, Thumbnail):
+            self.thumbnail_jpeg = encode_jpeg(message)
+        elif isinstance(message, Ready):
+            self.ready = message
+        elif isinstance(message, SceneFailed):
+            self._system("scene_failed", f"{message.scene}: {message.error}")
+        elif isinstance(message, UnknownScene):
+            self._system("scene_failed", f"{message.scene}: not a scene on this station")
+        elif isinstance(message, WatchdogTripped):
+            self._system("render_watchdog", f"after {message.silent_s:.1f} s of silence")
+        elif isinstance(message, StartFailed):
+            self._start_failure = message.message
+
+    def _fault(self, now: float) -> str | None:
+        """Why the render process must be replaced now, or None while it is well."""
+        assert self.handle is not None
+        if not self.handle.alive():
+            if self._exited_at is None:
+                self._exited_at = now
+            if not self.handle.drained() and now - self._exited_at < EXIT_DRAIN_S:
+                return None  # read its last messages first: they may say why it stopped
+            return self._start_failure or f"it exited with code {self.handle.exitcode}"
+        if self._last_frames is None:
+            if now - self._started_at > self.start_timeout_s:
+                return f"no frame within {self.start_timeout_s:g} s of its start"
+            return None
+        silent = now - self._last_frames
+        if silent > self.frame_timeout_s:
+            return f"no frames for {silent:.1f} s"
+        return None
+
+    def _failed(self, reason: str, now: float) -> None:
+        """Kill the render process; restart it after the policy's delay, or give up."""
+        assert self.handle is not None
+        log.warning("render process %s failed: %s", self.handle.pid, reason)
+        self.handle.kill()  # it stays `handle` (not alive) until a new one replaces it
+        self.ready = None
+        self.frames = {}
+        delay = self.restart_policy.next_delay(now)
+        if delay is None:
+            self.headset_down = True
+            policy = self.restart_policy
+            self._system(
+                "headset_down",
+                f"{reason}; {policy.max_restarts} restarts within {policy.window_s / 60:g} min",
+            )
+            return
+        self.restarts += 1
+        self._restart_at = now + delay
+        # the core moves to the safe scene: that target waits for the new render process
+        self._system("render_restarted", f"{reason}; restart {self.restarts} after {delay:g} s")
+
+    def _system(self, kind: SystemKind, detail: str) -> None:
+        self.live.submit(SystemEvent(t=0.0, kind=kind, detail=detail))
 
 
 def frame_summary(frames: Frames) -> dict[str, Any]:

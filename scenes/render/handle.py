@@ -281,6 +281,10 @@ class RenderHandle:
     def alive(self) -> bool:
         return bool(self._process.is_alive())
 
+    def drained(self) -> bool:
+        """The pipe has closed and every message the render process sent has been polled."""
+        return self._reader.done.is_set() and self._reader.inbox.empty() and not self._early
+
     def stop(self, timeout: float = 5.0) -> int | None:
         """Ask the render process to stop, then make sure it has; returns its exit code."""
         self._writer.put(Stop())

@@ -324,11 +324,13 @@ class RenderLoop:
     def _scene_failed(self, scene: str, err: Exception) -> None:
         """A scene raised: the view drops it for the safe scene; tell the control side once."""
         self.view.scene_failed(scene)
+        error = f"{type(err).__name__}: {err}".splitlines()[0][:200]
         self.pipe.send(
             SceneFailed(
                 scene=scene,
-                message=f"Scene {scene!r} failed ({type(err).__name__}: {err}); the client sees "
-                f"the safe scene: run `vret scenes check {scene}`.",
+                error=error,
+                message=f"Scene {scene!r} failed ({error}); the client sees the safe scene: "
+                f"run `vret scenes check {scene}`.",
             )
         )
 

@@ -178,6 +178,8 @@ class SceneFailed:
     and that scene is not shown again in this render process. Reported once."""
 
     scene: str
+    error: str
+    """The exception, e.g. "ZeroDivisionError: division by zero"."""
     message: str
 
 
