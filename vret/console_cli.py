@@ -13,8 +13,10 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from clinician_console.network import add_network_arguments, network_from_args, print_notices
 from clinician_console.server import bind_socket
 from exposure.errors import UserError
+from vret.records import data_folder
 from vret.simulated_client import DEMO_NOTICE, DEMO_SETTINGS, SimulatedClient, demo_ladder
 from vret.station import SessionPlan, Station
 
@@ -33,20 +35,7 @@ def register(subparsers: Any) -> None:
         action="store_true",
         help="drive the console from a simulated session (required for now)",
     )
-    parser.add_argument(
-        "--host",
-        default="127.0.0.1",
-        help="address to listen on (default 127.0.0.1: this computer only; "
-        "0.0.0.0 lets a tablet on the clinic network connect)",
-    )
-    parser.add_argument("--port", type=int, default=8000, help="port to listen on (default 8000)")
-    parser.add_argument(
-        "--allow-origin",
-        action="append",
-        default=[],
-        metavar="URL",
-        help="another site whose pages may use the console (repeatable)",
-    )
+    add_network_arguments(parser)
     parser.set_defaults(func=run)
 
 
@@ -57,9 +46,8 @@ def run(args: argparse.Namespace) -> int:
             "vret console needs --simulate for now: a live session opens its own "
             "console when it starts; try 'vret console --simulate'."
         )
-    if not 0 <= args.port <= 65535:
-        raise UserError(f"Port {args.port} is not a port number: choose one from 1024 to 65535.")
-    bind_socket(args.host, args.port).close()  # a port in use: one sentence before anything starts
+    network = network_from_args(args, data_folder())  # bad flags: one sentence, nothing started
+    bind_socket(network.host, network.port).close()  # a port in use: likewise
     client = SimulatedClient()
     with tempfile.TemporaryDirectory(prefix="vret-console-") as folder:
         ladder, _events = demo_ladder()
@@ -69,11 +57,11 @@ def run(args: argparse.Namespace) -> int:
             sensor=client.start(),
             protocol=client.protocol,
             settings=DEMO_SETTINGS,
-            host=args.host,
-            port=args.port,
+            host=network.host,
+            port=network.port,
+            network=network,
             db=f"sqlite:///{Path(folder) / 'simulated.db'}",  # a try-out leaves no record behind
             render=False,
-            allowed_origins=frozenset(args.allow_origin),
             notice=DEMO_NOTICE,
             on_ready=lambda station: _announce(station, client),
         )
@@ -87,6 +75,7 @@ def run(args: argparse.Namespace) -> int:
 def _announce(station: Station, client: SimulatedClient) -> None:
     client.wear(station.live)
     print("vret clinician console (simulated session: no client, no headset)")
+    print_notices(station.plan.console_network)
     for who, url in station.urls:
         print(f"  {who}: {url}")
     print("Press Ctrl-C to stop.", flush=True)

@@ -9,11 +9,12 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
+from clinician_console.network import add_network_arguments, network_from_args
 from exposure.errors import UserError
 from exposure.models import ControlSettings, Ladder
 from scenes.registry import default_ladder
 from sensors.protocols import get_protocol
-from vret.records import RecordsError
+from vret.records import RecordsError, data_folder
 from vret.simulated_client import DEMO_SETTINGS, SimulatedClient, demo_heart
 from vret.station import SessionError, SessionPlan, Station, has_display, run
 
@@ -83,10 +84,7 @@ def _common(p: argparse.ArgumentParser, display_default: str | None) -> None:
         + ("" if display_default else " (default: window when a display exists, else offscreen)"),
     )
     p.add_argument("--size", default="1280x720", metavar="WxH", help="window or buffer size")
-    p.add_argument(
-        "--host", default="127.0.0.1", help="console address (default: this machine only)"
-    )
-    p.add_argument("--port", type=int, default=8000, help="console port (default 8000)")
+    add_network_arguments(p)
     p.add_argument(
         "--db", metavar="URL", help="records database (default: a SQLite file in your data folder)"
     )
@@ -155,6 +153,7 @@ def _session(args: argparse.Namespace) -> int:
         get_protocol(args.protocol)
     except ValueError as err:
         raise UserError(str(err)) from None
+    network = network_from_args(args, data_folder())
     plan = dict(
         client=args.client,
         ladder=_ladder(args.scene, args.ladder),
@@ -162,8 +161,9 @@ def _session(args: argparse.Namespace) -> int:
         protocol=args.protocol,
         baudrate=args.baud,
         size=_size(args.size),
-        host=args.host,
-        port=args.port,
+        host=network.host,
+        port=network.port,
+        network=network,
         db=args.db,
         auto=not args.manual,
     )
@@ -179,6 +179,7 @@ def _demo(args: argparse.Namespace) -> int:
     if args.display is None and display == "offscreen":
         print("No display found: rendering offscreen; the console shows what the client sees.")
     ladder = _ladder(args.scene, None)
+    network = network_from_args(args, data_folder())
     client = SimulatedClient(args.protocol, demo_heart(seed=42, artefacts_per_min=0.5))
     port = client.start()
     print(f"Simulated client: a heart at rest near 68 bpm on {port} ({args.protocol}).")
@@ -196,8 +197,9 @@ def _demo(args: argparse.Namespace) -> int:
         protocol=args.protocol,
         settings=ControlSettings() if args.clinical_pace else DEMO_SETTINGS,
         size=_size(args.size),
-        host=args.host,
-        port=args.port,
+        host=network.host,
+        port=network.port,
+        network=network,
         db=args.db,
         duration_s=args.duration,
         on_ready=wear,

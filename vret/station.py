@@ -23,8 +23,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from clinician_console.network import ConsoleNetwork
 from clinician_console.server import ConsoleAddressError, bind_socket, create_app, make_token, serve
-from clinician_console.urls import console_urls
 from exposure.errors import UserError
 from exposure.live import LiveSession
 from exposure.models import (
@@ -89,6 +89,17 @@ class SessionPlan:
     """Other sites whose pages may use the console (besides its own)."""
     notice: str | None = None
     """A line the console shows on top of its page (e.g. that the session is simulated)."""
+    network: ConsoleNetwork | None = None
+    """The console's address, TLS and limits (from `--host`, `--tls`...); None: plain HTTP on
+    `host`:`port` with `allowed_origins`, for code and tests on this computer."""
+
+    @property
+    def console_network(self) -> ConsoleNetwork:
+        if self.network is not None:
+            return self.network
+        return ConsoleNetwork(
+            host=self.host, port=self.port, allowed_origins=tuple(sorted(self.allowed_origins))
+        )
 
 
 class Station:
@@ -177,8 +188,9 @@ class Station:
             call()
         self._early.clear()
         plan = self.plan
+        net = plan.console_network
         try:  # before anything starts: a second session on a port in use fails at once
-            sock = bind_socket(plan.host, plan.port)
+            sock = bind_socket(net.host, net.port)
         except ConsoleAddressError as err:
             self.records.close_session(self.session_id, "interrupted")
             raise SessionError(str(err)) from None
@@ -189,8 +201,8 @@ class Station:
             client_view=self.client_view,
             rate_limit_per_s=plan.rate_limit_per_s,
             scene_events=scene_events(plan.ladder.scene),
-            allowed_origins=set(plan.allowed_origins),
             notice=plan.notice,
+            network=net,
         )
         for sig in (signal.SIGINT, signal.SIGTERM):
             with contextlib.suppress(NotImplementedError, RuntimeError):
@@ -213,9 +225,9 @@ class Station:
 
         async def console() -> None:
             if ready.is_set():  # a restart: the old socket went with the server that failed
-                await serve(app, sock=bind_socket(plan.host, self.port))
+                await serve(app, sock=bind_socket(net.host, self.port), network=net)
             else:
-                await serve(app, plan.host, plan.port, ready=ready, sock=sock)
+                await serve(app, ready=ready, sock=sock, network=net)
 
         tasks = [
             asyncio.create_task(self._supervise_console(console, ready), name="console"),
@@ -236,7 +248,7 @@ class Station:
                 tasks[0].result()  # raises the console's start error
                 raise SessionError("The console stopped before it started.")
             self.port = sock.getsockname()[1]  # the port asked for, or the one picked for port 0
-            self.urls = console_urls(plan.host, self.port, self.token)
+            self.urls = net.urls(self.port, self.token)
             self.url = self.urls[0][1]
             if plan.on_ready is not None:
                 plan.on_ready(self)
@@ -303,8 +315,9 @@ class Station:
 def run(plan: SessionPlan, *, out: Callable[[str], None] | None = None) -> int:
     """Run a session to its end in this process; returns the session id."""
     say = out or (lambda text: print(text, flush=True))
+    net = plan.console_network
     try:  # fail before a record is opened: a second session on a port in use leaves no trace
-        bind_socket(plan.host, plan.port).close()
+        bind_socket(net.host, net.port).close()
     except ConsoleAddressError as err:
         raise SessionError(str(err)) from None
 
@@ -313,6 +326,8 @@ def run(plan: SessionPlan, *, out: Callable[[str], None] | None = None) -> int:
             f"Session {station.session_id} for client {plan.client}: {plan.ladder.scene}, "
             f"sensor {plan.sensor} ({plan.protocol}), display {plan.display}."
         )
+        for line in net.notices():
+            say(line)
         say(f"Console: {station.url}")
         for who, url in station.urls[1:]:
             say(f"Console, {who.lower()}: {url}")
