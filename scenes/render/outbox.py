@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import queue
 import threading
+from collections.abc import Sequence
 from multiprocessing.connection import Connection
 
 from scenes.render.messages import FromRender, ToRender
@@ -71,7 +72,7 @@ class ControlPipe:
         self.closed_at: float | None = None
         """When the control process's end was found closed (then nothing more is sent)."""
 
-    def receive(self, now: float) -> tuple[ToRender, ...] | list[ToRender]:
+    def receive(self, now: float) -> Sequence[ToRender]:
         """Every message waiting, oldest first; an empty tuple (no allocation) when none."""
         if self.closed_at is not None:
             return _NOTHING
