@@ -28,8 +28,9 @@ from exposure.models import (
     SetLevel,
 )
 from scenes.registry import default_ladder
+from scenes.render.messages import FrameEffect, FromRender
 from vret.simulated_client import SimulatedClient
-from vret.station import SessionPlan, StationThread
+from vret.station import SessionPlan, Station, StationThread
 
 READINGS_PER_S = 20.0
 # a quick ladder: 2 s baseline, 1 s dwell, short windows, so a reading often completes a dwell
@@ -45,7 +46,7 @@ QUICK = ControlSettings(
 
 def _start(
     settings: ControlSettings, sensor: str, tmp: str, size: tuple[int, int], pipe: str | None
-) -> tuple[Any, threading.Thread]:
+) -> tuple[Station, StationThread]:
 
     plan = SessionPlan(
         client="BENCH",
@@ -166,15 +167,12 @@ def command_to_frame(commands: int, size: tuple[int, int], pipe: str | None) -> 
             if isinstance(event, SetLevel) and any(isinstance(e, SceneTarget) for e in effects):
                 seqs.append(render.last_seq)
 
-        def on_message(message: dict[str, Any]) -> None:
-            if message.get("type") == "frame_effect":
-                drawn.setdefault(message["target_seq"], message["t_drawn"])
+        def on_message(message: FromRender) -> None:
+            if isinstance(message, FrameEffect):
+                drawn.setdefault(message.target_seq, message.t_drawn)
                 parts.setdefault(
-                    message["target_seq"],
-                    (
-                        message["t_received"] - message["t_sent"],
-                        message["t_drawn"] - message["t_received"],
-                    ),
+                    message.target_seq,
+                    (message.t_received - message.t_sent, message.t_drawn - message.t_received),
                 )
 
         station.live.add_listener(on_step)
