@@ -162,7 +162,7 @@ class RenderLink:
         self._last_sent = 0.0
         self.last_seq = 0
         """Sequence number of the latest target sent (the render process reports it back)."""
-        live.add_listener(self._on_step)
+        live.add_listener(self._on_step, first=True)  # the headset hears a step before anyone
 
     def start(self) -> None:
         """Start a render process in the safe scene, building the ladder's scene up front."""
