@@ -13,6 +13,7 @@ import collections
 import contextlib
 import multiprocessing
 import queue
+import select
 import threading
 import time
 from collections.abc import Sequence
@@ -72,6 +73,11 @@ class _Writer:
 
     def target(self, target: Target) -> None:
         with self._cond:
+            direct = self._may_send_now()
+        if direct:  # nothing waits and the pipe has room: no hop through the thread
+            self._send_now(target)
+            return
+        with self._cond:
             if target.safe:
                 if self._target is not None:
                     self._target = None
@@ -91,6 +97,30 @@ class _Writer:
                     self.superseded += 1
                 self._target = target
             self._cond.notify()
+
+    def _may_send_now(self) -> bool:
+        """With the lock held: True (and the pipe is ours) when a send cannot wait or overtake.
+
+        Idle writer, nothing pending, and the pipe writable: a small message (a pickled target
+        is well under PIPE_BUF) then goes in one write that cannot block. This spares a target
+        the hand-off to the writer thread, which waits for the GIL while the loop runs on.
+        """
+        if self._queue or self._target is not None or self.sending_since is not None:
+            return False
+        if self._closing or self.broken or not _writable(self._conn):
+            return False
+        self.sending_since = time.monotonic()
+        return True
+
+    def _send_now(self, msg: ToRender) -> None:
+        try:
+            self._conn.send(msg)
+        except (OSError, EOFError, ValueError):
+            self.broken = True
+        finally:
+            with self._cond:
+                self.sending_since = None
+                self._cond.notify()
 
     def put(self, msg: ToRender) -> bool:
         with self._cond:
@@ -114,8 +144,10 @@ class _Writer:
 
     def _next(self) -> ToRender | None:
         with self._cond:
-            while not self._queue and self._target is None and not self._closing:
-                self._cond.wait()
+            while (
+                not self._queue and self._target is None or self.sending_since is not None
+            ) and not self._closing:
+                self._cond.wait()  # nothing to send, or the caller is sending one itself
             if self._closing:
                 return None
             msg: ToRender
@@ -379,3 +411,11 @@ def start_render(
     process.start()
     theirs.close()
     return RenderHandle(process, ours, config)
+
+
+def _writable(conn: Connection) -> bool:
+    """True when the pipe takes a write at once (Linux: at least a page free)."""
+    try:
+        return bool(select.select([], [conn.fileno()], [], 0)[1])
+    except (OSError, ValueError):
+        return False
