@@ -8,11 +8,12 @@ Storage is SQLAlchemy Core, so a clinic can point several stations at one Postgr
 (`postgresql+psycopg://user@host/vret`); the default is one SQLite file per machine under
 `platformdirs.user_data_dir("vret")`, and the `VRET_DB` environment variable overrides it.
 
-Durability (write-ahead): `LiveSession` calls `record(event)` *before* it steps the event, and
-`append` returns only once the event is committed, one transaction per event. No group commit:
-a batch would let the core act on (and the headset show) an event the record does not yet hold,
-which is exactly the disagreement write-ahead exists to rule out, and the rate needed is small
-(about 5 events/s: one reading per beat and four ticks). SQLite runs in WAL mode with
+Durability (write-ahead): `LiveSession` hands each event to the record *before* it steps it, so
+the record's order is the order the core saw. A station does not commit on its control loop: it
+hands events to `vret.record_writer.RecordWriter`, whose thread calls `append` in that order
+(one transaction per event; no group commit, the rate is small: about 5 events/s) and retries
+while the store fails, so a locked or restarting database never holds up Safe. `append` itself
+returns only once the event is committed. SQLite runs in WAL mode with
 `synchronous=NORMAL`: each commit is written to the WAL before `append` returns, so it survives
 a SIGKILL or crash of the process; a background thread checkpoints every `sync_every_s` (1 s),
 which fsyncs the WAL, so a power cut loses at most about the last second. Why not FULL (an fsync
@@ -37,13 +38,15 @@ Tables: `sessions` (one row per session), `events` (session_id, seq, t, type, js
 exactly as `model_dump(mode="json")`) and `effects` (session_id, seq, event_seq, t, type, json:
 each Decision and Alert, with the seq of the event that caused it).
 
-Wiring a live session (the runtime does this)::
+Wiring a live session (`vret.station.Station` does this)::
 
     records = Records(url)
     sid = records.open_session(start, scene=start.ladder.scene)   # also records the header
-    live = LiveSession(start, record=functools.partial(records.append, sid), session_id=sid)
-    live.add_listener(lambda event, state, effects: records.append_effects(sid, effects))
+    writer = RecordWriter(records, sid, on_failed=..., on_recovered=..., on_gap=...).start()
+    live = LiveSession(start, record=writer.event, session_id=sid)
+    live.add_listener(lambda event, state, effects: writer.effects(kept_effects))
     ...
+    writer.close()
     records.close_session(sid)            # "completed"; a crash leaves it "running" and a
                                           # dead pid makes it read as "interrupted"
 """
