@@ -114,6 +114,7 @@ class Station:
         self.session_id = self.records.open_session(self.start_event, plan.ladder.scene)
         self._loop: asyncio.AbstractEventLoop | None = None
         self._early: list[Callable[[], None]] = []
+        self._early_lock = threading.Lock()
         self.writer = RecordWriter(
             self.records,
             self.session_id,
@@ -152,11 +153,12 @@ class Station:
             fn(*args)
             self.live.flush_system()
 
-        if self._loop is None:
-            self._early.append(call)
-        else:
-            with contextlib.suppress(RuntimeError):  # the loop has closed: the session is over
-                self._loop.call_soon_threadsafe(call)
+        with self._early_lock:
+            if self._loop is None:  # before run(): it runs these first
+                self._early.append(call)
+                return
+        with contextlib.suppress(RuntimeError):  # the loop has closed: the session is over
+            self._loop.call_soon_threadsafe(call)
 
     async def _supervise(self, name: str, work: Callable[[], Awaitable[None]]) -> None:
         """Run `work()`; if it raises, log it, alert the console, and start it again."""
@@ -183,15 +185,17 @@ class Station:
     async def run(self) -> Status:
         """Run until the session ends, the duration passes, or a signal; returns the end status."""
         loop = asyncio.get_running_loop()
-        self._loop = loop
-        for call in self._early:
+        with self._early_lock:
+            self._loop = loop
+            early, self._early = self._early, []
+        for call in early:
             call()
-        self._early.clear()
         plan = self.plan
         net = plan.console_network
         try:  # before anything starts: a second session on a port in use fails at once
             sock = bind_socket(net.host, net.port)
         except ConsoleAddressError as err:
+            self.writer.close(1.0)
             self.records.close_session(self.session_id, "interrupted")
             raise SessionError(str(err)) from None
         self.token = self.token or make_token()
