@@ -250,6 +250,16 @@ def _on_system(s: SessionState, e: SystemEvent, effects: list[Effect]) -> Sessio
             f"The heart-rate sensor sends far more than a heart can beat{detail}.",
             expires_at=s.t + RENDER_ALERT_S,
         )
+    if e.kind == "sensor_decoder_error":
+        return _raise(
+            s,
+            effects,
+            "sensor_decoder_error",
+            "warning",
+            f"The heart-rate sensor sent data vret could not read{detail}: reading goes on; "
+            "check that --protocol matches the device.",
+            expires_at=s.t + RENDER_ALERT_S,
+        )
     if e.kind == "task_failed":
         return _raise(
             s,

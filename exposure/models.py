@@ -268,6 +268,7 @@ SystemKind = Literal[
     "sensor_disconnected",
     "sensor_reconnected",
     "sensor_flood",
+    "sensor_decoder_error",
     "render_started",
     "render_restarted",
     "render_stopped",
@@ -350,6 +351,7 @@ AlertKind = Literal[
     "records_gap",
     "task_failed",
     "sensor_flood",
+    "sensor_decoder_error",
 ]
 Severity = Literal["info", "warning", "critical"]
 

@@ -246,4 +246,5 @@ class SensorLink:
             self.ever_connected = True  # so the first connection after an error is a reconnect
         elif kind == "decoder_error":  # the decoder was replaced and readings go on
             self.last_decoder_error = sentence
+            self.live.submit(SystemEvent(t=0.0, kind="sensor_decoder_error", detail=sentence))
             log.warning("%s", sentence)

@@ -175,3 +175,13 @@ def test_a_sensor_flood_is_shown_to_the_therapist() -> None:
     live.submit(SystemEvent(t=0, kind="sensor_flood", detail="5,000 readings/s, thinned to 50/s"))
     alert = next(a for a in live.state.alerts if a.kind == "sensor_flood")
     assert alert.severity == "warning" and "5,000 readings/s" in alert.message
+
+
+def test_a_decoder_error_is_shown_to_the_therapist_and_recorded() -> None:
+    recorded: list[Event] = []
+    live, clock = session(recorded.append)
+    clock.now = 5.0
+    live.submit(SystemEvent(t=0, kind="sensor_decoder_error", detail="ValueError: bad frame"))
+    alert = next(a for a in live.state.alerts if a.kind == "sensor_decoder_error")
+    assert alert.severity == "warning" and "bad frame" in alert.message
+    assert any(isinstance(e, SystemEvent) and e.kind == "sensor_decoder_error" for e in recorded)

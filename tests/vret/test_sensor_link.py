@@ -190,3 +190,23 @@ def test_a_flooding_device_is_thinned_recorded_once_and_the_loop_stays_responsiv
     )
     assert match is not None, floods[0].detail
     assert int(match.group(1).replace(",", "")) > 1000
+
+
+def test_a_decoder_error_reaches_the_record_as_a_system_event() -> None:
+    async def run() -> list[Event]:
+        recorded: list[Event] = []
+        live = LiveSession(SessionStart(client="T-1", ladder=LADDER), record=recorded.append)
+        link = SensorLink(live, asyncio.get_running_loop(), "/dev/null", "text")
+        link._status_from_thread("decoder_error", "The text decoder failed (ValueError: x).")
+        for _ in range(50):  # the hand-off runs on the loop soon
+            if any(isinstance(e, SystemEvent) for e in recorded):
+                break
+            await asyncio.sleep(0.01)
+        assert link.last_decoder_error == "The text decoder failed (ValueError: x)."
+        return recorded
+
+    recorded = asyncio.run(run())
+    events = [e for e in recorded if isinstance(e, SystemEvent)]
+    assert [(e.kind, e.detail) for e in events] == [
+        ("sensor_decoder_error", "The text decoder failed (ValueError: x).")
+    ]
