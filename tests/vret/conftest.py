@@ -64,78 +64,132 @@ class PgServer:
         return f"postgresql+psycopg://{self.user}@{self.host}:{self.port}/{database}"
 
 
-@pytest.fixture(scope="session")
-def pg_server() -> Iterator[PgServer]:
-    """A throwaway PostgreSQL server on 127.0.0.1 (initdb as an unprivileged user when root)."""
-    initdb, pg_ctl = _pg_binary("initdb"), _pg_binary("pg_ctl")
-    if initdb is None or pg_ctl is None:
-        pytest.skip("PostgreSQL server binaries (initdb, pg_ctl) are not installed")
-    try:
-        import psycopg  # noqa: F401
-    except ImportError:
-        pytest.skip("psycopg is not installed: pip install 'psycopg[binary]'")
-    base = Path(tempfile.mkdtemp(prefix="vret-pg-"))
-    run_as: dict[str, int] = {}
-    if os.geteuid() == 0:  # initdb refuses to run as root
-        nobody = pwd.getpwnam("nobody")
-        os.chown(base, nobody.pw_uid, nobody.pw_gid)
-        run_as = {"user": nobody.pw_uid, "group": nobody.pw_gid, "extra_groups": []}
-    env = {**os.environ, "HOME": str(base), "LC_ALL": "C"}
-    data, sock_dir, log = base / "data", base / "sock", base / "server.log"
-    port = _free_port()
-    started = False
-    try:
+class PgCluster:
+    """A throwaway PostgreSQL server on 127.0.0.1 that a test can stop and start again.
+
+    `initdb` runs as an unprivileged user when the tests run as root (initdb refuses root).
+    Raises `pytest.skip` when the server binaries or psycopg are missing.
+    """
+
+    def __init__(self) -> None:
+        initdb, pg_ctl = _pg_binary("initdb"), _pg_binary("pg_ctl")
+        if initdb is None or pg_ctl is None:
+            pytest.skip("PostgreSQL server binaries (initdb, pg_ctl) are not installed")
+        try:
+            import psycopg  # noqa: F401
+        except ImportError:
+            pytest.skip("psycopg is not installed: pip install 'psycopg[binary]'")
+        self.pg_ctl = pg_ctl
+        self.base = Path(tempfile.mkdtemp(prefix="vret-pg-"))
+        self.run_as: dict[str, int] = {}
+        if os.geteuid() == 0:  # initdb refuses to run as root
+            nobody = pwd.getpwnam("nobody")
+            os.chown(self.base, nobody.pw_uid, nobody.pw_gid)
+            self.run_as = {"user": nobody.pw_uid, "group": nobody.pw_gid, "extra_groups": []}
+        self.env = {**os.environ, "HOME": str(self.base), "LC_ALL": "C"}
+        self.data, self.sock_dir, self.log = (
+            self.base / "data",
+            self.base / "sock",
+            self.base / "server.log",
+        )
+        self.port = _free_port()
+        self.running = False
+        try:
+            self._run(
+                [
+                    initdb,
+                    "-D",
+                    str(self.data),
+                    "-U",
+                    "vret",
+                    "-A",
+                    "trust",
+                    "-E",
+                    "UTF8",
+                    "--no-sync",
+                ]
+            )
+            self.sock_dir.mkdir()
+            if self.run_as:
+                os.chown(self.sock_dir, self.run_as["user"], self.run_as["group"])
+            self.start()
+        except (subprocess.SubprocessError, OSError) as err:
+            tail = self.log.read_text(errors="replace")[-400:] if self.log.exists() else ""
+            detail = getattr(err, "stderr", b"") or b""
+            shutil.rmtree(self.base, ignore_errors=True)
+            pytest.skip(f"could not start a PostgreSQL server: {err} {detail[-300:]!r} {tail}")
+        self.server = PgServer("127.0.0.1", self.port, "vret")
+
+    def _run(self, args: list[str]) -> None:
         subprocess.run(
-            [initdb, "-D", str(data), "-U", "vret", "-A", "trust", "-E", "UTF8", "--no-sync"],
-            cwd=base,
-            env=env,
+            args,
+            cwd=self.base,
+            env=self.env,
             check=True,
             capture_output=True,
             timeout=60,
-            **run_as,  # type: ignore[arg-type]
+            **self.run_as,  # type: ignore[arg-type]
         )
-        sock_dir.mkdir()
-        if run_as:
-            os.chown(sock_dir, run_as["user"], run_as["group"])
+
+    def start(self) -> None:
         options = (
-            f"-p {port} -k {sock_dir} -c listen_addresses=127.0.0.1 -c fsync=off "
+            f"-p {self.port} -k {self.sock_dir} -c listen_addresses=127.0.0.1 -c fsync=off "
             "-c full_page_writes=off -c max_connections=60"
         )
-        subprocess.run(
-            [pg_ctl, "-D", str(data), "-l", str(log), "-w", "-t", "30", "-o", options, "start"],
-            cwd=base,
-            env=env,
-            check=True,
-            capture_output=True,
-            timeout=60,
-            **run_as,  # type: ignore[arg-type]
+        self._run(
+            [
+                self.pg_ctl,
+                "-D",
+                str(self.data),
+                "-l",
+                str(self.log),
+                "-w",
+                "-t",
+                "30",
+                "-o",
+                options,
+                "start",
+            ]
         )
-        started = True
-    except (subprocess.SubprocessError, OSError) as err:
-        tail = log.read_text(errors="replace")[-400:] if log.exists() else ""
-        detail = getattr(err, "stderr", b"") or b""
-        shutil.rmtree(base, ignore_errors=True)
-        pytest.skip(f"could not start a PostgreSQL server: {err} {detail[-300:]!r} {tail}")
+        self.running = True
+
+    def stop(self, mode: str = "immediate") -> None:
+        """Stop the server (`immediate`: as a crash or a pulled cable would, no goodbyes)."""
+        self._run([self.pg_ctl, "-D", str(self.data), "-m", mode, "-w", "stop"])
+        self.running = False
+
+    def remove(self) -> None:
+        if self.running:
+            with contextlib.suppress(subprocess.SubprocessError, OSError):
+                self.stop()
+        shutil.rmtree(self.base, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[PgServer]:
+    """A throwaway PostgreSQL server on 127.0.0.1, shared by the tests of a run."""
+    cluster = PgCluster()
     try:
-        yield PgServer("127.0.0.1", port, "vret")
+        yield cluster.server
     finally:
-        if started:
-            subprocess.run(
-                [pg_ctl, "-D", str(data), "-m", "immediate", "-w", "stop"],
-                cwd=base,
-                env=env,
-                capture_output=True,
-                timeout=60,
-                **run_as,  # type: ignore[arg-type]
-            )
-        shutil.rmtree(base, ignore_errors=True)
+        cluster.remove()
+
+
+@pytest.fixture
+def pg_cluster() -> Iterator[PgCluster]:
+    """A PostgreSQL server of this test's own, which the test may stop and start."""
+    cluster = PgCluster()
+    try:
+        yield cluster
+    finally:
+        cluster.remove()
 
 
 _db_counter = itertools.count(1)
 
 
 @contextlib.contextmanager
-def _pg_database(server: PgServer) -> Iterator[str]:
+def pg_database(server: PgServer) -> Iterator[str]:
     import psycopg
 
     name = f"vret_test_{os.getpid()}_{next(_db_counter)}"
@@ -159,7 +213,7 @@ def fresh_database(request: pytest.FixtureRequest, kind: str, folder: Path) -> I
         yield f"sqlite:///{folder / 'records' / 'vret.db'}"
         return
     server = request.getfixturevalue("pg_server")
-    with _pg_database(server) as url:
+    with pg_database(server) as url:
         yield url
 
 
