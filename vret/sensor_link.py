@@ -146,6 +146,8 @@ class SensorLink:
         self.ever_connected = False
         self.last_error = ""
         self.last_decoder_error = ""
+        self.handoff_failures = 0
+        """Events the hand-off could not pass to the core (the first, and every 100th, alert)."""
         self.gate = FloodGate(max_readings_per_s, flood_quiet_s)
         self.pending_max = max(16, int(2 * max_readings_per_s))
         """Readings waiting for the loop, at most (two seconds' worth at the cap)."""
@@ -216,8 +218,13 @@ class SensorLink:
                     self._status(item.kind, item.sentence)
                 else:
                     self._flood(item.readings_per_s)
-            except Exception:  # one failed event must not lose the rest of the batch
+            except Exception as err:  # one failed event must not lose the rest of the batch
                 log.exception("The sensor link could not hand on %r", item)
+                self.handoff_failures += 1
+                if self.handoff_failures == 1 or self.handoff_failures % 100 == 0:
+                    why = f"sensor hand-off: {type(err).__name__}: {err}".splitlines()[0][:200]
+                    with contextlib.suppress(Exception):  # the alert itself may be what fails
+                        self.live.submit(SystemEvent(t=0.0, kind="task_failed", detail=why))
 
     def _reading(self, reading: Reading) -> None:
         self.handoff_delay_max_s = max(self.handoff_delay_max_s, self.live.clock() - reading.t)

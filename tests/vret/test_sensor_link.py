@@ -210,3 +210,31 @@ def test_a_decoder_error_reaches_the_record_as_a_system_event() -> None:
     assert [(e.kind, e.detail) for e in events] == [
         ("sensor_decoder_error", "The text decoder failed (ValueError: x).")
     ]
+
+
+def test_a_reading_the_core_cannot_take_is_alerted_and_the_batch_goes_on() -> None:
+    async def run() -> tuple[LiveSession, SensorLink, list[Event]]:
+        recorded: list[Event] = []
+        live = LiveSession(SessionStart(client="T-1", ladder=LADDER), record=recorded.append)
+        link = SensorLink(live, asyncio.get_running_loop(), "/dev/null", "text")
+        original = live.submit
+
+        def submit(event: Event, *, at: float | None = None) -> object:
+            if isinstance(event, Reading) and event.hr == 66.0:
+                raise RuntimeError("the core choked")
+            return original(event, at=at)
+
+        live.submit = submit  # type: ignore[method-assign]
+        for hr in (70.0, 66.0, 71.0):
+            link._reading_from_thread(Reading(t=live.clock(), hr=hr))
+        for _ in range(50):
+            if sum(isinstance(e, Reading) for e in recorded) == 2:
+                break
+            await asyncio.sleep(0.01)
+        return live, link, recorded
+
+    live, link, recorded = asyncio.run(run())
+    assert [e.hr for e in recorded if isinstance(e, Reading)] == [70.0, 71.0]
+    assert link.handoff_failures == 1
+    alert = next(a for a in live.alert_log if a.kind == "task_failed")
+    assert "sensor hand-off: RuntimeError: the core choked" in alert.message
