@@ -1,21 +1,42 @@
-"""The real device captures in ../shared/fixtures decode the way their README says."""
+"""The real device captures decode the way their README says.
+
+The captures live next to these tests in `captures/` (copied byte for byte from the project's
+shared fixtures, with their README), so they run on every checkout and are never skipped.
+"""
 
 from __future__ import annotations
 
 import csv
+import hashlib
 from collections import Counter
+from pathlib import Path
 
 import pytest
 
 from sensors.cms50 import Cms50V7Decoder
 from sensors.nonin import NoninFrameDecoder
-from tests.conftest import FIXTURES
 
-CMS50 = FIXTURES / "cms50dplus_v7_capture.hex"
-NONIN = FIXTURES / "nonin_format7_60s.dat"
-NONIN_CSV = FIXTURES / "nonin_format7_60s.csv"
+CAPTURES = Path(__file__).resolve().parent / "captures"
+CMS50 = CAPTURES / "cms50dplus_v7_capture.hex"
+NONIN = CAPTURES / "nonin_format7_60s.dat"
+NONIN_CSV = CAPTURES / "nonin_format7_60s.csv"
 
-pytestmark = pytest.mark.skipif(not CMS50.exists(), reason="shared fixtures not checked out")
+# SHA-256 of the published captures: a copy that was edited, truncated or re-encoded fails here.
+PUBLISHED_SHA256 = {
+    "cms50dplus_v7_capture.hex": "dff0dfec16cdd146c4bce2a7fc78bd5759342f4e937af507c62e4d2ace244948",
+    "nonin_format7_60s.dat": "e09c2860cc64a08a2f5ee30a4e2732dde39fc58eb54ae1f4cacb3be336f833a7",
+    "nonin_format7_60s.csv": "1608250e3be7709eb458ac077d1588a28b440e4f2647f6f1cf00df2408ee3965",
+}
+
+
+@pytest.mark.parametrize("name", sorted(PUBLISHED_SHA256))
+def test_captures_are_the_published_bytes(name: str) -> None:
+    assert hashlib.sha256((CAPTURES / name).read_bytes()).hexdigest() == PUBLISHED_SHA256[name]
+
+
+def test_captures_come_with_their_readme() -> None:
+    text = (CAPTURES / "README.md").read_text()
+    assert all(name in text for name in PUBLISHED_SHA256)
 
 
 def cms50_bytes() -> bytes:
