@@ -18,8 +18,12 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.common import free_port, percentile, rss_mb, table
+from exposure.models import ControlSettings, SetLevel
+from scenes.registry import default_ladder, discover
 from scenes.render import start_render
 from scenes.render.messages import Frames, FromRender
+from vret.simulated_client import SimulatedClient
+from vret.station import SessionPlan, Station, StationThread
 
 LATE_MS = 12.0
 WARMUP_S = 4.0  # the 3 s ease to the top level, then steady
@@ -125,10 +129,6 @@ def loaded(
     commands_per_s: float = 20.0,
 ) -> dict[str, Any]:
     """The render process driven by a full control process under load."""
-    from exposure.models import ControlSettings, SetLevel
-    from scenes.registry import default_ladder
-    from vret.simulated_client import SimulatedClient
-    from vret.station import SessionPlan, Station, StationThread
 
     sim = SimulatedClient("text", rate=sensor_lines_per_s)
     sim.start()
@@ -203,7 +203,6 @@ def run(
     thumbnail_hz: float = 4.0,
     key_prefix: str = "",
 ) -> None:
-    from scenes.registry import discover
 
     infos, _ = discover()
     rows = []

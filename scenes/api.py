@@ -104,6 +104,7 @@ class Scene(ABC):
 
         Call it in `build` only: loading during a level change would stall the frame.
         """
+        # Panda3D: loaded in the render process when a scene builds, not by the scene library
         from panda3d.core import Filename, Loader, LoaderOptions, NodePath
 
         if self.folder is None:

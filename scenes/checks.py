@@ -14,7 +14,8 @@ from typing import Any
 
 import numpy as np
 
-from scenes.registry import SceneInfo
+from scenes.preview import render_levels
+from scenes.registry import SceneInfo, discover
 
 BLANK_STD = 3.0
 """A render whose pixel values vary less than this (0-255 scale) is blank."""
@@ -78,9 +79,7 @@ def render_problems(images: list[np.ndarray]) -> list[str]:
 def _render_child(
     names: list[str], dirs: list[str] | None, size: tuple[int, int], out: str, conn: Any
 ) -> None:
-    from scenes.preview import render_levels
-    from scenes.registry import discover
-    from scenes.stage import configure, make_base
+    from scenes.stage import configure, make_base  # Panda3D: in the render child only
 
     result: dict[str, Any] = {}
     try:
@@ -135,7 +134,7 @@ def render_in_subprocess(
 
 
 def load_rgb(path: Path) -> np.ndarray:
-    from PIL import Image
+    from PIL import Image  # heavy: only the checks that compare pictures need it
 
     with Image.open(path) as img:
         return np.asarray(img.convert("RGB"))

@@ -17,7 +17,7 @@ PREVIEW_SETTLE_S = 0.5
 
 def screenshot_rgb(base: Any) -> tuple[int, int, bytes]:
     """The last rendered frame of the main window as (width, height, RGB bytes, top row first)."""
-    import numpy as np
+    import numpy as np  # only where a picture is taken; scene authors need not load it
 
     tex = base.win.getScreenshot()
     if tex is None:
@@ -39,9 +39,9 @@ def render_levels(
 
     Starts an offscreen software ShowBase unless `base` is given. Returns the PNG paths by scene.
     """
-    from PIL import Image
+    from PIL import Image  # heavy: only the preview commands need it
 
-    from scenes.stage import Stage, configure, make_base
+    from scenes.stage import Stage, configure, make_base  # Panda3D: only when rendering
 
     if base is None:
         configure("offscreen", size)
@@ -80,7 +80,7 @@ def contact_sheet(
     images: list[Any], captions: list[str], title: str, columns: int = 4, width: int = 800
 ) -> Any:
     """A labelled grid of level images, `width` pixels wide."""
-    from PIL import Image, ImageDraw, ImageFont
+    from PIL import Image, ImageDraw, ImageFont  # heavy: only the contact sheet needs it
 
     cols = min(columns, len(images))
     rows = (len(images) + cols - 1) // cols

@@ -27,7 +27,7 @@ def show(
     frame_rate: float = 60.0,
 ) -> int:
     """Open scene `info` at `level`; returns 0 when the window is closed (or after `frames`)."""
-    from scenes.stage import Stage, configure, make_base
+    from scenes.stage import Stage, configure, make_base  # Panda3D: only when a window opens
 
     configure(display, size, frame_rate, title=f"vret - {info.name}")
     base = make_base()
@@ -52,7 +52,7 @@ def show(
         name = info.ladder.level_name(int(round(n)))
         print(f"level {int(round(n))}/{top}: {name}")
         if title:
-            from panda3d.core import WindowProperties
+            from panda3d.core import WindowProperties  # Panda3D: only here
 
             props = WindowProperties()
             props.setTitle(f"{title} - level {int(round(n))}: {name}")

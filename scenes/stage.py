@@ -71,6 +71,7 @@ def make_base() -> Any:
     Software offscreen rendering asks for TinyPanda's offscreen pipe by name, so a machine
     without X never tries (and complains about) an X display first.
     """
+    # ShowBase starts Panda3D's engine on import: only when a base is really made
     from direct.showbase.ShowBase import ShowBase
     from panda3d.core import GraphicsPipeSelection
 
