@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib.util
 import inspect
+import json
 import os
 import re
 import sys
@@ -18,6 +19,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
+from exposure.errors import UserError
 from exposure.models import Ladder
 from scenes.api import Scene
 
@@ -193,3 +195,29 @@ def scene_events(name: str) -> tuple[str, ...]:
     except (KeyError, ValueError):
         return ()
     return tuple(getattr(info.scene_class, "events", ()))
+
+
+def session_ladder(scene: str, path: str | None = None) -> Ladder:
+    """The ladder a session on `scene` uses: the client's own from a JSON file, or the scene's.
+
+    Every problem (no such scene, no file, not JSON, not a ladder, a ladder for another scene)
+    is a UserError of one sentence.
+    """
+    if path is None:
+        try:
+            return default_ladder(scene)
+        except (KeyError, ValueError) as err:
+            raise UserError(f"No scene {scene!r}: see `vret scenes list` ({err}).") from None
+    try:
+        ladder = Ladder.model_validate(json.loads(Path(path).read_text(encoding="utf-8")))
+    except FileNotFoundError:
+        raise UserError(f"No ladder file {path}: give the path of a ladder JSON file.") from None
+    except json.JSONDecodeError as err:
+        raise UserError(f"{path} is not JSON ({err.msg} at line {err.lineno}).") from None
+    except ValidationError as err:
+        first = err.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise UserError(f"{path} is not a valid ladder: {where}: {first['msg']}.") from None
+    if ladder.scene != scene:
+        raise UserError(f"{path} is a ladder for {ladder.scene!r}, not for --scene {scene!r}.")
+    return ladder

@@ -3,16 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import json
 import re
-from pathlib import Path
-
-from pydantic import ValidationError
 
 from clinician_console.network import add_network_arguments, network_from_args
 from exposure.errors import UserError
-from exposure.models import ControlSettings, Ladder
-from scenes.registry import default_ladder
+from exposure.models import ControlSettings
+from scenes.registry import session_ladder
 from sensors.protocols import get_protocol
 from vret.records import RecordsError, data_folder
 from vret.simulated_client import DEMO_SETTINGS, SimulatedClient, demo_heart
@@ -98,27 +94,6 @@ def _size(text: str) -> tuple[int, int]:
     return int(match[1]), int(match[2])
 
 
-def _ladder(scene: str, path: str | None) -> Ladder:
-    if path is None:
-        try:
-            return default_ladder(scene)
-        except (KeyError, ValueError) as err:
-            raise UserError(f"No scene {scene!r}: see `vret scenes list` ({err}).") from None
-    try:
-        ladder = Ladder.model_validate(json.loads(Path(path).read_text(encoding="utf-8")))
-    except FileNotFoundError:
-        raise UserError(f"No ladder file {path}: give the path of a ladder JSON file.") from None
-    except json.JSONDecodeError as err:
-        raise UserError(f"{path} is not JSON ({err.msg} at line {err.lineno}).") from None
-    except ValidationError as err:
-        first = err.errors()[0]
-        where = ".".join(str(p) for p in first["loc"])
-        raise UserError(f"{path} is not a valid ladder: {where}: {first['msg']}.") from None
-    if ladder.scene != scene:
-        raise UserError(f"{path} is a ladder for {ladder.scene!r}, not for --scene {scene!r}.")
-    return ladder
-
-
 def _check_display(display: str) -> None:
 
     if display == "openvr":
@@ -156,7 +131,7 @@ def _session(args: argparse.Namespace) -> int:
     network = network_from_args(args, data_folder())
     plan = dict(
         client=args.client,
-        ladder=_ladder(args.scene, args.ladder),
+        ladder=session_ladder(args.scene, args.ladder),
         sensor=args.sensor,
         protocol=args.protocol,
         baudrate=args.baud,
@@ -178,7 +153,7 @@ def _demo(args: argparse.Namespace) -> int:
     display = args.display or ("window" if has_display() else "offscreen")
     if args.display is None and display == "offscreen":
         print("No display found: rendering offscreen; the console shows what the client sees.")
-    ladder = _ladder(args.scene, None)
+    ladder = session_ladder(args.scene, None)
     network = network_from_args(args, data_folder())
     client = SimulatedClient(args.protocol, demo_heart(seed=42, artefacts_per_min=0.5))
     port = client.start()
