@@ -221,106 +221,94 @@ def _refused(t: float, message: str) -> Alert:
 
 
 def _on_system(s: SessionState, e: SystemEvent, effects: list[Effect]) -> SessionState:
-    detail = f" ({e.detail})" if e.detail else ""
-    if e.kind == "records_failing":
-        return _raise(
-            s,
-            effects,
-            "records_failing",
-            "critical",
-            f"The records cannot be written{detail}: the session goes on and its events wait "
-            "in memory until the database answers; check the disk or the database server.",
-        )
-    if e.kind == "records_recovered":
-        return _clear(s, effects, "records_failing", "The records are written again.")
-    if e.kind == "records_gap":
-        return _raise(
-            s,
-            effects,
-            "records_gap",
-            "critical",
-            f"Part of this session is missing from its record{detail}.",
-        )
-    if e.kind == "sensor_flood":
-        return _raise(
-            s,
-            effects,
-            "sensor_flood",
-            "warning",
-            f"The heart-rate sensor sends far more than a heart can beat{detail}.",
-            expires_at=s.t + RENDER_ALERT_S,
-        )
-    if e.kind == "sensor_decoder_error":
-        return _raise(
-            s,
-            effects,
-            "sensor_decoder_error",
-            "warning",
-            f"The heart-rate sensor sent data vret could not read{detail}: reading goes on; "
-            "check that --protocol matches the device.",
-            expires_at=s.t + RENDER_ALERT_S,
-        )
-    if e.kind == "task_failed":
-        return _raise(
-            s,
-            effects,
-            "task_failed",
-            "warning",
-            f"A part of the station failed and was restarted{detail}.",
-            expires_at=s.t + RENDER_ALERT_S,
-        )
-    if e.kind == "sensor_disconnected":
-        return _raise(
-            s,
-            effects,
-            "sensor_disconnected",
-            "critical",
-            f"Heart-rate sensor disconnected{detail}: automatic changes on hold; check the cable.",
-        )
-    if e.kind == "sensor_reconnected":
-        return _clear(s, effects, "sensor_disconnected", "Heart-rate sensor reconnected.")
     if e.kind in _HEADSET_TO_SAFE and s.phase in ("exposure", "paused"):
         s = _move(s, effects, SAFE_LEVEL, "auto", _HEADSET_TO_SAFE[e.kind])
-    if e.kind == "render_restarted":
-        return _raise(
-            s,
-            effects,
-            "render_restarted",
-            "warning",
-            f"The headset display stopped and was restarted in the safe scene{detail}.",
-            expires_at=s.t + RENDER_ALERT_S,
-        )
-    if e.kind == "scene_failed":
-        return _raise(
-            s,
-            effects,
-            "scene_failed",
-            "warning",
-            f"A scene failed in the headset{detail}: the client sees the safe scene; "
-            "run `vret scenes check` on it before the next session.",
-            expires_at=s.t + RENDER_ALERT_S,
-        )
-    if e.kind == "headset_down":
-        return _raise(  # stays until the session ends: nothing restarts the display now
-            s,
-            effects,
-            "headset_down",
-            "critical",
-            f"The headset display keeps failing and is no longer restarted{detail}: take the "
-            "headset off the client, then restart vret.",
-        )
-    if e.kind == "render_watchdog":
-        return _raise(
-            s,
-            effects,
-            "render_watchdog",
-            "warning",
-            f"The headset heard nothing from this station and faded to the safe scene by "
-            f"itself{detail}.",
-            expires_at=s.t + RENDER_ALERT_S,
-        )
-    return s
+    if e.kind in _SYSTEM_CLEARS:
+        kind, message = _SYSTEM_CLEARS[e.kind]
+        return _clear(s, effects, kind, message)
+    if e.kind not in _SYSTEM_ALERTS:
+        return s
+    kind, severity, template, transient = _SYSTEM_ALERTS[e.kind]
+    detail = f" ({e.detail})" if e.detail else ""
+    expires_at = s.t + RENDER_ALERT_S if transient else None
+    return _raise(s, effects, kind, severity, template.format(detail=detail), expires_at)
 
+
+_SYSTEM_ALERTS: dict[str, tuple[AlertKind, Severity, str, bool]] = {
+    "records_failing": (
+        "records_failing",
+        "critical",
+        "The records cannot be written{detail}: the session goes on and its events wait in "
+        "memory until the database answers; check the disk or the database server.",
+        False,
+    ),
+    "records_gap": (
+        "records_gap",
+        "critical",
+        "Part of this session is missing from its record{detail}.",
+        False,
+    ),
+    "sensor_flood": (
+        "sensor_flood",
+        "warning",
+        "The heart-rate sensor sends far more than a heart can beat{detail}.",
+        True,
+    ),
+    "sensor_decoder_error": (
+        "sensor_decoder_error",
+        "warning",
+        "The heart-rate sensor sent data vret could not read{detail}: reading goes on; check "
+        "that --protocol matches the device.",
+        True,
+    ),
+    "task_failed": (
+        "task_failed",
+        "warning",
+        "A part of the station failed and was restarted{detail}.",
+        True,
+    ),
+    "sensor_disconnected": (
+        "sensor_disconnected",
+        "critical",
+        "Heart-rate sensor disconnected{detail}: automatic changes on hold; check the cable.",
+        False,
+    ),
+    "render_restarted": (
+        "render_restarted",
+        "warning",
+        "The headset display stopped and was restarted in the safe scene{detail}.",
+        True,
+    ),
+    "scene_failed": (
+        "scene_failed",
+        "warning",
+        "A scene failed in the headset{detail}: the client sees the safe scene; run `vret "
+        "scenes check` on it before the next session.",
+        True,
+    ),
+    "headset_down": (  # stays until the session ends: nothing restarts the display now
+        "headset_down",
+        "critical",
+        "The headset display keeps failing and is no longer restarted{detail}: take the "
+        "headset off the client, then restart vret.",
+        False,
+    ),
+    "render_watchdog": (
+        "render_watchdog",
+        "warning",
+        "The headset heard nothing from this station and faded to the safe scene by "
+        "itself{detail}.",
+        True,
+    ),
+}
+"""System events the therapist must see: (alert kind, severity, message with `{detail}`,
+transient: clears itself after `RENDER_ALERT_S`)."""
+
+_SYSTEM_CLEARS: dict[str, tuple[AlertKind, str]] = {
+    "records_recovered": ("records_failing", "The records are written again."),
+    "sensor_reconnected": ("sensor_disconnected", "Heart-rate sensor reconnected."),
+}
+"""System events that clear an alert: (its kind, the message it clears with)."""
 
 _HEADSET_TO_SAFE = {
     "render_restarted": "The headset display restarted: safe scene; press Resume when the "
