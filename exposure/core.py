@@ -466,8 +466,9 @@ def _on_command(s: SessionState, cmd: Any, effects: list[Effect]) -> SessionStat
 
 
 def _stale(s: SessionState) -> bool:
+    """No good reading for `stale_after_s` (at the limit included, as the sensor's gate has it)."""
     since = s.last_good_t if s.last_good_t is not None else s.started_at
-    return since is None or s.t - since > s.settings.stale_after_s
+    return since is None or s.t - since >= s.settings.stale_after_s
 
 
 def _pct(arousal: float) -> str:
@@ -500,7 +501,7 @@ def _evaluate(s: SessionState, effects: list[Effect], may_move: bool = True) -> 
             effects,
             "stale_signal",
             "critical",
-            f"No good heart-rate reading for over {cfg.stale_after_s:.0f} s: "
+            f"No good heart-rate reading for {cfg.stale_after_s:.0f} s: "
             "automatic changes on hold; check the sensor and the client's finger or strap.",
         )
     elif not stale and s.stale:
