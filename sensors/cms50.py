@@ -8,8 +8,9 @@ Legacy (19200 8O1, 60 packets/s, bit 7 set only in the first byte of each packet
 V7.0 (115200 8N1): the host sends START (`7D 81 A1 80 80 80 80 80 80`) and a keep-alive
 (`7D 81 AF ...`) every few seconds. The device answers with realtime packets of 9 bytes: type
 0x01, a byte holding the high bits of the 7 data bytes, then the 7 data bytes with bit 7 forced
-to 1. Data: strength/flags (bit 6 beep, bit 7 probe error / finger out), pleth, bar graph, pulse
-rate, SpO2, and a perfusion index (0xFFFF when absent). A device warming up sends pulse 0 and
+to 1. Data: strength/flags (bit 4 searching too long, bit 5 SpO2 dropping, bit 6 beep, bit 7 probe
+error / finger out), pleth (bits 0-6; bit 7 searching for pulse), bar graph, pulse rate, SpO2, and
+a perfusion index (0xFFFF when absent). A device warming up sends pulse 0 and
 SpO2 0, which vret reads as "no data" (searching).
 """
 
@@ -121,11 +122,11 @@ class Cms50V7Decoder:
             i += 9
             high = body[0]
             d = [(body[1 + k] & 0x7F) | (((high >> k) & 1) << 7) for k in range(7)]
-            flags, _pleth, _bar, pulse, spo2 = d[0], d[1], d[2], d[3], d[4]
+            flags, pleth, _bar, pulse, spo2 = d[0], d[1], d[2], d[3], d[4]
             quality: Quality = "ok"
             if flags & 0x80:
                 quality = "no-contact"
-            elif flags & 0x10:
+            elif flags & 0x10 or pleth & 0x80:
                 quality = "searching"
             out.extend(
                 self._reporter.packet(
