@@ -22,6 +22,7 @@ from exposure.models import (
     Safe,
     SceneTarget,
     SessionStart,
+    SessionState,
     SetLevel,
     StepDown,
     StepUp,
@@ -87,6 +88,29 @@ def sessions(draw: st.DrawFn) -> list[Event]:
     return events
 
 
+def assert_step_up_rules_held(
+    before: SessionState, event: Event, after: SessionState, up: Decision
+) -> None:
+    """Every condition of the step-up rule held when an automatic step up was taken.
+
+    The move changes the level and nothing the rule reads, so `after` holds the signal the
+    decision saw; the dwell and the SUDS peak at the level are the ones before the move.
+    """
+    assert not after.stale  # a fresh signal
+    # inside or below the therapeutic window: its top, not the ceiling, is the limit
+    assert after.arousal is not None and after.arousal <= SETTINGS.window_high
+    trend = after.trend_bpm_per_min
+    assert trend is not None and trend <= SETTINGS.rising_bpm_per_min  # not rising
+    assert up.t - before.level_since >= SETTINGS.min_dwell_s  # a resume restarts it too
+    suds, suds_t = after.suds, after.suds_t
+    if suds is not None and suds_t is not None and up.t - suds_t <= SETTINGS.suds_recent_s:
+        peak = before.suds_peak if before.phase == "exposure" else None
+        if isinstance(event, Suds):
+            peak = event.value if peak is None else max(peak, event.value)
+        # a recent SUDS is below the threshold or has halved from its peak at this level
+        assert suds < SETTINGS.suds_low or (peak is not None and suds <= peak / 2)
+
+
 @given(sessions())
 def test_safety_invariants_hold_over_any_session(events: list[Event]) -> None:
     state = None
@@ -98,9 +122,8 @@ def test_safety_invariants_hold_over_any_session(events: list[Event]) -> None:
         assert len(decisions) <= 1
         for d in decisions:
             if d.who == "auto" and d.to_level > d.from_level and d.from_level != SAFE_LEVEL:
-                # never step up on a stale signal or above the ceiling
-                assert not state.stale
-                assert state.arousal is not None and state.arousal <= SETTINGS.ceiling
+                assert before is not None
+                assert_step_up_rules_held(before, event, state, d)
                 # at most one automatic step up per dwell period
                 assert last_change is not None and d.t - last_change >= SETTINGS.min_dwell_s
             last_change = d.t
