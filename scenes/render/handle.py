@@ -273,6 +273,12 @@ class RenderHandle:
         since = self._writer.sending_since
         return max(0.0, time.monotonic() - since) if since is not None else 0.0
 
+    @property
+    def unread(self) -> int:
+        """Messages read from the pipe ahead of `poll` (at most INBOX_SIZE: when it is full, the
+        pipe behind it fills and the render process drops its bulk reports)."""
+        return self._reader.inbox.qsize()
+
     def poll(self) -> list[FromRender]:
         """Every message waiting from the render process, oldest first; never blocks.
 
