@@ -80,11 +80,17 @@ def reading(
     rr_ms: tuple[float, ...] = (),
     spo2: float | None = None,
 ) -> Reading:
-    """A Reading with every value checked: implausible numbers become None, never an error."""
+    """A Reading with every value checked: implausible numbers become None, never an error.
+
+    A rate the device calls good but no heart can have (a corrupted frame) is an `artefact`.
+    """
     rr = tuple(float(x) for x in rr_ms if math.isfinite(x) and 0 < x < 60_000)
+    rate = plausible_hr(hr)
+    if quality == "ok" and hr is not None and rate is None:
+        quality = "artefact"
     return Reading(
         t=t if math.isfinite(t) else 0.0,
-        hr=plausible_hr(hr),
+        hr=rate,
         rr_ms=rr,
         quality=quality,
         spo2=plausible_spo2(spo2),

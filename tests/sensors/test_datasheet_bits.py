@@ -372,12 +372,16 @@ def test_nonin_format1_each_status_bit_alone_means_what_the_datasheet_says(
 
 
 def test_nonin_format1_status_bit1_is_hr_bit_8() -> None:
-    # 0x82 with HR bits 6-0 = 0: 256 bpm, implausible; 0x83 with 0x7F: 511, "missing"
-    assert only(NoninFormat1Decoder().feed(bytes([0x82, 0x00, 0x61]), 0.0)).hr is None
+    # 0x82 with HR bits 6-0 = 0: 256 bpm, a rate no heart has: an artefact without a rate
+    implausible = only(NoninFormat1Decoder().feed(bytes([0x82, 0x00, 0x61]), 0.0))
+    assert (implausible.quality, implausible.hr) == ("artefact", None)
+    # 0x83 with 0x7F: 511, "missing": still searching
     missing = only(NoninFormat1Decoder().feed(bytes([0x83, 0x7F, 0x7F]), 0.0))
     assert (missing.quality, missing.hr, missing.spo2) == ("searching", None, None)
-    # 0x81 + 0x7F = 255 bpm: HR bit 7 alone, not 511
-    assert only(NoninFormat1Decoder().feed(bytes([0x81, 0x7F, 0x61]), 0.0)).quality == "ok"
+    # 0x81 + 0x7F = 255 bpm (HR bit 7 alone, not 511): above 250, an artefact, not "missing"
+    assert only(NoninFormat1Decoder().feed(bytes([0x81, 0x7F, 0x61]), 0.0)).quality == "artefact"
+    # 0x81 + 0x77 = 247 bpm: a plausible rate, read as such
+    assert only(NoninFormat1Decoder().feed(bytes([0x81, 0x77, 0x61]), 0.0)).hr == 247.0
 
 
 @pytest.mark.parametrize(
