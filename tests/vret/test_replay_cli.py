@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from vret.cli import main
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "exposure" / "examples" / "spiders_session.jsonl"
@@ -59,9 +61,10 @@ def test_bad_files_get_one_sentence(tmp_path: Path, capsys) -> None:
     assert "badevent.jsonl:2" in capsys.readouterr().err
 
 
-def test_the_vret_command_has_help_and_version() -> None:
-    run = [sys.executable, "-m", "vret"]
+def test_the_vret_command_has_help_and_version(capsys) -> None:
+    run = [sys.executable, "-m", "vret"]  # the command itself, as installed: `python -m vret`
     out = subprocess.run([*run, "--version"], capture_output=True, text=True, check=True).stdout
     assert out.startswith("vret ")
-    helps = subprocess.run([*run, "replay", "--help"], capture_output=True, text=True, check=True)
-    assert "SOURCE" in helps.stdout
+    with pytest.raises(SystemExit) as done:
+        main(["replay", "--help"])
+    assert done.value.code == 0 and "SOURCE" in capsys.readouterr().out

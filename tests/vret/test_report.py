@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import statistics
@@ -14,10 +15,13 @@ from pathlib import Path
 import pytest
 
 from exposure.models import SAFE_LEVEL, Decision, Event, Note, Reading, Suds
+from tests.clinician_console.conftest import CHROMIUM_CANDIDATES
 from vret.records import RecordedEffect, Records, SessionRow
 from vret.report import build_report, clock, summarize
 
 from .conftest import START, record_session
+
+SVG = "{http://www.w3.org/2000/svg}"
 
 
 @dataclass
@@ -137,7 +141,8 @@ def test_a_session_stopped_in_its_baseline(session: Session) -> None:
     assert "did not end normally (interrupted)" in text
     assert "No level changes." in text and "exposure did not start" in text
     assert "Baseline HR — no baseline was set" in text
-    assert ET.fromstring(re.search(r"<svg.*?</svg>", header_only, re.S).group(0)) is not None  # type: ignore[union-attr]
+    chart = re.search(r"<svg.*?</svg>", header_only, re.S)
+    assert chart is not None and ET.fromstring(chart.group(0)).tag == SVG + "svg"  # well formed
     with pytest.raises(ValueError, match="session_start"):
         summarize(session.events[1:], [])
 
@@ -151,11 +156,24 @@ def test_summary_levels_follow_the_decisions(session: Session) -> None:
     assert s.decisions_recorded and s.replay_agrees
 
 
-CHROMIUM = shutil.which("chromium-headless-shell") or shutil.which("chromium")
+def find_chromium() -> str | None:
+    """The Chromium the console's browser tests use (VRET_CHROMIUM, Debian's, or on PATH)."""
+    override = os.environ.get("VRET_CHROMIUM")
+    for path in [override] if override else CHROMIUM_CANDIDATES:
+        if path and os.access(path, os.X_OK):
+            return path
+    return shutil.which("chromium-headless-shell") or shutil.which("chromium")
+
+
+CHROMIUM = find_chromium()
 
 
 @pytest.mark.browser
-@pytest.mark.skipif(CHROMIUM is None, reason="no Chromium to render the report with")
+@pytest.mark.skipif(
+    CHROMIUM is None,
+    reason="no Chromium on this machine: apt-get install chromium-headless-shell (or set "
+    "VRET_CHROMIUM) to render the report",
+)
 def test_report_renders_in_a_browser(session: Session, tmp_path: Path) -> None:
     from PIL import Image
 
