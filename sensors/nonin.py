@@ -20,6 +20,9 @@ from sensors.base import HeartSample, OximeterDisplay, reading
 HR_MISSING = 511
 SPO2_MISSING = 127
 FRAMES_PER_PACKET = 25
+LATE_FLAGS = 0x40 | 0x20 | 0x10 | 0x08
+"""SNSD, ARTF, OOT and SNSA: seen in frames 4-25, after the packet's reading was made, they mark
+the next packet's reading, so a short artefact is never lost (a reading comes 3 times a second)."""
 SREV = 45  # firmware revision byte sent in frame 4 (the value in the recorded capture)
 
 
@@ -86,6 +89,7 @@ class NoninFrameDecoder:
         self._index = 0  # position of the last good frame in its packet (1..25), 0 = unknown
         self._data: list[int] = []
         self._flags = 0
+        self._late_flags = 0
         self.frames = 0
         self.packets = 0
         self.skipped = 0
@@ -134,11 +138,16 @@ class NoninFrameDecoder:
         status = frame[1] if self.format == 2 else frame[0]
         value = frame[3]
         if status & 0x01:
-            self._index, self._data, self._flags = 1, [value], status
+            # a trouble flag seen after frame 3 of the last packet marks this packet's reading
+            self._index, self._data = 1, [value]
+            self._flags, self._late_flags = status | self._late_flags, 0
         elif self._index:
             self._index += 1
             self._data.append(value)
-            self._flags |= status
+            if self._index <= 3:
+                self._flags |= status
+            else:
+                self._late_flags |= status & LATE_FLAGS
             if self._index == FRAMES_PER_PACKET:
                 self.packets += 1
                 self._index = 0

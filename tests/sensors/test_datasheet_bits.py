@@ -35,7 +35,7 @@ import pytest
 from exposure.models import Reading
 from sensors.ble_bridge import BleBridgeDecoder, parse_measurement
 from sensors.cms50 import Cms50LegacyDecoder, Cms50V7Decoder
-from sensors.nonin import NoninFormat1Decoder, NoninFrameDecoder
+from sensors.nonin import FRAMES_PER_PACKET, NoninFormat1Decoder, NoninFrameDecoder
 from sensors.pulsesensor import NO_BEAT_SEARCHING_S, PulseSensorDecoder
 
 
@@ -497,6 +497,25 @@ def test_nonin_frames_an_artefact_in_any_of_frames_1_to_3_marks_the_reading(
     data = [0x00, 0x4B, 0x61]
     stream = b"".join(frame(s, d) for s, d in zip(statuses, data, strict=True))
     assert only(NoninFrameDecoder(fmt).feed(stream, 0.0)).quality == "artefact"
+
+
+@pytest.mark.parametrize("fmt", [7, 2])
+@pytest.mark.parametrize("late", [3, 10, 24])  # frames 4, 11 and 25 of the packet
+def test_nonin_frames_an_artefact_after_frame_3_marks_the_next_packets_reading(
+    fmt: int, late: int
+) -> None:
+    frame = FRAME[fmt]
+
+    def packet(flag_at: int | None) -> bytes:
+        statuses = [0x81] + [0x80] * (FRAMES_PER_PACKET - 1)
+        if flag_at is not None:
+            statuses[flag_at] |= 0x20  # ARTF
+        data = [0x00, 0x4B, 0x61] + [0x00] * (FRAMES_PER_PACKET - 3)
+        return b"".join(frame(st, d) for st, d in zip(statuses, data, strict=True))
+
+    decoder = NoninFrameDecoder(fmt)
+    readings = decoder.feed(packet(late) + packet(None) + packet(None), 0.0)
+    assert [r.quality for r in readings] == ["ok", "artefact", "ok"]
 
 
 @pytest.mark.parametrize("fmt", [7, 2])
