@@ -23,8 +23,6 @@ from tests.clinician_console.conftest import RunningConsole
 from tests.clinician_console.test_live import open_live, receive
 from tests.conftest import wait_for
 
-resource = pytest.importorskip("resource")  # RLIMIT_NOFILE: Unix only
-
 IDLE_SOCKETS = 1000
 
 
@@ -153,6 +151,7 @@ def test_a_name_given_with_allow_host_is_welcome(start_console: Any) -> None:
 @contextlib.contextmanager
 def room_for_sockets(extra: int) -> Iterator[None]:
     """Raise this process's open-file limit enough for `extra` more sockets, then restore it."""
+    resource = pytest.importorskip("resource", reason="no RLIMIT_NOFILE: not a Unix system")
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     in_use = len(os.listdir("/proc/self/fd")) if Path("/proc/self/fd").exists() else 64
     need = in_use + 2 * extra + 256  # both ends live in this process, plus the server's cap

@@ -422,8 +422,10 @@ def test_postgresql_connections_carry_timeouts_and_keepalives(pg_server: PgServe
 
 def test_gitignore_keeps_records_and_reports_out_of_git() -> None:
     git = shutil.which("git")
-    if git is None or not (ROOT / ".git").exists():
-        pytest.skip("needs git and the repository")
+    if git is None:
+        pytest.skip("git is not installed")
+    if not (ROOT / ".git").exists():
+        pytest.skip(f"{ROOT} is not a git checkout (an unpacked archive has no .git)")
     names = [
         "vret.db",
         "data/vret.db-wal",
