@@ -534,8 +534,8 @@ class Faulty(Scene):
 NO_MESH = FAULTY.replace(
     "self.box = Mesh()", "self.box = self.load_model('missing.bam')\n        Mesh()"
 )
-FAULTY_TRANSITION_S = 0.5
-"""The faulty-scene process's timings: their own values too (fade 0.25 s, watchdog 2.5 s)."""
+FAULTY_TRANSITION_S = 0.6
+"""The faulty-scene process's timings: their own values too (fade 0.3 s, watchdog 2.5 s)."""
 FAULTY_WATCHDOG_S = 2.5
 
 
