@@ -1,0 +1,177 @@
+"""Nonin formats #1, #2 and #7: the decoder's sync and counters, the simulator's exact layout.
+
+Written to kill mutants that survived `make mutation` (tools/mutation/). The frame layout of a
+25-frame packet is the one in Nonin's OEM III specification: frame 1 HR MSB, 2 HR LSB, 3 SpO2,
+4 SREV, 8 STAT2, 9 SpO2-D, 10 SpO2 fast, 11 SpO2 beat-to-beat, 14/15 E-HR, 16 E-SpO2,
+17 E-SpO2-D, 20/21 HR-D, 22/23 E-HR-D; the others are reserved (0 here).
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from sensors.base import HeartSample
+from sensors.nonin import (
+    FRAMES_PER_PACKET,
+    HR_MISSING,
+    SPO2_MISSING,
+    SREV,
+    NoninFormat1Decoder,
+    NoninFormat1Encoder,
+    NoninFrameDecoder,
+    NoninFrameEncoder,
+)
+
+WARM = 10.0  # the simulated display shows values 3 s after the finger goes in
+
+
+def sample(t: float, **fields: object) -> HeartSample:
+    values: dict[str, object] = {"hr": 75.2, "pleth": 0.5, "spo2": 97.4}
+    values.update(fields)
+    return HeartSample(t=t, **values)  # type: ignore[arg-type]
+
+
+# --------------------------------------------------------------------------- format #1 decoder
+
+
+def test_format1_back_to_back_packets_each_give_a_reading() -> None:
+    decoder = NoninFormat1Decoder()
+    stream = bytes([0x80, 72, 97, 0x80, 73, 96, 0x80, 74, 95])
+    assert [r.hr for r in decoder.feed(stream, 1.0)] == [72.0, 73.0, 74.0]
+    assert decoder.packets == 3
+
+
+def test_format1_counts_packets_across_reads() -> None:
+    decoder = NoninFormat1Decoder()
+    assert decoder.packets == 0
+    decoder.feed(bytes([0x80, 72]), 1.0)
+    assert decoder.packets == 0
+    decoder.feed(bytes([97, 0x80, 73, 96]), 2.0)
+    assert decoder.packets == 2
+
+
+@pytest.mark.parametrize("garbage", [b"\x05", b"\x05\x06", b"\x05\x06\x07"])
+def test_format1_resynchronises_after_any_number_of_stray_bytes(garbage: bytes) -> None:
+    decoder = NoninFormat1Decoder()
+    out = decoder.feed(garbage + bytes([0x80, 72, 97, 0x80, 73, 96]), 1.0)
+    assert [r.hr for r in out] == [72.0, 73.0]
+
+
+def test_format1_bytes_without_the_sync_bit_never_make_a_packet() -> None:
+    # 0x03 has the HR-bit flags of a status byte but not bit 7: not a status byte
+    assert NoninFormat1Decoder().feed(bytes([0x03, 0x10, 0x20]), 1.0) == []
+
+
+# --------------------------------------------------------------------------- format #1 encoder
+
+
+def test_format1_encoder_sends_status_hr_and_spo2_in_one_packet_a_second() -> None:
+    encoder = NoninFormat1Encoder()
+    assert encoder.rate == 1.0
+    encoder.encode(sample(0.0))
+    assert encoder.encode(sample(WARM)) == bytes([0x80, 75, 97])
+
+
+def test_format1_encoder_carries_hr_bits_8_and_7_in_the_status_byte() -> None:
+    encoder = NoninFormat1Encoder()
+    encoder.encode(sample(0.0))
+    packet = encoder.encode(sample(WARM, hr=203.0))
+    assert packet == bytes([0x80 | 0x01, 203 & 0x7F, 97])
+    assert [r.hr for r in NoninFormat1Decoder().feed(packet, 1.0)] == [203.0]
+
+
+def test_format1_encoder_flags_finger_out_warm_up_and_artefact() -> None:
+    encoder = NoninFormat1Encoder()
+    # warming up: out of track, HR 511 (its bits 8-7 in the status) and SpO2 127 = missing
+    assert encoder.encode(sample(0.0)) == bytes([0x80 | 0x20 | 0x03, 0x7F, SPO2_MISSING])
+    assert encoder.encode(sample(WARM, artefact=True, hr=80.0))[0] & 0x7C == 0x04
+    assert encoder.encode(sample(WARM + 1, contact=False)) == bytes(
+        [0x80 | 0x40 | 0x03, 0x7F, 0x7F]
+    )
+
+
+# --------------------------------------------------------------------------- formats #2 and #7
+
+
+def packet(encoder: NoninFrameEncoder, t: float, **fields: object) -> list[bytes]:
+    frames = [encoder.encode(sample(t, **fields)) for _ in range(FRAMES_PER_PACKET)]
+    for frame in frames:
+        assert sum(frame[:4]) & 0xFF == frame[4], "checksum = sum of the first four bytes"
+    return frames
+
+
+def expected_data(hr: int, spo2: int) -> dict[int, int]:
+    msb, lsb = (hr >> 7) & 0x03, hr & 0x7F
+    return {
+        1: msb, 2: lsb, 3: spo2, 4: SREV, 9: spo2, 10: spo2, 11: spo2, 14: msb, 15: lsb,
+        16: spo2, 17: spo2, 20: msb, 21: lsb, 22: msb, 23: lsb,
+    }  # fmt: skip
+
+
+@pytest.mark.parametrize("hr", [75, 203])
+def test_format7_packet_puts_every_value_in_its_frame(hr: int) -> None:
+    encoder = NoninFrameEncoder(7)
+    packet(encoder, 0.0)  # finger in: the display warms up
+    frames = packet(encoder, WARM, hr=float(hr))
+    data = expected_data(hr, 97)
+    for k, frame in enumerate(frames, start=1):
+        status = 0x80 | 0x02 | (0x01 if k == 1 else 0)  # good perfusion; SYNC on frame 1
+        assert frame[0] == status, k
+        assert frame[3] == data.get(k, 0), k
+        assert (frame[1] << 8 | frame[2]) == 65 * 500 + 30_000  # 16-bit pleth
+
+
+def test_format2_frames_begin_with_01_and_carry_the_pleth_high_byte() -> None:
+    encoder = NoninFrameEncoder(2)
+    packet(encoder, 0.0)
+    frames = packet(encoder, WARM)
+    for k, frame in enumerate(frames, start=1):
+        assert frame[0] == 0x01
+        assert frame[1] == 0x80 | 0x02 | (0x01 if k == 1 else 0)
+        assert frame[2] == (65 * 500 + 30_000) >> 8
+        assert frame[3] == expected_data(75, 97).get(k, 0)
+
+
+def test_frame_stream_starts_with_the_sync_frame() -> None:
+    for fmt in (2, 7):
+        encoder = NoninFrameEncoder(fmt)
+        first = encoder.encode(sample(WARM))
+        assert first[1 if fmt == 2 else 0] & 0x01
+
+
+def test_hr_and_spo2_are_sampled_once_a_packet_at_its_first_frame() -> None:
+    encoder = NoninFrameEncoder(7)
+    packet(encoder, 0.0)
+    frames = [encoder.encode(sample(WARM, hr=80.0 + k, spo2=90.0 + k)) for k in range(25)]
+    assert frames[1][3] == 80 and frames[2][3] == 90  # frame 1's values, held for the packet
+    assert frames[14][3] == 80 and frames[16][3] == 90
+    decoded = NoninFrameDecoder(7).feed(b"".join(frames) + packet(encoder, WARM + 1)[0], 1.0)
+    assert decoded and decoded[0].hr == 80.0
+
+
+def test_frames_flag_warm_up_finger_out_and_artefact() -> None:
+    encoder = NoninFrameEncoder(7)
+    warming = packet(encoder, 0.0)
+    assert all(f[0] & 0x7E == 0x10 for f in warming)  # out of track while warming up
+    assert warming[0][3] == (HR_MISSING >> 7) & 0x03 and warming[1][3] == HR_MISSING & 0x7F
+    assert warming[2][3] == SPO2_MISSING
+    out = packet(encoder, WARM, contact=False)
+    assert all(f[0] & 0x7E == 0x40 for f in out)  # sensor disconnect only
+    assert all(f[1] == 0 and f[2] == 0 for f in out)  # no pleth without a finger
+    encoder = NoninFrameEncoder(7)
+    packet(encoder, 0.0)
+    moving = packet(encoder, WARM, artefact=True)
+    assert all(f[0] & 0x7E == 0x20 | 0x02 for f in moving)  # artefact, perfusion still good
+
+
+def test_frame_encoder_default_rate_is_75_frames_a_second() -> None:
+    assert NoninFrameEncoder(2).rate == 75.0
+    assert NoninFrameEncoder(7, rate=10.0).rate == 10.0
+
+
+def test_the_simulators_are_reproducible_from_their_seed() -> None:
+    def stream(encoder: NoninFrameEncoder | NoninFormat1Encoder) -> bytes:
+        return b"".join(encoder.encode(sample(k / 10, artefact=True)) for k in range(40, 120))
+
+    assert stream(NoninFrameEncoder(7)) == stream(NoninFrameEncoder(7, seed=0))
+    assert stream(NoninFormat1Encoder()) == stream(NoninFormat1Encoder(seed=0))
