@@ -171,3 +171,85 @@ def test_system_events_reach_subscribers_with_the_time_of_the_event_that_caused_
     assert messages[0]["data"]["type"] == "system"
     assert messages[0]["data"]["kind"] == "records_gap"
     assert isinstance(SystemEvent.model_validate(messages[0]["data"]), SystemEvent)
+
+
+# --------------------------------------------------------------------------- time and recording
+
+
+def test_session_time_continues_from_the_headers_time() -> None:
+    clock = Clock(100.0)
+    live = LiveSession(SessionStart(t=12.5, client="T-3", ladder=LADDER), clock=clock)
+    assert live.now() == 12.5
+    clock.now = 101.0
+    assert live.now() == 13.5
+    state, _ = live.submit(Reading(t=0, hr=70), at=100.75)  # arrived 0.25 s before hand-off
+    assert state.t == 13.25
+
+
+def test_event_times_are_kept_to_a_tenth_of_a_millisecond() -> None:
+    live, clock = session()
+    clock.now += 0.123456
+    state, _ = live.submit(Reading(t=0, hr=70))
+    assert state.t == 0.1235
+
+
+def test_the_level_history_has_one_entry_per_level_change() -> None:
+    live, clock = session()
+    for level in (1, 1, 2, 2, 0):
+        clock.now += 1.0
+        live.submit(SetLevel(t=0, level=level))
+    assert live.levels == [(0.0, 0), (1.0, 1), (3.0, 2), (5.0, 0)]
+
+
+def test_listeners_hear_the_event_with_the_state_after_it() -> None:
+    live, clock = session()
+    heard: list[tuple[str, int]] = []
+    live.add_listener(lambda e, s, fx: heard.append((e.type, s.level)))
+    clock.now += 1.0
+    live.submit(SetLevel(t=0, level=2))
+    assert heard == [("set_level", 2)]
+
+
+def test_a_records_failure_is_stepped_at_the_time_of_the_event_that_found_it() -> None:
+    recorded: list[object] = []
+    fail = [False]
+
+    def record(event: object) -> None:
+        if fail[0]:
+            fail[0] = False
+            raise OSError("disk full")
+        recorded.append(event)
+
+    clock = Clock(100.0)
+    live = LiveSession(SessionStart(client="T-4", ladder=LADDER), clock=clock, record=record)
+    fail[0] = True
+    clock.now = 102.0
+    live.submit(Reading(t=0, hr=70))  # not recorded; the failure is stepped right after it
+    system = [e for e in recorded if isinstance(e, SystemEvent)]
+    assert [(e.kind, e.t) for e in system] == [("records_failing", 2.0)]
+    # recording a system event is not the store answering the runtime again
+    assert live.records_failing
+    clock.now = 103.0
+    live.submit(Reading(t=0, hr=71))
+    assert not live.records_failing
+
+
+def test_the_failure_alert_names_the_error_type_in_one_line_of_200_characters() -> None:
+    def record(event: object) -> None:
+        raise OSError("x" * 300 + "\nsecond line")
+
+    live, clock = session()
+    live.record = record
+    clock.now += 1.0
+    live.submit(Reading(t=0, hr=70))
+    alert = next(a for a in live.state.alerts if a.kind == "records_failing")
+    detail = alert.message.split("(", 1)[1].split(")", 1)[0]
+    assert detail == ("OSError: " + "x" * 300)[:200]
+
+
+def test_flushing_with_nothing_waiting_steps_nothing() -> None:
+    live, clock = session()
+    heard: list[str] = []
+    live.add_listener(lambda e, s, fx: heard.append(e.type))
+    live.flush_system()
+    assert heard == []
