@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP_RUN := $(VENV)/.installed-run
 STAMP_TEST := $(VENV)/.installed-test
 
-.PHONY: demo test lint bench clean
+.PHONY: demo test lint bench clean mutation
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,16 @@ lint: $(STAMP_TEST)
 
 bench: $(STAMP_TEST)
 	$(PY) -m benchmarks $(BENCH_ARGS)
+
+# Mutation score of the core, the live session, the records' write path, signal quality and the
+# decoders (tools/mutation/run.py; about 20 min on 2 cores). Not part of `make test`.
+STAMP_MUTATION := $(VENV)/.installed-mutation
+$(STAMP_MUTATION): pyproject.toml | $(PY)
+	$(PY) -m pip install -q -e '.[dev,mutation]'
+	touch $@ $(STAMP_TEST) $(STAMP_RUN)
+
+mutation: $(STAMP_MUTATION)
+	$(PY) tools/mutation/run.py $(MUTATION_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis bench-results.json

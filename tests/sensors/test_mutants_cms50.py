@@ -15,6 +15,7 @@ from sensors.cms50 import (
     V7_STOP,
     Cms50LegacyDecoder,
     Cms50LegacyEncoder,
+    Cms50V7Decoder,
     Cms50V7Encoder,
 )
 
@@ -206,3 +207,38 @@ def test_the_simulator_is_reproducible_from_its_seed() -> None:
     assert stream(Cms50V7Encoder()) == stream(Cms50V7Encoder(seed=0))
     assert stream(Cms50LegacyEncoder(seed=4)) == stream(Cms50LegacyEncoder(seed=4))
     assert stream(Cms50V7Encoder(seed=4)) == stream(Cms50V7Encoder(seed=4))
+
+
+# --------------------------------------------------------------------------- the decoders
+
+
+def test_legacy_stray_bytes_of_any_count_are_skipped_to_the_next_sync_byte() -> None:
+    for garbage in (b"\x05", b"\x05\x06", b"\x05\x06\x07"):
+        out = Cms50LegacyDecoder().feed(garbage + bytes([0x80, 0x20, 0x00, 72, 97]), 1.0)
+        assert [r.hr for r in out] == [72.0]
+
+
+def test_legacy_five_bytes_without_a_sync_bit_are_not_a_packet() -> None:
+    assert Cms50LegacyDecoder().feed(bytes([0x01, 0x20, 0x00, 72, 97]), 1.0) == []
+
+
+def test_legacy_back_to_back_packets_are_each_decoded() -> None:
+    stream = b"".join(bytes([0x80, 0x20, 0x00, hr, 97]) for hr in (72, 73, 74))
+    assert [r.hr for r in Cms50LegacyDecoder().feed(stream, 1.0)] == [72.0, 73.0, 74.0]
+
+
+def test_legacy_bar_graph_bits_do_not_leak_into_the_pulse() -> None:
+    out = Cms50LegacyDecoder().feed(bytes([0x80, 0x20, 0x0F, 72, 97]), 1.0)
+    assert [r.hr for r in out] == [72.0]
+
+
+def test_legacy_spo2_of_0_means_no_value() -> None:
+    (out,) = Cms50LegacyDecoder().feed(bytes([0x80, 0x20, 0x00, 72, 0]), 1.0)
+    assert out.hr == 72.0 and out.spo2 is None
+
+
+def test_v7_stray_bytes_of_any_count_are_skipped_to_the_next_packet() -> None:
+    packet = bytes([0x01, 0x80, 0x80 | 5, 0x80 | 65, 0x80 | 0x15, 0x80 | 72, 0x80 | 97, 0xFF, 0xFF])
+    for garbage in (b"\x05", b"\x05\x06", b"\x05\x06\x07"):
+        out = Cms50V7Decoder().feed(garbage + packet, 1.0)
+        assert [(r.hr, r.spo2) for r in out] == [(72.0, 97.0)]

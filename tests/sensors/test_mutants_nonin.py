@@ -175,3 +175,90 @@ def test_the_simulators_are_reproducible_from_their_seed() -> None:
 
     assert stream(NoninFrameEncoder(7)) == stream(NoninFrameEncoder(7, seed=0))
     assert stream(NoninFormat1Encoder()) == stream(NoninFormat1Encoder(seed=0))
+
+
+# --------------------------------------------------------------------------- the frame decoder
+
+
+def frame7(k: int, data: int, status: int = 0x82) -> bytes:
+    """Frame `k` (1..25) of a format #7 packet, by hand: STATUS, PLETH MSB, LSB, DATA, CHECKSUM."""
+    head = [status | (0x01 if k == 1 else 0), 0x75, 0x30, data]
+    return bytes([*head, sum(head) & 0xFF])
+
+
+def packet7(hr: int = 72, spo2: int = 97) -> list[bytes]:
+    data = expected_data(hr, spo2)
+    return [frame7(k, data.get(k, 0)) for k in range(1, FRAMES_PER_PACKET + 1)]
+
+
+def test_spo2_of_100_percent_is_read() -> None:
+    frames = packet7(spo2=100)
+    (out,) = NoninFrameDecoder(7).feed(b"".join(frames[:4]), 1.0)
+    assert out.spo2 == 100.0
+    assert NoninFormat1Decoder().feed(bytes([0x80, 72, 100]), 1.0)[0].spo2 == 100.0
+
+
+def test_sync_needs_two_good_frames_in_a_row_then_each_frame_is_read_as_it_arrives() -> None:
+    decoder = NoninFrameDecoder(7)
+    frames = packet7()
+    decoder.feed(frames[0], 1.0)
+    assert decoder.frames == 0  # one good frame may be chance
+    decoder.feed(frames[1], 1.0)
+    assert decoder.frames == 2
+    out = decoder.feed(frames[2], 1.0)
+    assert decoder.frames == 3 and [r.hr for r in out] == [72.0]
+    decoder.feed(frames[3], 1.0)
+    assert decoder.frames == 4
+
+
+def test_after_a_bad_frame_sync_again_needs_two_good_frames() -> None:
+    decoder = NoninFrameDecoder(7)
+    frames = packet7()
+    decoder.feed(b"".join(frames[:5]), 1.0)
+    assert decoder.frames == 5
+    bad = bytearray(frames[5])
+    bad[4] ^= 0xFF
+    decoder.feed(bytes(bad) + frames[6], 1.0)
+    assert decoder.frames == 5 and decoder.skipped == 5
+    decoder.feed(frames[7], 1.0)
+    assert decoder.frames == 7
+
+
+def test_packets_are_counted_from_their_sync_frame_only() -> None:
+    decoder = NoninFrameDecoder(7)
+    frames = packet7()
+    decoder.feed(b"".join(frames[1:]), 1.0)  # frames 2-25: the stream started mid-packet
+    assert decoder.packets == 0
+    decoder.feed(b"".join(packet7()), 2.0)
+    assert decoder.packets == 1
+
+
+def test_a_sync_loss_mid_packet_does_not_count_that_packet() -> None:
+    decoder = NoninFrameDecoder(7)
+    frames = packet7()
+    decoder.feed(b"".join(frames[:10]), 1.0)
+    decoder.feed(b"\x00", 1.0)  # a stray byte: sync lost in the middle of the packet
+    decoder.feed(b"".join(frames[10:]), 1.0)  # the rest of it: frames 11-25
+    assert decoder.packets == 0
+    decoder.feed(b"".join(packet7()), 2.0)
+    assert decoder.packets == 1
+
+
+def test_every_byte_dropped_while_looking_for_sync_is_counted() -> None:
+    decoder = NoninFrameDecoder(7)
+    frames = packet7()
+    decoder.feed(bytes(7) + b"".join(frames[:3]), 1.0)
+    assert decoder.skipped == 7 and decoder.frames == 3
+
+
+def test_a_chance_checksum_match_in_garbage_does_not_cost_the_frame_after_it() -> None:
+    frames = packet7()
+    first = frames[0]
+    # a stray byte that, with the first four bytes of the real frame, looks like a frame
+    stray = (first[3] - sum(first[:3])) & 0xFF
+    lookalike = bytes([stray]) + first[:4]
+    assert stray & 0x80 and sum(lookalike[:4]) & 0xFF == lookalike[4]
+    decoder = NoninFrameDecoder(7)
+    out = decoder.feed(bytes([stray]) + b"".join(frames[:4]), 1.0)
+    assert decoder.skipped == 1 and decoder.frames == 4
+    assert [r.hr for r in out] == [72.0]

@@ -9,7 +9,8 @@ cannot be killed; a listed one is matched by its function and its change, not by
 the list survives edits elsewhere in the file.
 
     python tools/mutation/run.py                  # the whole measurement from scratch
-    python tools/mutation/run.py --again NAME...  # re-test some mutants (globs) of the last run
+    python tools/mutation/run.py --again NAME...  # re-test some mutants (globs) of the last run;
+                                                  # a changed test selection resets the rest
     python tools/mutation/run.py --report         # print the last run's figures again
 
 Exit status 1 when the score is under --target or a survivor is neither killed nor listed.
@@ -86,18 +87,16 @@ def globs() -> list[str]:
     return out
 
 
-def copy_tree(settings: bool = True) -> None:
-    """Bring the sources and tests into the work folder (mtimes kept: mutmut re-mutates a file
-    only when its source is newer than its mutants). `settings`: pyproject.toml too (a changed
-    test selection makes mutmut forget every verdict, so a re-test keeps the run's own)."""
+def copy_tree() -> None:
+    """Bring the sources, tests and settings into the work folder (mtimes kept: mutmut
+    re-mutates a file only when its source is newer than its mutants)."""
     WORK.mkdir(parents=True, exist_ok=True)
     ignore = shutil.ignore_patterns("__pycache__", "*.pyc", ".hypothesis")
     for name in COPIED:
         target = WORK / name
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copytree(ROOT / name, target, ignore=ignore, dirs_exist_ok=True)
-    if settings or not (WORK / "pyproject.toml").exists():
-        shutil.copy2(ROOT / "pyproject.toml", WORK / "pyproject.toml")
+    shutil.copy2(ROOT / "pyproject.toml", WORK / "pyproject.toml")
     shared = WORK / "shared"  # tests/conftest.py: FIXTURES = <root>/../shared/fixtures
     if not shared.exists() and (ROOT.parent / "shared").exists():
         shared.symlink_to(ROOT.parent / "shared")
@@ -258,7 +257,8 @@ def main() -> None:
     args = parser.parse_args()
     start = time.monotonic()
     if args.again:
-        copy_tree(settings=False)
+        copy_tree()
+        leave_out_failing_tests()
         run_mutmut(args.again, args.children)
     elif not args.report:
         shutil.rmtree(WORK, ignore_errors=True)
