@@ -7,6 +7,7 @@ Written to kill mutants that survived `make mutation` (tools/mutation/): these p
 from __future__ import annotations
 
 import asyncio
+import json
 from typing import Any
 
 from exposure.live import HISTORY_S, LiveSession, state_summary
@@ -99,6 +100,16 @@ def test_a_console_that_stops_reading_keeps_the_latest_2000_messages() -> None:
     kept = drain(queue)
     assert len(kept) == 2000
     assert kept[0]["n"] == 1 and kept[-1]["n"] == 2000
+
+
+def test_messages_and_snapshots_are_plain_json_data() -> None:
+    live, clock = session()
+    queue = live.subscribe()
+    clock.now += 1.0
+    live.submit(Reading(t=0, hr=70, rr_ms=(850.0, 860.0)))
+    live.submit(SetLevel(t=0, level=2))
+    for data in [m["data"] for m in drain(queue)] + [live.snapshot()]:
+        assert json.loads(json.dumps(data)) == data  # lists, not tuples; no model objects
 
 
 def test_snapshot_has_the_headline_figures_and_not_the_raw_signal() -> None:

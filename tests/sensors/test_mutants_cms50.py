@@ -153,6 +153,7 @@ def test_v7_stops_streaming_after_15_s_without_a_command() -> None:
     assert encoder.encode(sample(16.0)) == b""
     encoder.receive(V7_START)
     assert encoder.encode(sample(16.5)) != b""
+    assert encoder.starts == 2
 
 
 def test_v7_keep_alives_keep_it_streaming() -> None:

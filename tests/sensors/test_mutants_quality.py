@@ -58,8 +58,8 @@ def test_a_device_rate_that_disagrees_with_its_accepted_beats_is_an_artefact() -
     quality = SignalQuality()
     for t in range(6):
         quality.process(ok(float(t), rr=(800.0,)))
-    out = quality.process(ok(6.0, hr=120.0, rr=(800.0,)))
-    assert (out.quality, out.rr_ms) == ("artefact", (800.0,))
+    out = quality.process(ok(6.0, hr=120.0, rr=(800.0, 2500.0)))
+    assert (out.quality, out.rr_ms) == ("artefact", (800.0,))  # the beat out of range dropped
 
 
 def test_without_a_device_rate_the_rate_is_that_of_the_mean_beat() -> None:

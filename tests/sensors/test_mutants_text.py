@@ -50,6 +50,11 @@ def test_spo2_comes_with_every_kind_of_reading() -> None:
     assert only(feed('{"hr": 0, "o2": 93}')).spo2 == 93.0
 
 
+def test_any_positive_interval_is_a_beat_and_one_too_short_for_a_heart_is_an_artefact() -> None:
+    assert only(feed("RR=0.5")).quality == "artefact"  # 120,000 bpm
+    assert only(feed("RR=0")).quality == "searching"  # no beat at all
+
+
 def test_a_pair_line_without_heart_rate_or_beats_is_ignored() -> None:
     assert feed("Temp=36.6") == []
     assert feed("SpO2=97") == []
@@ -153,6 +158,12 @@ def test_the_simulated_text_sensor_says_zero_without_contact_and_forgets_its_bea
     encoder.encode(sample(3.0))
     encoder.encode(sample(4.0))
     assert encoder.encode(sample(5.0, beats=(820.0,))) == b'{"hr": 72.4, "rr_ms": [820]}\r\n'
+
+
+def test_the_json_line_gives_the_rate_to_a_tenth_of_a_bpm() -> None:
+    encoder = TextEncoder()
+    lines = [encoder.encode(sample(float(k), hr=72.46, beats=(800.0,))) for k in range(1, 6)]
+    assert json.loads(lines[4])["hr"] == 72.5
 
 
 def test_motion_makes_the_simulated_text_sensor_overcount() -> None:

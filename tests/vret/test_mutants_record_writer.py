@@ -8,8 +8,6 @@ by another process.
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Callable
@@ -243,17 +241,13 @@ def test_a_stalled_store_holds_100_000_items_before_any_is_lost() -> None:
 
 
 def test_a_writer_stuck_on_a_hung_store_does_not_keep_the_process_alive() -> None:
-    code = (
-        "import threading\n"
-        "from exposure.models import Reading\n"
-        "from vret.record_writer import RecordWriter\n"
-        "class Hung:\n"
-        "    def append(self, sid, event):\n"
-        "        threading.Event().wait()\n"
-        "w = RecordWriter(Hung(), 1, on_failed=print, on_recovered=print, on_gap=print).start()\n"
-        "w.event(Reading(t=1.0, hr=70))\n"
-        "print('exiting', flush=True)\n"
-    )
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.strip() == "exiting"
+    store = Store()
+    gate = store.gate = threading.Semaphore(0)
+    before = set(threading.enumerate())
+    writer = Reports().writer(store).start()
+    writer.event(reading(1.0))
+    wait_for(lambda: store.attempts == 1, "the hung write")
+    started = [t for t in threading.enumerate() if t not in before]
+    assert started and all(t.daemon for t in started)  # the interpreter may exit past them
+    gate.release()
+    assert writer.close()

@@ -111,8 +111,11 @@ def test_a_step_without_decisions_or_alerts_stores_nothing(first: Records) -> No
 def test_a_different_session_start_is_refused_even_right_after_opening(first: Records) -> None:
     sid = first.open_session(START, scene="spiders")
     other = START.model_copy(update={"client": "C-8"})
-    with pytest.raises(RecordsError, match="already has its session_start"):
+    with pytest.raises(RecordsError) as caught:
         first.append(sid, other)
+    assert str(caught.value) == (
+        f"Session {sid} already has its session_start: open a new session for a new ladder."
+    )
     assert first.append(sid, START) == 0  # the identical header LiveSession records first
     assert first.events(sid) == [START]
 
@@ -162,9 +165,20 @@ def test_a_closed_sessions_numbering_is_read_again_from_the_database(
     first.close_session(sid, "interrupted")
     second.append(sid, Note(t=2.0, text="added by another station"))
     second.append_effects(sid, [alert(2.0, "hard_ceiling")])
+    assert first.append_effects(sid, [alert(2.5, "suds_due")]) == 1  # caused by that note
     assert first.append(sid, Note(t=3.0, text="the first station again")) == 3
     assert first.append_effects(sid, [alert(3.0, "stale_signal")]) == 1
-    assert effect_rows(first, sid) == [(0, 1), (1, 2), (2, 3)]
+    assert effect_rows(first, sid) == [(0, 1), (1, 2), (2, 2), (3, 3)]
+
+
+def test_the_header_livesession_records_first_is_recognised_in_each_session(
+    first: Records,
+) -> None:
+    first.open_session(START, scene="spiders")
+    other = START.model_copy(update={"client": "C-8"})
+    sid = first.open_session(other, scene="spiders")
+    assert first.append(sid, other) == 0  # its own header, not the first session's
+    assert first.events(sid) == [other]
 
 
 def test_open_session_needs_a_session_start(first: Records) -> None:
