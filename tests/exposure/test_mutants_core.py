@@ -578,3 +578,29 @@ def test_without_a_baseline_the_outlook_says_only_the_therapist_moves() -> None:
     run.beats(2, 100.0)
     run.command(SetLevel(t=0, level=1))
     assert run.state.next_step == "Holding: no baseline, so only the therapist changes levels."
+
+
+@pytest.mark.parametrize("sign, words", [(1, "3% above baseline"), (-1, "3% below baseline")])
+def test_a_trend_exactly_at_the_rising_limit_either_way_is_steady(sign: int, words: str) -> None:
+    run = at_100(QUICK.model_copy(update={"rising_bpm_per_min": 3.75}))
+    while run.state.level == 1:  # 1/16 bpm a second: exactly 3.75 bpm a minute
+        run.t += 1.0
+        run.send(Reading(t=run.t, hr=100.0 + sign * (run.t - 10.0) / 16))
+    assert run.state.trend_bpm_per_min == sign * 3.75
+    assert reasons(run.effects)[-1] == (
+        f"HR {words} for 60 s and steady: step up to level 2 (situation 2)."
+    )
+
+
+def test_the_suds_reminder_rounds_to_whole_minutes() -> None:
+    run = at_100(QUICK.model_copy(update={"suds_reminder_s": 330.0}), auto=False)
+    run.beats(330, 100.0)
+    alert = run.active("suds_due")
+    assert alert is not None and alert.message.startswith("No SUDS rating for 6 min:")
+
+
+def test_the_trend_window_includes_its_oldest_second() -> None:
+    state, _ = step(None, SessionStart(ladder=LADDER, settings=QUICK))
+    for t, hr in ((100.0, 80.0), (110.0, 70.0), (115.0, 70.0), (130.0, 70.0)):
+        state, _ = step(state, Reading(t=t, hr=hr))
+    assert state.trend_bpm_per_min is not None and state.trend_bpm_per_min < 0  # 30 s ago: in

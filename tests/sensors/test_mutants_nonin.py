@@ -241,6 +241,8 @@ def test_a_sync_loss_mid_packet_does_not_count_that_packet() -> None:
     decoder.feed(b"\x00", 1.0)  # a stray byte: sync lost in the middle of the packet
     decoder.feed(b"".join(frames[10:]), 1.0)  # the rest of it: frames 11-25
     assert decoder.packets == 0
+    decoder.feed(b"".join(frames[:1]) + b"\x00" + b"".join(frames[1:]), 1.0)  # lost after SYNC
+    assert decoder.packets == 0
     decoder.feed(b"".join(packet7()), 2.0)
     assert decoder.packets == 1
 
@@ -260,6 +262,6 @@ def test_a_chance_checksum_match_in_garbage_does_not_cost_the_frame_after_it() -
     lookalike = bytes([stray]) + first[:4]
     assert stray & 0x80 and sum(lookalike[:4]) & 0xFF == lookalike[4]
     decoder = NoninFrameDecoder(7)
-    out = decoder.feed(bytes([stray]) + b"".join(frames[:4]), 1.0)
-    assert decoder.skipped == 1 and decoder.frames == 4
+    out = decoder.feed(bytes(3) + bytes([stray]) + b"".join(frames[:4]), 1.0)
+    assert decoder.skipped == 4 and decoder.frames == 4  # three zeros and the lookalike
     assert [r.hr for r in out] == [72.0]

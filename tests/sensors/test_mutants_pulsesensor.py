@@ -240,6 +240,13 @@ def test_signed_lines_are_samples_and_an_empty_s_line_is_nothing() -> None:
     assert [r.quality for r in out] == ["searching", "searching"]
 
 
+def test_raw_lines_up_to_64_characters_are_read() -> None:
+    padded = "512" + " " * 61
+    out = lines(PulseSensorRawDecoder(), [(k / 2, padded) for k in range(9)])
+    assert [r.quality for r in out] == ["searching", "searching"]  # they were samples
+    assert lines(PulseSensorRawDecoder(), [(k / 2, padded + " ") for k in range(9)]) == []
+
+
 def test_a_flat_line_says_searching_once_a_second_from_3_s() -> None:
     out = lines(PulseSensorRawDecoder(), [(k / 2, "S512") for k in range(12)])
     assert [(r.t, r.quality) for r in out] == [

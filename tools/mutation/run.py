@@ -191,7 +191,7 @@ def load_equivalent() -> dict[tuple[str, str], str]:
     """(function, change) -> reason, from the table rows of equivalent.md."""
     listed = {}
     for line in EQUIVALENT.read_text().splitlines():
-        cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
+        cells = [cell.strip() for cell in re.split(r"(?<!\\)\|", line.strip().strip("|"))]
         if len(cells) != 3 or not cells[0].startswith("`"):
             continue
         name, change, reason = (cells[0].strip("`"), cells[1], cells[2])
