@@ -234,7 +234,7 @@ def test_a_stalled_store_holds_100_000_items_before_any_is_lost() -> None:
     writer.event(reading(2.0))  # the 100,001st: lost
     store.gate = None
     gate.release()  # the store answers again: the rest is written without waiting
-    wait_for(lambda: bool(reports.gaps), "the gap report", timeout=60.0)
+    wait_for(lambda: bool(reports.gaps), "the gap report", timeout=10.0)
     assert reports.gaps[0].startswith("1 events from t=2.0 s to t=2.0 s")
     assert writer.close()
     assert len(store.items) == 100_000
