@@ -211,8 +211,10 @@ class LiveSession:
 
     async def tick_forever(self, period_s: float = 0.25) -> None:
         """Tick the core so a stale signal or an expired alert is noticed without readings."""
-        while self.state.phase != "ended":
+        while True:
             await asyncio.sleep(period_s)
+            if self.state.phase == "ended":  # the session ended while this tick slept
+                return
             self.submit(Tick(t=0.0))
 
 

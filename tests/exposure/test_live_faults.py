@@ -185,3 +185,22 @@ def test_a_decoder_error_is_shown_to_the_therapist_and_recorded() -> None:
     alert = next(a for a in live.state.alerts if a.kind == "sensor_decoder_error")
     assert alert.severity == "warning" and "bad frame" in alert.message
     assert any(isinstance(e, SystemEvent) and e.kind == "sensor_decoder_error" for e in recorded)
+
+
+def test_no_tick_is_stepped_after_the_session_ends() -> None:
+    import asyncio
+
+    from exposure.models import End
+
+    recorded: list[Event] = []
+    live, clock = session(recorded.append)
+
+    async def run() -> None:
+        ticks = asyncio.create_task(live.tick_forever(0.05))
+        await asyncio.sleep(0)  # the tick task is now asleep in its period
+        clock.now = 1.0
+        live.submit(End(t=0))
+        await asyncio.wait_for(ticks, 1.0)  # it ends by itself, without a last tick
+
+    asyncio.run(run())
+    assert recorded[-1].type == "end"
