@@ -137,7 +137,7 @@ class RecordWriter:
                 if not self.failing:
                     self.failing = True
                     log.warning("the records cannot be written: %s", err)
-                    self.on_failed(str(err).splitlines()[0][:200] or type(err).__name__)
+                    self.on_failed(_first_line(err))
                 with self._cond:
                     if self._closing and tries >= 2:
                         return False
@@ -150,3 +150,9 @@ class RecordWriter:
                 log.warning("the records are written again")
                 self.on_recovered()
             return True
+
+
+def _first_line(err: BaseException) -> str:
+    """The error's first line for the console (its type when it has no message)."""
+    lines = str(err).splitlines()
+    return (lines[0] if lines else "")[:200] or type(err).__name__

@@ -148,11 +148,6 @@ def test_the_failure_reason_is_the_first_line_of_the_error_cut_to_200_characters
     writer.close()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="vret/record_writer.py RecordWriter._write: str(err).splitlines()[0] raises IndexError "
-    "for an error with an empty message, so the writer thread dies instead of retrying",
-)
 def test_an_error_without_a_message_is_reported_by_its_type(pauses: list[float]) -> None:
     reports = Reports()
     writer = reports.writer(Store(fail=1, error=TimeoutError())).start()
