@@ -109,6 +109,7 @@ class PulseSensorRawDecoder(LineDecoder):
         self._detector = BeatDetector()
         self._count = 0
         self._last_arrival: float | None = None
+        self._last_sample = 0.0
         self._searching = _Searching()
 
     def feed(self, data: bytes, t: float) -> list[Reading]:
@@ -139,12 +140,19 @@ class PulseSensorRawDecoder(LineDecoder):
             return [(first + i + 1) / self.sample_rate for i in range(n)]
         previous = self._last_arrival
         self._last_arrival = t
-        if previous is None or t <= previous:
-            previous = t - n * 0.01
-        # A long silence before this read is not sampling time: assume at most 0.1 s per sample.
-        start = max(previous, t - n * 0.1)
-        step = (t - start) / n
-        return [start + step * (i + 1) for i in range(n)]
+        if previous is not None and t <= previous:
+            # the clock did not move since the last read: go on from its last sample, 10 ms each
+            start = self._last_sample
+            times = [start + 0.01 * (i + 1) for i in range(n)]
+        else:
+            if previous is None:
+                previous = t - n * 0.01
+            # A long silence before this read is not sampling time: at most 0.1 s per sample.
+            start = max(previous, t - n * 0.1)
+            step = (t - start) / n
+            times = [start + step * (i + 1) for i in range(n)]
+        self._last_sample = times[-1] if times else self._last_sample
+        return times
 
     def parse_line(self, line: str, t: float) -> list[Reading]:  # pragma: no cover - unused
         return []

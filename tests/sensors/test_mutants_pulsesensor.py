@@ -10,8 +10,6 @@ import math
 import random
 import statistics
 
-import pytest
-
 from exposure.models import Reading
 from sensors.base import HeartSample
 from sensors.pulsesensor import (
@@ -200,12 +198,6 @@ def test_a_first_read_takes_10_ms_a_sample() -> None:
     assert len(found) >= 4 and all(abs(hr - 60.0) < 1 for hr in found[1:])
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="sensors/pulsesensor.py PulseSensorRawDecoder._sample_times: a read stamped with the "
-    "same time as the one before is placed in the 10 ms a sample before that time, over the "
-    "previous read's samples, so the beat detector sees time run backwards",
-)
 def test_reads_stamped_with_the_same_time_continue_at_10_ms_a_sample() -> None:
     samples = wave(60, 100, 6)
     decoder = PulseSensorRawDecoder()
