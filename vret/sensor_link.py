@@ -80,7 +80,8 @@ class FloodGate:
         return False
 
     def _measure(self, t: float) -> None:
-        """Count arrivals in one-second windows; a window with drops in it starts a flood."""
+        """Count arrivals in one-second windows; one with drops that came faster than the steady
+        pass rate starts a flood."""
         if (
             self._flooding
             and self._last_drop_t is not None
@@ -91,10 +92,14 @@ class FloodGate:
             self._window_start, self._window_arrivals, self._window_dropped = t, 0, 0
         elapsed = t - self._window_start
         if elapsed >= 1.0:
-            if self._window_dropped and not self._flooding:
+            rate = self._window_arrivals / elapsed
+            # A backlog read at once after a stall (a busy CPU, a paused process) can overrun the
+            # bucket for an instant; only a second that came in faster than the steady pass rate
+            # is a flood.
+            if self._window_dropped and rate > self.refill_per_s and not self._flooding:
                 self._flooding = True
                 self.floods += 1
-                self._flood_rate = self._window_arrivals / elapsed
+                self._flood_rate = rate
             self._window_start, self._window_arrivals, self._window_dropped = t, 0, 0
         self._window_arrivals += 1
 

@@ -50,6 +50,29 @@ def test_a_real_sensors_readings_all_pass() -> None:
     assert gate.dropped == 0 and gate.take_flood() is None and gate.floods == 0
 
 
+def test_a_backlog_read_at_once_after_a_stall_is_not_a_flood() -> None:
+    """A 20/s sensor whose reader stalled for a second hands on 20 readings at one instant: the
+    bucket lets the first few through, but the second came in at the sensor's own rate, so no
+    flood is recorded (it once said "21 readings/s ... thinned to at most 50/s")."""
+    gate = FloodGate(50.0)
+    times = [k * 0.05 for k in range(100)]  # 5 s at 20/s
+    times += [6.0] * 20  # the stalled second, read at once
+    times += [6.0 + k * 0.05 for k in range(1, 100)]
+    for t in times:
+        gate.admit(t)
+    assert gate.dropped > 0  # the cap still held for the instant
+    assert gate.take_flood() is None and gate.floods == 0
+
+
+def test_a_steady_stream_just_over_the_pass_rate_is_a_flood() -> None:
+    gate = FloodGate(50.0)  # passes 45/s steadily
+    for k in range(480):  # 48/s for 10 s
+        gate.admit(k / 48.0)
+    assert gate.dropped > 0
+    rate = gate.take_flood()
+    assert rate is not None and 45.0 < rate < 50.0
+
+
 def test_a_flood_is_thinned_evenly_to_at_most_the_cap_in_any_second() -> None:
     gate = FloodGate(50.0)
     arrivals = [k / 5000 for k in range(5 * 5000)]  # 5,000 readings a second for 5 s
