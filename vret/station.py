@@ -25,6 +25,7 @@ from typing import Any
 
 from clinician_console.network import ConsoleNetwork
 from clinician_console.server import ConsoleAddressError, bind_socket, create_app, make_token, serve
+from exposure.episodes import worth_recording
 from exposure.errors import UserError
 from exposure.live import LiveSession
 from exposure.models import (
@@ -140,7 +141,8 @@ class Station:
         self.stopped = asyncio.Event()
 
     def _record_effects(self, event: Event, state: SessionState, effects: list[Effect]) -> None:
-        kept = [e for e in effects if not isinstance(e, SceneTarget)]
+        # an alert's episode is recorded by its onset and its end, not each change of text
+        kept = [e for e in worth_recording(effects) if not isinstance(e, SceneTarget)]
         if kept:
             self.writer.effects(kept)
         if state.phase == "ended":
