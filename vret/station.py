@@ -24,7 +24,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from clinician_console.network import ConsoleNetwork
-from clinician_console.server import ConsoleAddressError, bind_socket, create_app, make_token, serve
+from clinician_console.server import (
+    ConsoleAddressError,
+    bind_socket,
+    create_app,
+    make_token,
+    say_goodbye,
+    serve,
+)
 from exposure.episodes import worth_recording
 from exposure.errors import UserError
 from exposure.live import LiveSession
@@ -275,14 +282,15 @@ class Station:
             if self.live.state.phase != "ended":
                 with contextlib.suppress(Exception):
                     self.live.submit(End(t=0.0))
-            for task in tasks:
+            for task in tasks[1:]:  # the console stays up to tell its pages the record is saved
                 task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
+            await asyncio.gather(*tasks[1:], return_exceptions=True)
             if self.sensor is not None:
                 await asyncio.to_thread(self.sensor.stop)
             if self.render is not None:
                 await asyncio.to_thread(self.render.stop)
-            if not await asyncio.to_thread(self.writer.close, 10.0):
+            saved = await asyncio.to_thread(self.writer.close, 10.0)
+            if not saved:
                 log.error(
                     "the records could not be written before the end: %s events lost",
                     self.writer.pending,
@@ -290,7 +298,19 @@ class Station:
             try:
                 self.records.close_session(self.session_id, status)
             except RecordsError as err:  # the store is down: the row reads "interrupted"
+                saved = False
                 log.error("could not close the record of session %s: %s", self.session_id, err)
+            if ready.is_set() and not tasks[0].done():
+                ended: dict[str, Any] = {
+                    "session_id": self.session_id,
+                    "saved": saved,
+                    "status": status,
+                    "report": report_command(self.session_id, plan.db),
+                }
+                with contextlib.suppress(Exception):  # a page that cannot be told is not waited on
+                    await say_goodbye(app, ended, timeout_s=2.0)
+            tasks[0].cancel()
+            await asyncio.gather(tasks[0], return_exceptions=True)
             for sig in (signal.SIGINT, signal.SIGTERM):
                 with contextlib.suppress(NotImplementedError, RuntimeError):
                     loop.remove_signal_handler(sig)
@@ -345,10 +365,15 @@ def run(plan: SessionPlan, *, out: Callable[[str], None] | None = None) -> int:
     status = asyncio.run(station.run())
     sid = station.session_id
     say(f"Session {sid} {status}; its record is in {station.records.url_text}.")
-    db = f" --db {plan.db}" if plan.db else ""
-    prog = sys.argv[0] if os.path.basename(sys.argv[0]) == "vret" else "vret"
-    say(f"Report: {prog} report {sid} --out session-{sid}.html{db}")
+    say(f"Report: {report_command(sid, plan.db)}")
     return station.session_id
+
+
+def report_command(session_id: int, db: str | None) -> str:
+    """The command that writes a session's report (printed at the end and shown by the console)."""
+    prog = sys.argv[0] if os.path.basename(sys.argv[0]) == "vret" else "vret"
+    where = f" --db {db}" if db else ""
+    return f"{prog} report {session_id} --out session-{session_id}.html{where}"
 
 
 def has_display() -> bool:
