@@ -600,18 +600,30 @@ def _evaluate_baseline(s: SessionState, effects: list[Effect]) -> SessionState:
     )
 
 
+def _suds_at_level(s: SessionState) -> bool:
+    """A SUDS rating was given since the last change of level (a move resets its peak)."""
+    return s.suds_peak is not None and s.suds_t is not None
+
+
 def _evaluate_suds_due(s: SessionState, effects: list[Effect]) -> SessionState:
-    last = s.suds_t if s.suds_t is not None else s.level_since
-    if s.t - last >= s.settings.suds_reminder_s:
-        minutes = s.settings.suds_reminder_s / 60
-        return _raise(
-            s,
-            effects,
-            "suds_due",
-            "info",
-            f"No SUDS rating for {minutes:.0f} min: ask the client how anxious they feel.",
-        )
-    return s
+    """Remind the therapist to ask SUDS: at the latest when the dwell is up, so a rating comes
+    before each automatic step up, and then again every interval without one."""
+    cfg = s.settings
+    every = min(cfg.suds_reminder_s, cfg.min_dwell_s)
+    last = s.suds_t if _suds_at_level(s) and s.suds_t is not None else s.level_since
+    if s.t - last < every:
+        return s
+    waits = ""
+    if s.auto and cfg.suds_before_step_up and not _suds_at_level(s):
+        waits = " The automatic step up waits for it."
+    since = f"{every / 60:.0f} min" if every >= 120 else f"{every:.0f} s"
+    return _raise(
+        s,
+        effects,
+        "suds_due",
+        "info",
+        f"No SUDS rating for {since}: ask the client how anxious they feel.{waits}",
+    )
 
 
 def _evaluate_exposure(s: SessionState, effects: list[Effect]) -> SessionState:
@@ -706,6 +718,8 @@ def _step_up_blocker(s: SessionState) -> str | None:
     dwell = s.t - s.level_since
     if dwell < cfg.min_dwell_s:
         return f"{dwell:.0f} of {cfg.min_dwell_s:.0f} s at this level"
+    if cfg.suds_before_step_up and not _suds_at_level(s):
+        return "waiting for a SUDS rating before stepping up"
     return None
 
 

@@ -123,7 +123,14 @@ class ControlSettings(_Model):
         default=30, ge=0, le=100, description="A recent SUDS below this allows a step up."
     )
     suds_reminder_s: float = Field(
-        default=300.0, gt=0, description="How often the console reminds the therapist to ask SUDS."
+        default=300.0,
+        gt=0,
+        description="Longest time without a SUDS rating before the console reminds the therapist "
+        "to ask; the reminder comes no later than the dwell (`min_dwell_s`) either.",
+    )
+    suds_before_step_up: bool = Field(
+        default=True,
+        description="An automatic step up waits for a SUDS rating given at the current level.",
     )
 
     @model_validator(mode="after")
@@ -172,6 +179,16 @@ class SessionStart(_Model):
     ladder: Ladder
     settings: ControlSettings = Field(default_factory=ControlSettings)
     auto: bool = Field(default=True, description="Automatic mode at the start.")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _rules_of_older_records(cls, data: Any) -> Any:
+        # a record made before SUDS gated steps up replays by the rules it ran under
+        if isinstance(data, dict) and isinstance(data.get("settings"), dict):
+            settings = data["settings"]
+            if "suds_before_step_up" not in settings:
+                return {**data, "settings": {**settings, "suds_before_step_up": False}}
+        return data
 
 
 class _Command(_Model):

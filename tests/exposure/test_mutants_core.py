@@ -36,7 +36,7 @@ from exposure.models import (
 )
 
 LADDER = Ladder(scene="spiders", levels=[Level(name=f"situation {i}") for i in range(1, 6)])
-QUICK = ControlSettings(baseline_s=10, min_baseline_readings=3)
+QUICK = ControlSettings(baseline_s=10, min_baseline_readings=3, suds_before_step_up=False)
 
 
 class Run:
@@ -469,7 +469,9 @@ def test_a_transient_alert_clears_itself_exactly_60_s_after_it_was_raised() -> N
 
 
 def test_the_suds_reminder_says_how_many_minutes_passed() -> None:
-    run = at_100(QUICK.model_copy(update={"suds_reminder_s": 120.0}), auto=False)
+    run = at_100(
+        QUICK.model_copy(update={"suds_reminder_s": 120.0, "min_dwell_s": 900.0}), auto=False
+    )
     run.beats(120, 100.0)
     alert = run.active("suds_due")
     assert alert is not None
@@ -615,7 +617,9 @@ def test_a_trend_exactly_at_the_rising_limit_either_way_is_steady(sign: int, wor
 
 
 def test_the_suds_reminder_rounds_to_whole_minutes() -> None:
-    run = at_100(QUICK.model_copy(update={"suds_reminder_s": 330.0}), auto=False)
+    run = at_100(
+        QUICK.model_copy(update={"suds_reminder_s": 330.0, "min_dwell_s": 900.0}), auto=False
+    )
     run.beats(330, 100.0)
     alert = run.active("suds_due")
     assert alert is not None and alert.message.startswith("No SUDS rating for 6 min:")
