@@ -13,8 +13,8 @@ from pydantic import ValidationError
 
 from clinician_console.network import add_network_arguments, network_from_args
 from exposure.errors import UserError
-from exposure.models import ControlSettings
-from scenes.registry import session_ladder
+from exposure.models import ControlSettings, Ladder
+from scenes.registry import levels_drawn_otherwise, session_ladder
 from sensors.protocols import get_protocol
 from vret.records import RecordsError, data_folder
 from vret.simulated_client import DEMO_SETTINGS, SimulatedClient, demo_heart
@@ -266,6 +266,19 @@ def settings_lines(settings: ControlSettings) -> list[str]:
     return lines
 
 
+def ladder_warning(ladder: Ladder) -> str:
+    """A note when the headset will not draw some levels as the client's ladder sets them."""
+    levels = levels_drawn_otherwise(ladder)
+    if not levels:
+        return ""
+    which = ", ".join(str(n) for n in levels)
+    return (
+        f"Note: level(s) {which} of this ladder set other parameters than the scene's own "
+        f"levels of the same number; the headset draws the scene's own parameters for each "
+        "level (see docs/settings.md)."
+    )
+
+
 def _common(p: argparse.ArgumentParser, display_default: str | None) -> None:
     p.add_argument(
         "--display",
@@ -325,6 +338,8 @@ def _session(args: argparse.Namespace) -> int:
         raise UserError(str(err)) from None
     ladder = session_ladder(args.scene, args.ladder)
     settings = settings_from_args(args, ControlSettings())
+    if args.ladder is not None:
+        print(ladder_warning(ladder) or f"Ladder: {args.ladder}, {ladder.top} levels.")
     network = network_from_args(args, data_folder())
     plan = dict(
         client=args.client,
