@@ -736,6 +736,8 @@ def baseline_text(s: SessionState) -> str:
         if left > 0:
             return f"measuring: {left:.0f} s left, {n} good readings so far"
         return f"measuring: {n} of {needed} good readings"
+    if s.phase == "ended":
+        return f"not measured: {n} of {needed} good readings"
     where = "during exposure" if s.phase in ("exposure", "paused") else "in the safe scene"
     return f"measuring {where}: {n} of {needed} good readings"
 

@@ -17,6 +17,7 @@ from exposure.models import (
     ControlSettings,
     Decision,
     Effect,
+    End,
     Event,
     Ladder,
     Level,
@@ -196,3 +197,11 @@ def test_whatever_the_moment_of_an_early_step_a_baseline_comes_and_the_ceiling_t
     assert [d for _, _, out in replay_steps(events) for d in out if isinstance(d, Decision)] == [
         d for d in effects if isinstance(d, Decision)
     ]
+
+
+def test_a_session_ended_before_any_baseline_says_it_was_not_measured() -> None:
+    events: list[Event] = [SessionStart(ladder=LADDER, settings=CLINICAL)]
+    events += readings(0, 2, 70.0)
+    events.append(End(t=2.5))
+    state, _, _ = fold(events)
+    assert baseline_text(state) == "not measured: 2 of 10 good readings"
