@@ -521,31 +521,40 @@ function renderAlerts() {
   const s = app.state;
   const list = app.ended ? [] : [...(s ? s.alerts : []), ...app.localAlerts.values()];
   list.sort((a, b) => SEVERITY_ORDER[a.severity] - SEVERITY_ORDER[b.severity]);
-  const box = $("alerts");
-  box.textContent = "";
-  for (const a of list) {
-    const row = document.createElement("div");
-    row.className = "alert";
-    row.dataset.severity = a.severity;
-    row.dataset.kind = a.kind;
-    row.setAttribute("role", a.severity === "critical" ? "alert" : "status");
-    const icon = document.createElement("span");
-    icon.className = "icon";
-    icon.textContent = a.severity === "info" ? "ℹ" : "⚠";
-    const text = document.createElement("span");
-    text.textContent = a.message;
-    row.append(icon, text);
-    if (a.t != null && !a.local) {
-      const when = document.createElement("span");
-      when.className = "when";
-      when.textContent = `since ${clock(onsetOf(a))}`;
-      row.append(when);
-    }
-    box.append(row);
-  }
   $("no-alerts").hidden = list.length > 0 || !!app.ended;
   const critical = list.some((a) => a.severity === "critical");
   document.title = app.ended ? endedTitle(app.ended) : critical ? "⚠ ALERT · vret console" : TITLE;
+  // one row per alert kind, updated in place: the state comes 10 times a second, and a row
+  // rebuilt each time would be read out again and again and flicker under the finger
+  const box = $("alerts");
+  const rows = new Map([...box.children].map((row) => [row.dataset.kind, row]));
+  list.forEach((a, i) => {
+    let row = rows.get(a.kind);
+    rows.delete(a.kind);
+    if (!row) {
+      row = document.createElement("div");
+      row.className = "alert";
+      row.dataset.kind = a.kind;
+      const icon = document.createElement("span");
+      icon.className = "icon";
+      const text = document.createElement("span");
+      text.className = "message";
+      const when = document.createElement("span");
+      when.className = "when";
+      row.append(icon, text, when);
+    }
+    if (row.dataset.severity !== a.severity) {
+      row.dataset.severity = a.severity;
+      row.setAttribute("role", a.severity === "critical" ? "alert" : "status");
+      row.querySelector(".icon").textContent = a.severity === "info" ? "ℹ" : "⚠";
+    }
+    const since = a.t != null && !a.local ? `since ${clock(onsetOf(a))}` : "";
+    const text = row.querySelector(".message"), when = row.querySelector(".when");
+    if (text.textContent !== a.message) text.textContent = a.message;
+    if (when.textContent !== since) when.textContent = since;
+    if (box.children[i] !== row) box.insertBefore(row, box.children[i] || null);
+  });
+  for (const row of rows.values()) row.remove();
 }
 
 /* ------------------------------------------------------------------ the end of a session */
@@ -568,7 +577,6 @@ function showEnded(ended) {
   $("ended-report").textContent = e.report || "";
   $("ended-report-line").hidden = !e.report;
   $("ended").hidden = false;
-  $("alerts").textContent = "";
   const link = $("link");
   link.dataset.state = "down";
   link.textContent = "Ended";
@@ -735,12 +743,16 @@ function unlockAudio() {
 function setupSudsInterval() {
   const sel = $("suds-interval");
   const saved = localStorage.getItem("vret.sudsInterval");
-  const fallback = String(Math.round((app.settings && app.settings.suds_reminder_s) || 300));
+  // the core reminds at the latest when the dwell is up, so a rating comes before each step up
+  const cfg = app.settings || {};
+  const every = Math.min(cfg.suds_reminder_s || 300, cfg.min_dwell_s || Infinity);
+  const fallback = String(Math.round(every));
   let value = saved != null ? saved : fallback;
   if (![...sel.options].some((o) => o.value === value)) {
     const opt = document.createElement("option");
     opt.value = value;
-    opt.textContent = `${clock(Number(value))} min`;
+    const n = Number(value);
+    opt.textContent = n < 60 ? `${n} s` : n % 60 ? `${clock(n)} min` : `${n / 60} min`;
     sel.prepend(opt);
   }
   sel.value = value;

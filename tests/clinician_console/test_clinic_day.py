@@ -81,6 +81,8 @@ def test_safe_and_the_active_alert_stay_on_screen_scrolled_to_the_bottom(
 
     page.evaluate("window.scrollTo(0, document.documentElement.scrollHeight)")
     page.wait_for_function("window.scrollY > 0")
+    feed(console, 100.0, 2)  # fresh readings: the episode goes on however slow the machine
+    expect(alert).to_be_in_viewport(ratio=1)
     assert inside(page.locator("#safe").bounding_box(), width, height), (width, height)
     assert inside(alert.bounding_box(), width, height), (width, height)
     expect(page.locator("#safe")).to_be_enabled()
@@ -351,3 +353,49 @@ def test_a_station_ended_from_the_console_says_its_record_is_saved(
     finally:
         runner.stop()
         client.stop()
+
+
+# --------------------------------------------------------------------------- what happens next
+
+
+def test_what_happens_next_stands_out_when_a_step_up_waits_for_suds(
+    start_console: Any, browser: Any
+) -> None:
+    console = start_console(**no_stale())
+    page = browser.new_page(viewport={"width": 1366, "height": 768})
+    problems = open_console(page, console)
+    outlook = page.locator(".outlook")
+    next_step = page.locator("#next-step")
+    feed(console, 70.0, 17)  # the baseline, then level 1 by itself
+    expect(page.locator("#level-num")).to_have_text("1")
+    # the reminder comes with the dwell (20 s in the demo), not after the 2 min default
+    expect(page.locator("#suds-interval")).to_have_value("20")
+    expect(page.locator("#suds-interval option:checked")).to_have_text("20 s")
+    feed(console, 70.0, 22)  # the dwell is up, but no SUDS yet: the step up waits for one
+    expect(next_step).to_contain_text("waiting for a SUDS rating")
+    expect(outlook).to_have_attribute("data-waits", "suds")
+    expect(page.locator("#suds-card")).to_have_attribute("data-due", "true")
+    box = outlook.bounding_box()
+    assert box is not None and box["y"] + box["height"] <= 768  # on screen without scrolling
+    page.fill("#suds-value", "20")
+    page.click("#suds-send")
+    feed(console, 70.0, 2)
+    expect(outlook).not_to_have_attribute("data-waits", "suds")
+    expect(page.locator("#level-num")).to_have_text("2")  # and the step up came
+    assert problems == []
+    page.close()
+
+
+def test_the_docs_screenshot(start_console: Any, browser: Any) -> None:
+    """The picture in docs/console.md: a simulated session 2.5 minutes in, at 1366x768
+    (copied from test-artifacts/console-docs.png to docs/images/console.png by hand)."""
+    console = start_console(
+        feed_period_s=0.25, prefill_s=150, scene_events=("spider_drop",), notice=None
+    )
+    page = browser.new_page(viewport={"width": 1366, "height": 768})
+    assert open_console(page, console) == []
+    page.wait_for_function("Number(document.querySelector('#chart').dataset.readings) > 250")
+    page.wait_for_timeout(500)
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "console-docs.png"))
+    page.close()
