@@ -124,7 +124,7 @@ def create_app(
         raise ValueError("live_hz must be above 0")
     network = network or ConsoleNetwork()
     app = FastAPI(
-        title="vret clinician console",
+        title="vret therapist console",
         version=__version__,
         description="Watch and steer a running exposure session. Every request needs the access "
         "token printed when the console started: `?token=`, the cookie the page sets, or "
@@ -210,8 +210,9 @@ def create_app(
     ) -> Any:
         """Send one command to the session; answers the new state.
 
-        The server stamps the command: its time on arrival, and `by` is always the clinician
-        (a `t` or `by` in the body is overwritten; only the headset reports the client's break).
+        The server stamps the command: its time on arrival, and `by` is always `"clinician"`,
+        the therapist (a `t` or `by` in the body is overwritten; only the headset reports the
+        client's break).
         A command the session declines (stepping down in the safe scene, ...) still answers 200,
         with a `command_refused` alert among the `effects` saying why. Safe, Pause and End are
         never refused for coming too fast; other commands are, per client address, with 429.
