@@ -86,6 +86,8 @@ def test_safe_and_the_active_alert_stay_on_screen_scrolled_to_the_bottom(
     assert inside(page.locator("#safe").bounding_box(), width, height), (width, height)
     assert inside(alert.bounding_box(), width, height), (width, height)
     expect(page.locator("#safe")).to_be_enabled()
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"console-scrolled-{width}x{height}.png"))
     # the control at the very bottom of the page is really reachable: Safe does not cover it
     last = page.locator("#scene-events .btn").first
     last.scroll_into_view_if_needed()
@@ -95,8 +97,6 @@ def test_safe_and_the_active_alert_stay_on_screen_scrolled_to_the_bottom(
     page.locator("#safe").click()
     expect(page.locator("#phase")).to_have_text("Safe scene")
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"console-scrolled-{width}x{height}.png"))
     assert problems == []
     context.close()
 
