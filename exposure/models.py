@@ -126,7 +126,7 @@ class ControlSettings(_Model):
         default=300.0,
         gt=0,
         description="Longest time without a SUDS rating before the console reminds the therapist "
-        "to ask; the reminder comes no later than the dwell (`min_dwell_s`) either.",
+        "to ask; it comes when the dwell is up, too.",
     )
     suds_before_step_up: bool = Field(
         default=True,
