@@ -21,6 +21,7 @@ import threading
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from clinician_console.network import ConsoleNetwork
@@ -50,6 +51,7 @@ from scenes.registry import scene_events
 from vret.record_writer import RecordWriter
 from vret.records import Records, RecordsError, Status
 from vret.render_link import RENDER_POLL_S, RenderLink
+from vret.report import report_of
 from vret.sensor_link import SensorLink
 
 log = logging.getLogger(__name__)
@@ -306,6 +308,7 @@ class Station:
                     "saved": saved,
                     "status": status,
                     "report": report_command(self.session_id, plan.db),
+                    "report_html": await self._report_for_pages(app) if saved else None,
                 }
                 with contextlib.suppress(Exception):  # a page that cannot be told is not waited on
                     await say_goodbye(app, ended, timeout_s=2.0)
@@ -315,6 +318,19 @@ class Station:
                 with contextlib.suppress(NotImplementedError, RuntimeError):
                     loop.remove_signal_handler(sig)
         return status
+
+    async def _report_for_pages(self, app: Any) -> str | None:
+        """The session's report for the pages still open (they can open it once we are gone)."""
+        if not app.state.live_pages:
+            return None
+        try:
+            now = datetime.now(UTC)
+            return await asyncio.to_thread(
+                report_of, self.records, self.session_id, generated_at=now
+            )
+        except Exception as err:  # the end goes on; the command still writes it later
+            log.warning("could not build the report of session %s: %s", self.session_id, err)
+            return None
 
     async def _supervise_console(
         self, console: Callable[[], Awaitable[None]], ready: asyncio.Event

@@ -576,6 +576,12 @@ function showEnded(ended) {
   $("ended-text").textContent = text;
   $("ended-report").textContent = e.report || "";
   $("ended-report-line").hidden = !e.report;
+  const open = $("ended-open");
+  if (e.report_html && !open.href) {
+    // the report travels with the goodbye, so this link works after the console has stopped
+    open.href = URL.createObjectURL(new Blob([e.report_html], { type: "text/html" }));
+    open.hidden = false;
+  }
   $("ended").hidden = false;
   const link = $("link");
   link.dataset.state = "down";

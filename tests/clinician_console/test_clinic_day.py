@@ -342,6 +342,14 @@ def test_a_station_ended_from_the_console_says_its_record_is_saved(
         expect(page.locator("#ended-report")).to_contain_text(f"report {sid} --out")
         expect(page.locator("#ended-report")).to_contain_text(f"--db {db}")
         runner.thread.join(30)
+        # the report came with the goodbye: it opens with the console gone
+        with page.context.expect_page() as opened:
+            page.locator("#ended-open").click()
+        report = opened.value
+        report.wait_for_load_state()
+        expect(report.locator("h1")).to_have_text("Exposure session report")
+        expect(report.locator("header")).to_contain_text(f"Session #{sid}")
+        report.close()
         assert runner.status == "completed"
         page.wait_for_timeout(1500)  # longer than the first reconnect delay
         expect(page.locator('#alerts .alert[data-kind="connection"]')).to_have_count(0)

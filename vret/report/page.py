@@ -18,7 +18,7 @@ from datetime import UTC, datetime, tzinfo
 
 from exposure import __version__
 from exposure.models import SAFE_LEVEL, Effect, Event, Ladder
-from vret.records import SessionRow
+from vret.records import Records, SessionRow
 from vret.report.chart import COLORS, chart_svg
 from vret.report.summary import WHO, clock, summarize
 
@@ -390,3 +390,13 @@ def build_report(
     )
     parts.append("</body></html>")
     return "\n".join(parts)
+
+
+def report_of(records: Records, session_id: int, *, generated_at: datetime | None = None) -> str:
+    """The report of session `session_id`, read from `records` (the station's end, the CLI)."""
+    return build_report(
+        records.get_session(session_id),
+        records.events(session_id),
+        records.effects(session_id),
+        generated_at=generated_at,
+    )
