@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
 
 from clinician_console.server import say_goodbye
@@ -49,6 +50,8 @@ def test_end_shows_the_ended_page_not_a_connection_alarm(start_console: Any, bro
     assert page.title() == "Session 42 ended · vret console"
     assert not page.title().startswith("⚠")
     expect(page.locator("#safe")).to_be_disabled()
+    violations = Axe().run(page).response["violations"]
+    assert [v["id"] for v in violations if v["impact"] in ("serious", "critical")] == []
     page.screenshot(path=str(ARTIFACTS / "console-ended.png"))
     assert problems == []
     page.close()

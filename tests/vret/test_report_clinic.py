@@ -12,6 +12,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from axe_playwright_python.sync_playwright import Axe
 
 from exposure.core import step
 from exposure.episodes import worth_recording
@@ -211,8 +212,8 @@ def test_the_therapists_summary_is_an_editable_box_that_can_be_filled() -> None:
 @pytest.mark.browser
 def test_the_report_prints_on_one_or_two_a4_pages_with_the_summary(
     fixture_session: tuple[Any, ...],
-    browser: Any,
-    tmp_path: Path,  # noqa: F811
+    browser: Any,  # noqa: F811  (the fixture imported above)
+    tmp_path: Path,
 ) -> None:
     row, events, effects = fixture_session
     for name, page_html in (
@@ -228,6 +229,8 @@ def test_the_report_prints_on_one_or_two_a4_pages_with_the_summary(
         page.keyboard.type("Habituated well at level 3; next session from level 4.")
         expect_text = "Habituated well at level 3; next session from level 4."
         assert box.inner_text() == expect_text
+        violations = Axe().run(page).response["violations"]
+        assert [v["id"] for v in violations if v["impact"] in ("serious", "critical")] == []
         page.emulate_media(media="print")
         assert box.is_visible()
         pdf = page.pdf(format="A4", print_background=True)

@@ -102,7 +102,8 @@ td.t { white-space: nowrap; font-variant-numeric: tabular-nums; color: #444; }
 .legend span { margin-right: 14px; white-space: nowrap; }
 .sw { display: inline-block; width: 14px; height: 9px; margin-right: 4px; vertical-align: middle; }
 .ok { color: #2e7d32; } .warn { color: #b3261e; font-weight: 600; }
-.muted { color: #777; }
+.sr { position: absolute; width: 1px; height: 1px; overflow: hidden; clip-path: inset(50%); }
+.muted { color: #5f5f5f; }  /* 6.4:1 on white: readable when printed grey */
 footer { margin-top: 18px; padding-top: 6px; border-top: 1px solid #d6dbe3; font-size: 11px; color: #666; }
 .summary-box { border: 1.5px solid #9aa5b5; border-radius: 6px; padding: 8px 10px; min-height: 64px;
                white-space: pre-wrap; break-inside: avoid; }
@@ -172,6 +173,7 @@ def build_report(
         f"{' to ' + _e(local_time(row.ended, tz, day=False)) if row.ended else ''}<br>"
         f"Status: {_e(row.status)}{' · station ' + _e(row.host) if row.host else ''}</div>",
         "</header>",
+        "<main>",
     ]
     if row.status != "completed":
         parts.append(
@@ -308,7 +310,7 @@ def build_report(
     )
     if s.decisions:
         parts.append(
-            "<table><thead><tr><th></th><th>Time</th><th>From</th><th>To</th><th>By</th>"
+            '<table><thead><tr><th><span class="sr">Mark</span></th><th>Time</th><th>From</th><th>To</th><th>By</th>'
             "<th>Reason</th></tr></thead><tbody>"
         )
         for number, d in enumerate(s.decisions, start=1):
@@ -345,7 +347,7 @@ def build_report(
     others = sorted([*others, *s.switches], key=lambda m: m.t)
     if others:
         parts.append(
-            "<table><thead><tr><th></th><th>Time</th><th>By</th><th>What</th></tr></thead><tbody>"
+            '<table><thead><tr><th><span class="sr">Mark</span></th><th>Time</th><th>By</th><th>What</th></tr></thead><tbody>'
         )
         for m in others:
             tag = f'<span class="tag {m.kind}">{_e(m.label)}</span>' if m.label else ""
@@ -383,7 +385,7 @@ def build_report(
     )
     stamp = f" on {local_time(generated_at, tz)}" if generated_at else ""
     parts.append(
-        f"<footer>vret {__version__} · report of recorded session #{row.id}{stamp}. "
+        f"</main><footer>vret {__version__} · report of recorded session #{row.id}{stamp}. "
         "Times in the tables are minutes:seconds from the start of the session "
         f"({_e(local_time(row.started, tz))}). The client is identified by a pseudonymous code "
         "only.</footer>"
