@@ -339,8 +339,9 @@ def _require_discriminator_tags(spec: dict[str, Any]) -> None:
 async def say_goodbye(app: FastAPI, ended: dict[str, Any], timeout_s: float = 2.0) -> bool:
     """Tell every open page the session is over, then wait (at most `timeout_s`) for them to close.
 
-    `ended` is the page's last message: `session_id`, `saved` (the record is closed), `report`
-    (the command that writes the report) and `report_html` (the report itself, or None), which
+    `ended` is the page's last message: `session_id`, `saved` (the record is closed), `kept`
+    (False for a try-out whose record is deleted), `report` (the command that writes the report)
+    and `report_html` (the report itself, or None), which
     the page offers as a link that works after the server is gone. Each stream sends it after
     everything queued before it and closes with 1000 (normal closure). True when every page got
     it in time.

@@ -63,6 +63,7 @@ def run(args: argparse.Namespace) -> int:
             db=f"sqlite:///{Path(folder) / 'simulated.db'}",  # a try-out leaves no record behind
             render=False,
             notice=DEMO_NOTICE,
+            record_kept=False,
             on_ready=lambda station: _announce(station, client),
         )
         try:

@@ -102,6 +102,9 @@ class SessionPlan:
     network: ConsoleNetwork | None = None
     """The console's address, TLS and limits (from `--host`, `--tls`...); None: plain HTTP on
     `host`:`port` with `allowed_origins`, for code and tests on this computer."""
+    record_kept: bool = True
+    """False for a try-out whose record is deleted when it ends (`vret console --simulate`):
+    the console then says so at the end instead of offering the report command."""
 
     @property
     def console_network(self) -> ConsoleNetwork:
@@ -306,8 +309,11 @@ class Station:
                 ended: dict[str, Any] = {
                     "session_id": self.session_id,
                     "saved": saved,
+                    "kept": plan.record_kept,
                     "status": status,
-                    "report": report_command(self.session_id, plan.db),
+                    "report": report_command(self.session_id, plan.db)
+                    if plan.record_kept
+                    else None,
                     "report_html": await self._report_for_pages(app) if saved else None,
                 }
                 with contextlib.suppress(Exception):  # a page that cannot be told is not waited on

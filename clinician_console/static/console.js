@@ -570,7 +570,8 @@ function showEnded(ended) {
   app.localAlerts.clear();
   if (!app.ended) app.ended = ended || { session_id: app.state && app.state.session_id, saved: null };
   const e = app.ended;
-  const text = e.saved === true ? `Session${sessionNumber(e)} ended, record saved.`
+  const text = e.kept === false ? `Session${sessionNumber(e)} ended (a try-out: its record is not kept).`
+    : e.saved === true ? `Session${sessionNumber(e)} ended, record saved.`
     : e.saved === false ? `Session${sessionNumber(e)} ended, but its record could not be fully saved: see the station's terminal.`
     : `Session${sessionNumber(e)} ended; the console has stopped.`;
   $("ended-text").textContent = text;

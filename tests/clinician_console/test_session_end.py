@@ -57,8 +57,9 @@ def test_end_shows_the_ended_page_not_a_connection_alarm(start_console: Any, bro
     page.close()
 
 
+@pytest.mark.parametrize("kept", [True, False], ids=["a session", "a try-out"])
 def test_a_station_ended_from_the_console_says_its_record_is_saved(
-    browser: Any, tmp_path: Path
+    browser: Any, tmp_path: Path, kept: bool
 ) -> None:
     db = f"sqlite:///{tmp_path / 'records.db'}"
     client = SimulatedClient("text", rate=4.0)
@@ -71,6 +72,7 @@ def test_a_station_ended_from_the_console_says_its_record_is_saved(
         port=0,
         db=db,
         render=False,
+        record_kept=kept,  # False as `vret console --simulate` runs it
         on_ready=lambda station: client.wear(station.live),
     )
     runner = StationThread(plan)
@@ -85,9 +87,15 @@ def test_a_station_ended_from_the_console_says_its_record_is_saved(
         expect(page.locator("#end")).to_have_text("Tap again to end the session")
         page.locator("#end").click()
         sid = station.session_id
-        expect(page.locator("#ended-text")).to_have_text(f"Session {sid} ended, record saved.")
-        expect(page.locator("#ended-report")).to_contain_text(f"report {sid} --out")
-        expect(page.locator("#ended-report")).to_contain_text(f"--db {db}")
+        if kept:
+            expect(page.locator("#ended-text")).to_have_text(f"Session {sid} ended, record saved.")
+            expect(page.locator("#ended-report")).to_contain_text(f"report {sid} --out")
+            expect(page.locator("#ended-report")).to_contain_text(f"--db {db}")
+        else:  # no report command for a record about to be deleted
+            expect(page.locator("#ended-text")).to_have_text(
+                f"Session {sid} ended (a try-out: its record is not kept)."
+            )
+            expect(page.locator("#ended-report-line")).to_be_hidden()
         runner.thread.join(30)
         # the report came with the goodbye: it opens with the console gone
         with page.context.expect_page() as opened:
@@ -98,7 +106,7 @@ def test_a_station_ended_from_the_console_says_its_record_is_saved(
         expect(report.locator("header")).to_contain_text(f"Session #{sid}")
         report.close()
         assert runner.status == "completed"
-        page.wait_for_timeout(1500)  # longer than the first reconnect delay
+        page.wait_for_timeout(1200)  # longer than the first reconnect delay
         expect(page.locator('#alerts .alert[data-kind="connection"]')).to_have_count(0)
         assert page.title() == f"Session {sid} ended · vret console"
         with Records(db) as records:
