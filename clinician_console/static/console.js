@@ -450,7 +450,12 @@ function render() {
   const hr = $("hr");
   hr.textContent = s.hr == null ? "—" : Math.round(s.hr);
   hr.dataset.stale = String(!!s.stale);
-  $("baseline").textContent = s.baseline_hr == null ? "measuring…" : `${Math.round(s.baseline_hr)} bpm`;
+  const baseline = $("baseline"), baselineNote = $("baseline-note");
+  baseline.textContent = s.baseline_hr != null ? `${Math.round(s.baseline_hr)} bpm`
+    : s.phase === "ended" ? "not measured" : "measuring…";
+  // how it was measured, or how far measuring has got (the core's words)
+  baseline.title = s.baseline_text || "";
+  baselineNote.textContent = s.baseline_hr == null && s.baseline_text ? s.baseline_text : "";
   const ar = $("arousal");
   ar.textContent = pct(s.arousal);
   ar.dataset.zone = s.arousal == null ? "" : s.arousal > cfg.ceiling ? "ceiling"

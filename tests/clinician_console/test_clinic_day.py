@@ -297,6 +297,26 @@ def test_what_happens_next_stands_out_when_a_step_up_waits_for_suds(
     page.close()
 
 
+def test_a_baseline_cut_short_says_how_far_measuring_has_got(
+    start_console: Any, browser: Any
+) -> None:
+    console = start_console(**no_stale())
+    page = browser.new_page(viewport={"width": 1024, "height": 768})
+    problems = open_console(page, console)
+    feed(console, 70.0, 3)  # six good readings of the ten the baseline needs
+    page.click("#step-up")  # the therapist moves on early
+    expect(page.locator("#level-num")).to_have_text("1")
+    note = page.locator("#baseline-note")
+    expect(note).to_have_text(re.compile(r"^measuring during exposure: 6 of 10 good readings"))
+    expect(page.locator("#baseline")).to_have_text("measuring…")
+    feed(console, 72.0, 3)  # enough readings now: the baseline is set during exposure
+    expect(page.locator("#baseline")).to_have_text(re.compile(r"^7\d bpm$"))
+    expect(note).to_have_text("")
+    assert (page.locator("#baseline").get_attribute("title") or "").startswith("7")
+    assert problems == []
+    page.close()
+
+
 def test_the_docs_screenshot(start_console: Any, browser: Any) -> None:
     """The picture in docs/console.md: a simulated session 2.5 minutes in, at 1366x768
     (copied from test-artifacts/console-docs.png to docs/images/console.png by hand)."""
