@@ -109,7 +109,7 @@ footer { margin-top: 18px; padding-top: 6px; border-top: 1px solid #d6dbe3; font
                white-space: pre-wrap; break-inside: avoid; }
 .summary-box:empty::before { content: "Click here to write your summary, then print or save the page."; color: #666; }
 .summary-box:focus { outline: 3px solid #1d4f91; outline-offset: 2px; }
-.hint { font-size: 11px; color: #555; margin: 2px 0 0; }
+.hint, .explain { font-size: 11px; color: #555; margin: 2px 0 0; }
 @media print {
   body { padding: 0; max-width: none; font-size: 10.5px; line-height: 1.3; }
   header { margin-bottom: 8px; padding-bottom: 4px; }
@@ -299,7 +299,7 @@ def build_report(
         )
     parts.append("</tbody></table>")
     parts.append(
-        '<p class="hint">SUDS before: the last rating given before the client first reached the '
+        '<p class="explain">SUDS before: the last rating given before the client first reached the '
         "level; peak and end: the highest and the last rating given at the level.</p>"
     )
 
