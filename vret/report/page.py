@@ -38,11 +38,13 @@ def _e(text: object) -> str:
     return html.escape(str(text), quote=True)
 
 
-def _level_name(ladder: Ladder, level: int) -> str:
+def _level_cell(ladder: Ladder, level: int) -> str:
+    """A level for a table cell: its number and name; the name is left out in print, where the
+    reason beside it names the level and a shorter row keeps the report on two pages."""
     if level == SAFE_LEVEL:
         return "safe scene"
     if 1 <= level <= ladder.top:
-        return f"{level} · {ladder.level_name(level)}"
+        return f'{level}<span class="lname"> · {_e(ladder.level_name(level))}</span>'
     return str(level)
 
 
@@ -123,7 +125,9 @@ footer { margin-top: 18px; padding-top: 6px; border-top: 1px solid #d6dbe3; font
   .legend { font-size: 9.5px; }
   .summary-box { min-height: 22mm; }
   .summary-box:empty::before { content: ""; }
-  .hint { display: none; }
+  .hint, .lname { display: none; }
+  table { font-size: 9.5px; }
+  .changes td:nth-child(3), .changes td:nth-child(4) { white-space: nowrap; }
   footer { margin-top: 8px; }
 }
 """
@@ -310,7 +314,8 @@ def build_report(
     )
     if s.decisions:
         parts.append(
-            '<table><thead><tr><th><span class="sr">Mark</span></th><th>Time</th><th>From</th><th>To</th><th>By</th>'
+            '<table class="changes"><thead><tr><th><span class="sr">Mark</span></th><th>Time</th>'
+            "<th>From</th><th>To</th><th>By</th>"
             "<th>Reason</th></tr></thead><tbody>"
         )
         for number, d in enumerate(s.decisions, start=1):
@@ -318,8 +323,8 @@ def build_report(
             who = WHO.get(d.who, d.who)
             parts.append(
                 f'<tr><td><span class="tag {kind}">D{number}</span></td>'
-                f'<td class="t">{clock(d.t)}</td><td>{_e(_level_name(ladder, d.from_level))}</td>'
-                f"<td>{_e(_level_name(ladder, d.to_level))}</td><td>{who}</td>"
+                f'<td class="t">{clock(d.t)}</td><td>{_level_cell(ladder, d.from_level)}</td>'
+                f"<td>{_level_cell(ladder, d.to_level)}</td><td>{who}</td>"
                 f"<td>{_e(d.reason)}</td></tr>"
             )
         parts.append("</tbody></table>")
