@@ -21,9 +21,15 @@ SIZES = [(768, 1024), (1024, 768), (1366, 768), (390, 844)]
 
 
 def feed(console: RunningConsole, hr: float, seconds: float) -> None:
-    """Readings every 0.5 s of session time, stepped on the console's loop."""
+    """Readings every 0.5 s of session time, stepped on the console's loop.
+
+    The session's clock is frozen at the first feed: from then on session time moves only with
+    the readings, so a loaded machine's pauses cannot age the signal or end an alert early.
+    """
 
     def run() -> None:
+        if console.session.clock.frozen_at is None:
+            console.session.clock.freeze()
         for _ in range(int(seconds * 2)):
             console.session.clock.shift += 0.5
             console.session.submit(Reading(t=0, hr=hr))
@@ -146,7 +152,6 @@ def test_a_ceiling_episode_is_one_row_in_the_log_with_its_onset_and_end(
     with console.client() as c:
         c.post("/api/commands", json={"type": "auto_off"})
         c.post("/api/commands", json={"type": "set_level", "level": 3})
-    onset_clock = None
     texts = set()
     for second in range(55):  # the percentage and the held time change every second
         feed(console, 100.0 + (second % 2), 1)
@@ -154,6 +159,8 @@ def test_a_ceiling_episode_is_one_row_in_the_log_with_its_onset_and_end(
         if alert is not None:
             texts.add(alert["message"])
     assert len(texts) >= 40  # the core really re-worded it, second after second
+    episodes = console.call(lambda: [a for a in console.session.alert_log if a.kind == "ceiling"])
+    assert len(episodes) == 1  # and the core saw one episode
     rows = page.locator('#log li[data-episode^="ceiling@"]')
     expect(rows).to_have_count(1)
     row = rows.first
