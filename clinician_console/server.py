@@ -5,7 +5,9 @@ Routes (all need the access token, see `clinician_console.access`):
 - `GET /api/state` the session state; `POST /api/commands` one `Command`, answered with the state
   after it and what it caused; `GET /api/client-view.jpg` what the client sees (204 when none).
 - `WS /api/live` a `hello` with the history, then every session message as it happens and the
-  state at `live_hz` (10 a second by default).
+  state at `live_hz` (10 a second by default). When the session is over, `say_goodbye` sends
+  every page an `ended` message (the session, whether its record was saved, the report
+  command) and closes the stream normally, so a page can tell a finished session from a lost one.
 - `GET /openapi.json` the API description.
 
 Commands reach the session only through `session.submit`, which stamps their time; the server
@@ -65,6 +67,7 @@ __all__ = [
     "bind_socket",
     "create_app",
     "make_token",
+    "say_goodbye",
     "serve",
 ]
 
@@ -121,7 +124,7 @@ def create_app(
         raise ValueError("live_hz must be above 0")
     network = network or ConsoleNetwork()
     app = FastAPI(
-        title="vret clinician console",
+        title="vret therapist console",
         version=__version__,
         description="Watch and steer a running exposure session. Every request needs the access "
         "token printed when the console started: `?token=`, the cookie the page sets, or "
@@ -207,8 +210,9 @@ def create_app(
     ) -> Any:
         """Send one command to the session; answers the new state.
 
-        The server stamps the command: its time on arrival, and `by` is always the clinician
-        (a `t` or `by` in the body is overwritten; only the headset reports the client's break).
+        The server stamps the command: its time on arrival, and `by` is always `"clinician"`,
+        the therapist (a `t` or `by` in the body is overwritten; only the headset reports the
+        client's break).
         A command the session declines (stepping down in the safe scene, ...) still answers 200,
         with a `command_refused` alert among the `effects` saying why. Safe, Pause and End are
         never refused for coming too fast; other commands are, per client address, with 429.
@@ -294,6 +298,7 @@ def create_app(
         host_names=network.host_names(),
     )
     app.state.session = session
+    app.state.live_pages = live_pages
     app.state.address = None
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app
@@ -329,6 +334,26 @@ def _require_discriminator_tags(spec: dict[str, Any]) -> None:
                 visit(value)
 
     visit(spec)
+
+
+async def say_goodbye(app: FastAPI, ended: dict[str, Any], timeout_s: float = 2.0) -> bool:
+    """Tell every open page the session is over, then wait (at most `timeout_s`) for them to close.
+
+    `ended` is the page's last message: `session_id`, `saved` (the record is closed), `kept`
+    (False for a try-out whose record is deleted), `report` (the command that writes the report)
+    and `report_html` (the report itself, or None), which
+    the page offers as a link that works after the server is gone. Each stream sends it after
+    everything queued before it and closes with 1000 (normal closure). True when every page got
+    it in time.
+    """
+    session: LiveSession = app.state.session
+    pages: set[WebSocket] = app.state.live_pages
+    session.publish({"kind": "ended", "data": ended})
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout_s
+    while pages and loop.time() < deadline:
+        await asyncio.sleep(0.02)
+    return not pages
 
 
 async def _refuse_page(ws: WebSocket, message: str) -> None:
@@ -380,10 +405,16 @@ async def _stream(
                 waiting, timeout=timeout, return_when=asyncio.FIRST_COMPLETED
             )
             if getter in done:
-                await _send(ws, getter.result())
+                message = getter.result()
                 getter = None
-                while not queue.empty():
-                    await _send(ws, queue.get_nowait())
+                while True:
+                    await _send(ws, message)
+                    if message.get("kind") == "ended":
+                        await ws.close(code=1000, reason="session ended")
+                        return
+                    if queue.empty():
+                        break
+                    message = queue.get_nowait()
             if loop.time() >= next_state:
                 await _send(ws, _state_message(session))
                 # a slow link skips state frames instead of queueing them

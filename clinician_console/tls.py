@@ -125,7 +125,7 @@ def _certificate(key: ec.EllipticCurvePrivateKey, names: Iterable[str]) -> x509.
             alt_names.append(x509.IPAddress(ipaddress.ip_address(name)))
         except ValueError:
             alt_names.append(x509.DNSName(name))
-    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "vret clinician console")])
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "vret therapist console")])
     now = dt.datetime.now(dt.UTC)
     public = key.public_key()
     return (

@@ -149,7 +149,7 @@ def _take_reading(s: SessionState, r: Reading) -> SessionState:
     while bins and bins[0][0] < oldest:
         bins.pop(0)
     update: dict[str, Any] = {"recent": tuple(bins), "last_good_t": now, "last_hr": hr}
-    if s.phase == "baseline" or (s.phase == "safe" and s.baseline_hr is None):
+    if s.baseline_hr is None:  # measuring goes on in any phase until the baseline is fixed
         update["baseline_samples"] = (*s.baseline_samples, hr)
     return s.model_copy(update=update)  # _evaluate recomputes HR, arousal and trend next
 
@@ -197,7 +197,16 @@ def _raise(
     current = next((a for a in s.alerts if a.kind == kind), None)
     if current is not None and current.message == message:
         return s
-    alert = Alert(t=s.t, kind=kind, severity=severity, message=message, expires_at=expires_at)
+    # a new text for an active alert updates its episode, which keeps its onset
+    onset = s.t if current is None else current.onset
+    alert = Alert(
+        t=s.t,
+        onset=onset,
+        kind=kind,
+        severity=severity,
+        message=message,
+        expires_at=expires_at,
+    )
     effects.append(alert)
     return s.model_copy(update={"alerts": (*[a for a in s.alerts if a.kind != kind], alert)})
 
@@ -350,20 +359,56 @@ def _move(
     return s
 
 
-def _close_baseline(s: SessionState, effects: list[Effect]) -> SessionState:
-    """Fix the resting HR from the baseline samples when there are enough of them."""
+def _close_baseline(s: SessionState, effects: list[Effect], late: bool = False) -> SessionState:
+    """Fix the resting HR from the good readings so far when there are enough of them.
+
+    The therapist moved on before the baseline period ended (or `late`: readings went on being
+    measured after that). With fewer than `min_baseline_readings` the measuring goes on in
+    whatever scene the client is in, and `_evaluate_late_baseline` fixes it once they are in.
+    """
     samples = s.baseline_samples
     if len(samples) < s.settings.min_baseline_readings:
-        return _raise(
-            s,
-            effects,
-            "no_baseline",
-            "warning",
-            f"Only {len(samples)} good heart-rate readings so far: no baseline yet, so "
-            "automatic changes are on hold; check the sensor.",
+        return s
+    assert s.started_at is not None
+    median = statistics.median(samples)
+    over = s.t - s.started_at
+    if late:
+        note = (
+            f"median of {len(samples)} good readings up to {over:.0f} s, some taken after the "
+            "baseline was cut short, so arousal may read lower than it is"
         )
-    s = s.model_copy(update={"baseline_hr": statistics.median(samples), "baseline_samples": ()})
+    else:
+        note = (
+            f"median of {len(samples)} good readings over {over:.0f} s, taken early "
+            f"(the baseline period is {s.settings.baseline_s:.0f} s)"
+        )
+    s = s.model_copy(update={"baseline_hr": median, "baseline_samples": (), "baseline_note": note})
     return _with_signal(_clear(s, effects, "no_baseline"))
+
+
+def _evaluate_late_baseline(s: SessionState, effects: list[Effect]) -> SessionState:
+    """Out of the baseline phase with no baseline: fix it once enough good readings are in.
+
+    The sensor is blamed only when readings are really missing: the whole baseline period has
+    passed since the session began and the good readings are still too few.
+    """
+    cfg = s.settings
+    s = _close_baseline(s, effects, late=True)
+    if s.baseline_hr is not None:
+        return s
+    assert s.started_at is not None
+    n = len(s.baseline_samples)
+    if s.t - s.started_at < cfg.baseline_s:
+        return s
+    return _raise(
+        s,
+        effects,
+        "no_baseline",
+        "warning",
+        f"Baseline needs {cfg.min_baseline_readings} good heart-rate readings and has {n} "
+        f"after {cfg.baseline_s:.0f} s: automatic changes and ceiling alerts wait for it; "
+        "check the sensor.",
+    )
 
 
 def _name(s: SessionState, level: int) -> str:
@@ -507,6 +552,8 @@ def _evaluate(s: SessionState, effects: list[Effect], may_move: bool = True) -> 
     elif not stale and s.stale:
         s = _clear(s, effects, "stale_signal", "Heart-rate signal is back.")
     s = s.model_copy(update={"stale": stale})
+    if s.baseline_hr is None and s.phase in ("exposure", "paused", "safe"):
+        s = _evaluate_late_baseline(s, effects)
 
     if not may_move:
         return s
@@ -536,12 +583,13 @@ def _evaluate_baseline(s: SessionState, effects: list[Effect]) -> SessionState:
             f"{n}: it goes on until they are in; check the sensor.",
         )
     median = statistics.median(s.baseline_samples)
-    s = s.model_copy(update={"baseline_hr": median, "baseline_samples": ()})
+    measured = s.t - (s.started_at or 0.0)
+    note = f"median of {n} good readings over {measured:.0f} s"
+    s = s.model_copy(update={"baseline_hr": median, "baseline_samples": (), "baseline_note": note})
     s = _with_signal(_clear(s, effects, "no_baseline"))
     if not s.auto:
         return s  # manual mode: the therapist chooses when exposure starts
     to = s.ladder.start_level
-    measured = s.t - (s.started_at or 0.0)
     return _move(
         s,
         effects,
@@ -552,18 +600,30 @@ def _evaluate_baseline(s: SessionState, effects: list[Effect]) -> SessionState:
     )
 
 
+def _suds_at_level(s: SessionState) -> bool:
+    """A SUDS rating was given since the last change of level (a move resets its peak)."""
+    return s.suds_peak is not None and s.suds_t is not None
+
+
 def _evaluate_suds_due(s: SessionState, effects: list[Effect]) -> SessionState:
-    last = s.suds_t if s.suds_t is not None else s.level_since
-    if s.t - last >= s.settings.suds_reminder_s:
-        minutes = s.settings.suds_reminder_s / 60
-        return _raise(
-            s,
-            effects,
-            "suds_due",
-            "info",
-            f"No SUDS rating for {minutes:.0f} min: ask the client how anxious they feel.",
-        )
-    return s
+    """Remind the therapist to ask SUDS: at the latest when the dwell is up, so a rating comes
+    before each automatic step up, and then again every interval without one."""
+    cfg = s.settings
+    every = min(cfg.suds_reminder_s, cfg.min_dwell_s)
+    last = s.suds_t if _suds_at_level(s) and s.suds_t is not None else s.level_since
+    if s.t - last < every:
+        return s
+    waits = ""
+    if s.auto and cfg.suds_before_step_up and not _suds_at_level(s):
+        waits = " The automatic step up waits for it."
+    since = f"{every / 60:.0f} min" if every >= 120 else f"{every:.0f} s"
+    return _raise(
+        s,
+        effects,
+        "suds_due",
+        "info",
+        f"No SUDS rating for {since}: ask the client how anxious they feel.{waits}",
+    )
 
 
 def _evaluate_exposure(s: SessionState, effects: list[Effect]) -> SessionState:
@@ -658,7 +718,28 @@ def _step_up_blocker(s: SessionState) -> str | None:
     dwell = s.t - s.level_since
     if dwell < cfg.min_dwell_s:
         return f"{dwell:.0f} of {cfg.min_dwell_s:.0f} s at this level"
+    if cfg.suds_before_step_up and not _suds_at_level(s):
+        return "waiting for a SUDS rating before stepping up"
     return None
+
+
+def baseline_text(s: SessionState) -> str:
+    """The resting HR for the console, with how it was measured or how far measuring has got."""
+    cfg = s.settings
+    if s.baseline_hr is not None:
+        how = f" ({s.baseline_note})" if s.baseline_note else ""
+        return f"{s.baseline_hr:.0f} bpm{how}"
+    n, needed = len(s.baseline_samples), cfg.min_baseline_readings
+    if s.phase == "baseline":
+        assert s.started_at is not None
+        left = cfg.baseline_s - (s.t - s.started_at)
+        if left > 0:
+            return f"measuring: {left:.0f} s left, {n} good readings so far"
+        return f"measuring: {n} of {needed} good readings"
+    if s.phase == "ended":
+        return f"not measured: {n} of {needed} good readings"
+    where = "during exposure" if s.phase in ("exposure", "paused") else "in the safe scene"
+    return f"measuring {where}: {n} of {needed} good readings"
 
 
 def _outlook(s: SessionState) -> str:
@@ -674,14 +755,24 @@ def _outlook(s: SessionState) -> str:
         if left > 0:
             return f"Measuring resting HR: {left:.0f} s of baseline left, then {_name(s, s.ladder.start_level)}."
         return "Waiting for enough good heart-rate readings to set the baseline."
-    if s.phase == "safe":
-        return f"In the safe scene: Resume goes back to {_name(s, s.resume_level)}."
-    if s.phase == "paused":
-        return f"Paused at {_name(s, s.level)}: automatic changes wait for Resume."
-    if s.stale:
-        return "Holding: no fresh heart-rate signal."
+    measuring = ""
     if s.baseline_hr is None:
-        return "Holding: no baseline, so only the therapist changes levels."
+        measuring = (
+            f"; measuring resting HR ({len(s.baseline_samples)} of "
+            f"{cfg.min_baseline_readings} good readings)"
+        )
+    if s.phase == "safe":
+        return f"In the safe scene: Resume goes back to {_name(s, s.resume_level)}{measuring}."
+    if s.phase == "paused":
+        return f"Paused at {_name(s, s.level)}: automatic changes wait for Resume{measuring}."
+    if s.stale:
+        return f"Holding: no fresh heart-rate signal{measuring}."
+    if s.baseline_hr is None:
+        return (
+            f"Measuring resting HR during exposure ({len(s.baseline_samples)} of "
+            f"{cfg.min_baseline_readings} good readings): automatic changes and ceiling alerts "
+            "start once it is set."
+        )
     if not s.auto:
         return f"Manual mode at {_name(s, s.level)}: the therapist moves the level."
     if s.arousal is not None and s.arousal > cfg.ceiling:

@@ -22,7 +22,8 @@ from collections import deque
 from collections.abc import Callable
 from typing import Any
 
-from exposure.core import step
+from exposure.core import baseline_text, step
+from exposure.episodes import EpisodeKey, episode_key
 from exposure.models import (
     Alert,
     Decision,
@@ -68,6 +69,8 @@ class LiveSession:
         self.readings: deque[Reading] = deque()
         self.decisions: list[Decision] = []
         self.alert_log: list[Alert] = []
+        """One entry per alert episode, in the order they began; an update replaces its entry."""
+        self._episode_index: dict[EpisodeKey, int] = {}
         self.levels: list[tuple[float, int]] = []
         self.records_failing = False
         """True from a failed record until one succeeds again (the console's alert says so)."""
@@ -165,7 +168,16 @@ class LiveSession:
             if isinstance(effect, Decision):
                 self.decisions.append(effect)
             elif isinstance(effect, Alert):
-                self.alert_log.append(effect)
+                self._log_alert(effect)
+
+    def _log_alert(self, alert: Alert) -> None:
+        key = episode_key(alert)
+        index = self._episode_index.get(key)
+        if index is None:
+            self._episode_index[key] = len(self.alert_log)
+            self.alert_log.append(alert)
+        else:  # the same episode: its text changed or it cleared
+            self.alert_log[index] = alert
 
     # ------------------------------------------------------------------ listening
 
@@ -225,4 +237,5 @@ def state_summary(state: SessionState, session_id: int | str | None = None) -> d
     data["level_name"] = state.ladder.level_name(state.level)
     data["top"] = state.ladder.top
     data["dwell_s"] = round(state.t - state.level_since, 1)
+    data["baseline_text"] = baseline_text(state)
     return data

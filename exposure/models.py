@@ -123,7 +123,14 @@ class ControlSettings(_Model):
         default=30, ge=0, le=100, description="A recent SUDS below this allows a step up."
     )
     suds_reminder_s: float = Field(
-        default=300.0, gt=0, description="How often the console reminds the therapist to ask SUDS."
+        default=300.0,
+        gt=0,
+        description="Longest time without a SUDS rating before the console reminds the therapist "
+        "to ask; it comes when the dwell is up, too.",
+    )
+    suds_before_step_up: bool = Field(
+        default=True,
+        description="An automatic step up waits for a SUDS rating given at the current level.",
     )
 
     @model_validator(mode="after")
@@ -172,6 +179,16 @@ class SessionStart(_Model):
     ladder: Ladder
     settings: ControlSettings = Field(default_factory=ControlSettings)
     auto: bool = Field(default=True, description="Automatic mode at the start.")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _rules_of_older_records(cls, data: Any) -> Any:
+        # a record made before SUDS gated steps up replays by the rules it ran under
+        if isinstance(data, dict) and isinstance(data.get("settings"), dict):
+            settings = data["settings"]
+            if "suds_before_step_up" not in settings:
+                return {**data, "settings": {**settings, "suds_before_step_up": False}}
+        return data
 
 
 class _Command(_Model):
@@ -357,10 +374,18 @@ Severity = Literal["info", "warning", "critical"]
 
 
 class Alert(_Model):
-    """Something the therapist must see. `active` alerts stay on screen until their cause clears."""
+    """Something the therapist must see. `active` alerts stay on screen until their cause clears.
+
+    One alert *episode* is everything from its raising to its clearing, `(kind, onset)` names
+    it: an update of its text (the ceiling's percentage moving) keeps the onset, and so does
+    the clearing effect (`active=False`). `t` is when this effect happened.
+    """
 
     type: Literal["alert"] = "alert"
     t: float
+    onset: float = Field(
+        default=-1.0, description="When the episode began (= t for a new alert); filled from t."
+    )
     kind: AlertKind
     severity: Severity
     message: str
@@ -368,6 +393,19 @@ class Alert(_Model):
     expires_at: float | None = Field(
         default=None, description="A transient alert clears itself at this time."
     )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _onset_from_t(cls, data: Any) -> Any:
+        # a new alert begins its episode; records written before episodes had no onset
+        if isinstance(data, dict) and data.get("onset") is None and "t" in data:
+            return {**data, "onset": data["t"]}
+        return data
+
+    @property
+    def is_update(self) -> bool:
+        """True for a change of an active episode's text after its onset (not its start or end)."""
+        return self.active and self.t > self.onset
 
 
 class SceneTarget(_Model):
@@ -398,6 +436,9 @@ class SessionState(_Model):
     resume_level: int = 1
     baseline_hr: float | None = None
     baseline_samples: tuple[float, ...] = ()
+    baseline_note: str = Field(
+        default="", description="How the baseline was measured, once it is fixed."
+    )
     recent: tuple[tuple[int, float, int], ...] = Field(
         default=(),
         description="Accepted HR in one-second bins (second, sum of HR, count) over the longest window.",

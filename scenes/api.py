@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import math
 from abc import ABC, abstractmethod
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -44,6 +45,22 @@ def level(name: str, description: str = "", suds: int | None = None, **params: f
         suds=suds,
         params={k: float(v) for k, v in params.items()},
     )
+
+
+@dataclass(frozen=True)
+class Param:
+    """One scene parameter as a ladder file sets it: what it does, in a therapist's words, and
+    the range the scene can show (`vret scenes check-ladder` holds a ladder file to it)."""
+
+    doc: str
+    low: float
+    high: float
+    unit: str = ""
+
+    def describe(self) -> str:
+        """`doc (unit, low to high)` for a ladder template."""
+        unit = f"{self.unit}, " if self.unit else ""
+        return f"{self.doc} ({unit}{self.low:g} to {self.high:g})"
 
 
 def smoothstep(f: float) -> float:
@@ -72,6 +89,8 @@ class Scene(ABC):
     """Optional ambient sound file in the scene folder, looped while the scene is shown."""
     events: ClassVar[tuple[str, ...]] = ()
     """Scene events a therapist may trigger (`on_event`), e.g. ("cough",)."""
+    parameters: ClassVar[dict[str, Param]] = {}
+    """What each level parameter does and its range, for ladder templates and their checks."""
 
     def __init__(self, name: str, root: Any, folder: Path | None = None) -> None:
         self.name = name

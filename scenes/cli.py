@@ -11,7 +11,16 @@ from pathlib import Path
 from exposure.errors import UserError
 from scenes.checks import check_scenes, render_in_subprocess
 from scenes.preview import contact_sheet
-from scenes.registry import LIBRARY, NAME_RE, discover, get, scene_dirs
+from scenes.registry import (
+    LIBRARY,
+    NAME_RE,
+    discover,
+    get,
+    ladder_summary,
+    ladder_template,
+    read_ladder_file,
+    scene_dirs,
+)
 from scenes.show import show, show_in_headset
 
 TEMPLATE = Path(__file__).resolve().parent / "template" / "scene.py.tmpl"
@@ -47,6 +56,31 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--no-render", action="store_true", help="only the metadata and ladder")
     p.add_argument("--size", default="240x180", help="render size WxH (default 240x180)")
     p.set_defaults(func=cmd_check)
+
+    p = sub.add_parser(
+        "ladder",
+        help="write a scene's ladder as an editable template, every parameter documented",
+        description=(
+            "Write scene NAME's default fear ladder as a JSON file to edit for a client: level "
+            "names, expected SUDS and parameter values, with what each parameter does and its "
+            "range. Check the edited file with `vret scenes check-ladder FILE`."
+        ),
+    )
+    p.add_argument("name")
+    p.add_argument("--out", type=Path, help="file to write (default: print it)")
+    p.set_defaults(func=cmd_ladder)
+
+    p = sub.add_parser(
+        "check-ladder",
+        help="check a ladder file against its scene",
+        description=(
+            "Check a ladder file: its scene exists, each level sets every parameter of the "
+            "scene within its range, and the expected SUDS go up level by level. Prints one "
+            "line and exits 0 when it is valid."
+        ),
+    )
+    p.add_argument("file", type=Path)
+    p.set_defaults(func=cmd_check_ladder)
 
     p = sub.add_parser("show", help="open a scene to look around; keys change the level")
     p.add_argument("name")
@@ -194,6 +228,33 @@ def cmd_check(args: argparse.Namespace) -> int:
             print(f"  warning: {w}")
         failed += bool(errors)
     return 1 if failed else 0
+
+
+def cmd_ladder(args: argparse.Namespace) -> int:
+    info = _scene(args.name)
+    if info.calm:
+        raise UserError(
+            f"{info.name} is a calm scene with no fear ladder: choose a scene from `vret scenes list`."
+        )
+    text = ladder_template(info.name)
+    if args.out is None:
+        sys.stdout.write(text)
+        return 0
+    out: Path = args.out
+    if out.exists():
+        raise UserError(f"{out} already exists: choose another --out file, or remove it first.")
+    try:
+        out.write_text(text, encoding="utf-8")
+    except OSError as err:
+        raise UserError(f"Cannot write {out} ({err.strerror}): choose another --out file.") from err
+    print(f"wrote {out}: edit it, then `vret scenes check-ladder {out}`")
+    return 0
+
+
+def cmd_check_ladder(args: argparse.Namespace) -> int:
+    ladder = read_ladder_file(args.file)
+    print(ladder_summary(args.file, ladder))
+    return 0
 
 
 def cmd_show(args: argparse.Namespace) -> int:

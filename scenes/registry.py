@@ -21,7 +21,7 @@ from pydantic import ValidationError
 
 from exposure.errors import UserError
 from exposure.models import Ladder
-from scenes.api import Scene
+from scenes.api import Param, Scene
 
 LIBRARY = Path(__file__).resolve().parent / "library"
 """The built-in scenes."""
@@ -43,6 +43,11 @@ class SceneInfo:
     @property
     def folder(self) -> Path:
         return self.path.parent
+
+    @property
+    def parameters(self) -> dict[str, Param]:
+        """What each level parameter does and its range (empty when the scene declares none)."""
+        return dict(self.scene_class.parameters)
 
 
 @dataclass(frozen=True)
@@ -126,6 +131,20 @@ def load_scene(name: str, path: Path) -> SceneInfo:
                 f"level {number} ({lv.name!r}) does not set the same parameters as level 1: "
                 f"{', '.join(diff)}"
             )
+    declared = cls.parameters
+    if declared and set(declared) != keys:
+        diff = sorted(keys.symmetric_difference(declared))
+        raise ValueError(
+            f"{cls.__name__}.parameters must describe exactly the level parameters: {', '.join(diff)}"
+        )
+    for number, lv in enumerate(cls.levels, start=1):
+        for key, value in lv.params.items():
+            param = declared.get(key)
+            if param is not None and not param.low <= value <= param.high:
+                raise ValueError(
+                    f"level {number} ({lv.name!r}) sets {key} {value:g}, outside its declared "
+                    f"range {param.low:g} to {param.high:g}"
+                )
     try:
         ladder = cls.ladder(name)
     except ValidationError as err:
@@ -208,16 +227,141 @@ def session_ladder(scene: str, path: str | None = None) -> Ladder:
             return default_ladder(scene)
         except (KeyError, ValueError) as err:
             raise UserError(f"No scene {scene!r}: see `vret scenes list` ({err}).") from None
-    try:
-        ladder = Ladder.model_validate(json.loads(Path(path).read_text(encoding="utf-8")))
-    except FileNotFoundError:
-        raise UserError(f"No ladder file {path}: give the path of a ladder JSON file.") from None
-    except json.JSONDecodeError as err:
-        raise UserError(f"{path} is not JSON ({err.msg} at line {err.lineno}).") from None
-    except ValidationError as err:
-        first = err.errors()[0]
-        where = ".".join(str(p) for p in first["loc"])
-        raise UserError(f"{path} is not a valid ladder: {where}: {first['msg']}.") from None
+    ladder = read_ladder_file(Path(path))
     if ladder.scene != scene:
         raise UserError(f"{path} is a ladder for {ladder.scene!r}, not for --scene {scene!r}.")
     return ladder
+
+
+# --------------------------------------------------------------------------- ladder files
+
+LADDER_DOC = (
+    "A fear ladder for vret: edit it, check it with `vret scenes check-ladder FILE`, use it with "
+    "`vret session --ladder FILE`. Levels go mildest first; each sets every parameter of the "
+    "scene, within the range given under 'parameters' (the scene's own: editing them here "
+    "changes nothing). 'suds' is the distress (0-100) the client expects at that level, "
+    "'start_level' the level exposure starts at after the baseline. For now the headset draws "
+    "each level number with the scene's own parameters: rename levels and set their SUDS, but "
+    "keep their order and parameters (see docs/settings.md)."
+)
+"""The `doc` field of a ladder template: how to edit it, in a therapist's words."""
+
+_TEMPLATE_ONLY = ("doc", "parameters")
+"""Fields of a ladder template that document it and are not part of the ladder."""
+
+
+def ladder_template(name: str, dirs: list[Path] | None = None) -> str:
+    """Scene `name`'s default ladder as an editable JSON file, every parameter documented."""
+    info = get(name, dirs)
+    ladder = info.ladder.model_dump(mode="json")
+    parameters = {key: spec.describe() for key, spec in info.parameters.items()}
+    for key in sorted(info.ladder.levels[0].params):
+        parameters.setdefault(key, "not described by the scene: any value is accepted")
+    template = {
+        "doc": LADDER_DOC,
+        "scene": ladder["scene"],
+        "safe_scene": ladder["safe_scene"],
+        "start_level": ladder["start_level"],
+        "parameters": parameters,
+        "levels": ladder["levels"],
+    }
+    return json.dumps(template, indent=2, ensure_ascii=False) + "\n"
+
+
+def read_ladder_file(path: Path, dirs: list[Path] | None = None) -> Ladder:
+    """A ladder file read and checked against its scene; every problem is one sentence.
+
+    Checked: the file is a JSON ladder (a template's `doc` and `parameters` are allowed), its
+    scene and safe scene exist, each level sets exactly the scene's parameters within their
+    declared ranges, and the expected SUDS never fall from one level to the next.
+    """
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise UserError(f"No ladder file {path}: give the path of a ladder JSON file.") from None
+    except (OSError, UnicodeDecodeError) as err:
+        raise UserError(f"Cannot read {path}: {err}.") from None
+    except json.JSONDecodeError as err:
+        raise UserError(f"{path} is not JSON ({err.msg} at line {err.lineno}).") from None
+    if not isinstance(data, dict):
+        raise UserError(f"{path} is not a ladder: it must be a JSON object with scene and levels.")
+    data = {k: v for k, v in data.items() if k not in _TEMPLATE_ONLY}
+    try:
+        ladder = Ladder.model_validate(data)
+    except ValidationError as err:
+        raise UserError(f"{path} is not a valid ladder: {_where(err)}.") from None
+    found, problems = discover(dirs)
+    for role, name in (("scene", ladder.scene), ("safe scene", ladder.safe_scene)):
+        if name not in found:
+            broken = next((p for p in problems if p.name == name), None)
+            why = f"it is broken ({broken.reason})" if broken else "see `vret scenes list`"
+            raise UserError(f"{path}: no usable {role} named {name!r}: {why}.")
+    info = found[ladder.scene]
+    expected = set(info.ladder.levels[0].params)
+    declared = info.parameters
+    known = ", ".join(sorted(expected))
+    previous: tuple[int, int] | None = None
+    for number, lv in enumerate(ladder.levels, start=1):
+        where = f"{path}: level {number} ({lv.name!r})"
+        unknown = sorted(set(lv.params) - expected)
+        if unknown:
+            raise UserError(
+                f"{where} sets {unknown[0]!r}, which {ladder.scene} does not have "
+                f"(its parameters: {known})."
+            )
+        missing = sorted(expected - set(lv.params))
+        if missing:
+            raise UserError(
+                f"{where} does not set {missing[0]!r}: every level sets all of {known}."
+            )
+        for key, value in lv.params.items():
+            spec = declared.get(key)
+            if spec is not None and not spec.low <= value <= spec.high:
+                unit = f" {spec.unit}" if spec.unit else ""
+                raise UserError(
+                    f"{where} sets {key} to {value:g}{unit}, outside the range "
+                    f"{spec.low:g} to {spec.high:g}{unit} that {ladder.scene} can show."
+                )
+        if lv.suds is not None:
+            if previous is not None and lv.suds < previous[1]:
+                raise UserError(
+                    f"{where} expects SUDS {lv.suds}, less than level {previous[0]}'s "
+                    f"{previous[1]}: order the levels mildest first."
+                )
+            previous = (number, lv.suds)
+    return ladder
+
+
+def levels_drawn_otherwise(ladder: Ladder, dirs: list[Path] | None = None) -> list[int]:
+    """The levels of `ladder` whose parameters differ from its scene's own level of that number.
+
+    The render process draws level N with the scene's own parameters for level N, so these are
+    the levels where the headset does not show what the ladder file says.
+    """
+    own = get(ladder.scene, dirs).ladder.levels
+    return [
+        number
+        for number, lv in enumerate(ladder.levels, start=1)
+        if number > len(own) or own[number - 1].params != lv.params
+    ]
+
+
+def ladder_summary(path: Path, ladder: Ladder) -> str:
+    """The one line `vret scenes check-ladder` prints for a valid ladder."""
+    suds = [lv.suds for lv in ladder.levels if lv.suds is not None]
+    span = f", expected SUDS {suds[0]} to {suds[-1]}" if suds else ""
+    return (
+        f"{path}: a valid ladder for {ladder.scene}: {ladder.top} levels{span}, exposure starts "
+        f"at level {ladder.start_level} ({ladder.level_name(ladder.start_level)})."
+    )
+
+
+def _where(err: ValidationError) -> str:
+    """The first problem pydantic found, as `level 3.suds: <message>` (levels counted from 1)."""
+    first = err.errors()[0]
+    parts = [str(p) for p in first["loc"]]
+    if len(parts) >= 2 and parts[0] == "levels" and parts[1].isdigit():
+        parts = [f"level {int(parts[1]) + 1}", *parts[2:]]
+    where = ".".join(parts)
+    msg = first["msg"].removeprefix("Value error, ").rstrip(".")
+    return f"{where}: {msg}" if where else msg

@@ -1,4 +1,4 @@
-"""`vret console --simulate`: the clinician console on a simulated session, to try it out.
+"""`vret console --simulate`: the therapist console on a simulated session, to try it out.
 
 A real session opens its console itself; this command runs a real station (the console, the
 core, signal quality, records in a temporary file) with the simulated client's sensor on a pty
@@ -25,8 +25,8 @@ def register(subparsers: Any) -> None:
     """Add the `console` command to the `vret` parser."""
     parser = subparsers.add_parser(
         "console",
-        help="open the clinician console on a simulated session (try it without a headset)",
-        description="Run the clinician console in front of a simulated session: a generated "
+        help="open the therapist console on a simulated session (try it without a headset)",
+        description="Run the therapist console in front of a simulated session: a generated "
         "heart signal, the spider ladder, shortened baseline and dwell times. Prints the URL "
         "with its access token; open it in a browser. Ctrl-C stops it.",
     )
@@ -63,6 +63,7 @@ def run(args: argparse.Namespace) -> int:
             db=f"sqlite:///{Path(folder) / 'simulated.db'}",  # a try-out leaves no record behind
             render=False,
             notice=DEMO_NOTICE,
+            record_kept=False,
             on_ready=lambda station: _announce(station, client),
         )
         try:
@@ -74,7 +75,7 @@ def run(args: argparse.Namespace) -> int:
 
 def _announce(station: Station, client: SimulatedClient) -> None:
     client.wear(station.live)
-    print("vret clinician console (simulated session: no client, no headset)")
+    print("vret therapist console (simulated session: no client, no headset)")
     print_notices(station.plan.console_network)
     for who, url in station.urls:
         print(f"  {who}: {url}")

@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import argparse
+import json
 import re
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
 
 from clinician_console.network import add_network_arguments, network_from_args
 from exposure.errors import UserError
-from exposure.models import ControlSettings
-from scenes.registry import session_ladder
+from exposure.models import ControlSettings, Ladder
+from scenes.registry import levels_drawn_otherwise, session_ladder
 from sensors.protocols import get_protocol
 from vret.records import RecordsError, data_folder
 from vret.simulated_client import DEMO_SETTINGS, SimulatedClient, demo_heart
@@ -47,6 +53,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--baud", type=int, help="override the protocol's baud rate")
     _common(p, display_default="openvr")
     p.add_argument("--manual", action="store_true", help="start in manual mode (automatic off)")
+    add_settings_arguments(p)
     p.set_defaults(func=_session)
 
     d = sub.add_parser(
@@ -68,7 +75,208 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="use the clinical defaults (60 s baseline, 60 s dwell) instead of the demo pace",
     )
     _common(d, display_default=None)
+    add_settings_arguments(d)
     d.set_defaults(func=_demo)
+
+
+# --------------------------------------------------------------------------- control settings
+
+PERCENT_FIELDS = ("window_low", "window_high", "ceiling", "hard_ceiling")
+"""Settings that are fractions of the baseline HR: a flag takes 0.25 or 25%."""
+
+ALIASES = {"dwell_s": "min_dwell_s"}
+"""Short flags a therapist reaches for, and the setting each one sets."""
+
+
+def _flag(name: str) -> str:
+    return "--" + name.replace("_", "-")
+
+
+def add_settings_arguments(p: argparse.ArgumentParser) -> None:
+    """A flag for every field of `ControlSettings` (made from the model, so none is missing),
+    plus `--settings FILE`, `--window LOW,HIGH` and `--dwell-s`; docs/settings.md explains them."""
+    group = p.add_argument_group(
+        "control settings",
+        "Every threshold of the exposure controller (see docs/settings.md). --settings FILE "
+        "reads them from JSON or TOML; a flag overrides the file. Arousal thresholds take a "
+        "fraction of the baseline HR or a percentage: 0.35 or 35%.",
+    )
+    group.add_argument(
+        "--settings", metavar="FILE", type=Path, help="control settings from a JSON or TOML file"
+    )
+    for name, field in ControlSettings.model_fields.items():
+        default = field.default
+        if field.annotation is bool:
+            group.add_argument(
+                _flag(name),
+                dest=f"setting_{name}",
+                action=argparse.BooleanOptionalAction,
+                default=None,
+                help=f"{(field.description or '').rstrip('.')} (default: {'on' if default else 'off'})".replace(
+                    "%", "%%"
+                ),
+            )
+            continue
+        shown = f"{default:.0%}" if name in PERCENT_FIELDS else f"{default:g}"
+        group.add_argument(
+            _flag(name),
+            dest=f"setting_{name}",
+            metavar="N",
+            help=f"{(field.description or '').rstrip('.')} (default: {shown})".replace("%", "%%"),
+        )
+    group.add_argument(
+        "--window",
+        metavar="LOW,HIGH",
+        help="the therapeutic window in one flag, e.g. 10%%,30%% (--window-low, --window-high)",
+    )
+    for alias, name in ALIASES.items():
+        group.add_argument(
+            _flag(alias), dest=f"setting_{name}_alias", metavar="N", help=f"same as {_flag(name)}"
+        )
+
+
+def _range(name: str) -> str:
+    """The allowed range of one setting in words, from the model's constraints."""
+    low = high = ""
+    for rule in ControlSettings.model_fields[name].metadata:  # pydantic's Gt, Ge, Le
+        if getattr(rule, "gt", None) is not None:
+            low = f"greater than {rule.gt}"
+        elif getattr(rule, "ge", None) is not None:
+            low = f"at least {rule.ge}"
+        elif getattr(rule, "le", None) is not None:
+            high = f"at most {rule.le}"
+    if ControlSettings.model_fields[name].annotation is int:
+        kind = "a whole number"
+    elif ControlSettings.model_fields[name].annotation is bool:
+        return "true or false"
+    else:
+        kind = "a number"
+    return " and ".join(part for part in (f"{kind} {low}".strip(), high) if part)
+
+
+def _number(name: str, text: Any, source: str) -> Any:
+    """One setting's value from a flag's text or a file's value; UserError names the source."""
+    annotation = ControlSettings.model_fields[name].annotation
+    if annotation is bool:
+        if isinstance(text, bool):
+            return text
+        raise UserError(f"{source} must be true or false (got {text}).")
+    raw = text.strip() if isinstance(text, str) else text
+    try:
+        if isinstance(raw, str) and raw.endswith("%") and name in PERCENT_FIELDS:
+            return float(raw[:-1]) / 100
+        if isinstance(raw, bool):
+            raise ValueError
+        if annotation is int:
+            value = float(raw)
+            if value != int(value):
+                raise ValueError
+            return int(value)
+        return float(raw)
+    except (TypeError, ValueError):
+        pct = " (or a percentage, like 25%)" if name in PERCENT_FIELDS else ""
+        raise UserError(f"{source} must be {_range(name)}{pct} (got {text}).") from None
+
+
+def read_settings_file(path: Path) -> dict[str, Any]:
+    """The settings in a JSON or TOML file, by field name; one sentence for any problem."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise UserError(f"No settings file {path}: give a JSON or TOML file.") from None
+    except (OSError, UnicodeDecodeError) as err:
+        raise UserError(f"Cannot read {path}: {err}.") from None
+    try:
+        if path.suffix.lower() == ".toml":
+            data: Any = tomllib.loads(text)
+        else:
+            data = json.loads(text)
+    except tomllib.TOMLDecodeError as err:
+        raise UserError(f"{path} is not TOML ({err}).") from None
+    except json.JSONDecodeError as err:
+        raise UserError(f"{path} is not JSON ({err.msg} at line {err.lineno}).") from None
+    if not isinstance(data, dict):
+        raise UserError(f'{path} must hold settings by name, like {{"min_dwell_s": 90}}.')
+    known = ControlSettings.model_fields
+    for key in data:
+        if key not in known:
+            raise UserError(
+                f"{path} has an unknown setting {key!r}: the settings are {', '.join(known)}."
+            )
+    return data
+
+
+def settings_from_args(args: argparse.Namespace, base: ControlSettings) -> ControlSettings:
+    """`base`, then the `--settings` file, then the flags; every bad value is one sentence
+    that names its flag (or the file's key) and the allowed range."""
+    values: dict[str, Any] = {}
+    sources: dict[str, str] = {}
+    given: dict[str, Any] = {}  # as the person wrote it, for the error
+    path: Path | None = getattr(args, "settings", None)
+    if path is not None:
+        for key, value in read_settings_file(path).items():
+            values[key] = _number(key, value, f"{key} in {path}")
+            sources[key], given[key] = f"{key} in {path}", value
+    window = getattr(args, "window", None)
+    if window is not None:
+        parts = window.split(",")
+        if len(parts) != 2:
+            raise UserError(f"--window takes LOW,HIGH, like 10%,30% (got {window}).")
+        for name, part in zip(("window_low", "window_high"), parts, strict=True):
+            values[name] = _number(name, part, "--window")
+            sources[name], given[name] = "--window", part
+    for name in ControlSettings.model_fields:
+        for dest, flag in ((f"setting_{name}_alias", None), (f"setting_{name}", _flag(name))):
+            text = getattr(args, dest, None)
+            if text is None:
+                continue
+            source = flag or _flag(next(a for a, n in ALIASES.items() if n == name))
+            values[name] = _number(name, text, source)
+            sources[name], given[name] = source, text
+    try:
+        return ControlSettings.model_validate({**base.model_dump(), **values})
+    except ValidationError as err:
+        first = err.errors()[0]
+        if first["loc"]:
+            name = str(first["loc"][0])
+            source = sources.get(name, _flag(name))
+            raise UserError(f"{source} must be {_range(name)} (got {given.get(name)}).") from None
+        order = " <= ".join(
+            f"{sources.get(n, _flag(n))} ({ ({**base.model_dump(), **values}[n]):.0%})"
+            for n in PERCENT_FIELDS
+        )
+        raise UserError(f"The arousal thresholds must be ordered: {order} does not hold.") from None
+
+
+def settings_lines(settings: ControlSettings) -> list[str]:
+    """The control settings as printed at the start of a session: one line each, changed ones
+    marked with *."""
+    default = ControlSettings()
+    lines = ["Control settings (* differs from the default; see docs/settings.md):"]
+    for name, field in ControlSettings.model_fields.items():
+        value = getattr(settings, name)
+        if name in PERCENT_FIELDS:
+            shown = f"{value:.0%}"
+        elif isinstance(value, bool):
+            shown = "on" if value else "off"
+        else:
+            shown = f"{value:g}"
+        mark = "*" if value != getattr(default, name) else " "
+        lines.append(f" {mark} {_flag(name):<24} {shown:>6}  {field.description}")
+    return lines
+
+
+def ladder_warning(ladder: Ladder) -> str:
+    """A note when the headset will not draw some levels as the client's ladder sets them."""
+    levels = levels_drawn_otherwise(ladder)
+    if not levels:
+        return ""
+    which = ", ".join(str(n) for n in levels)
+    return (
+        f"Note: level(s) {which} of this ladder set other parameters than the scene's own "
+        f"levels of the same number; the headset draws the scene's own parameters for each "
+        "level (see docs/settings.md)."
+    )
 
 
 def _common(p: argparse.ArgumentParser, display_default: str | None) -> None:
@@ -128,13 +336,18 @@ def _session(args: argparse.Namespace) -> int:
         get_protocol(args.protocol)
     except ValueError as err:
         raise UserError(str(err)) from None
+    ladder = session_ladder(args.scene, args.ladder)
+    settings = settings_from_args(args, ControlSettings())
+    if args.ladder is not None:
+        print(ladder_warning(ladder) or f"Ladder: {args.ladder}, {ladder.top} levels.")
     network = network_from_args(args, data_folder())
     plan = dict(
         client=args.client,
-        ladder=session_ladder(args.scene, args.ladder),
+        ladder=ladder,
         sensor=args.sensor,
         protocol=args.protocol,
         baudrate=args.baud,
+        settings=settings,
         size=_size(args.size),
         host=network.host,
         port=network.port,
@@ -142,6 +355,7 @@ def _session(args: argparse.Namespace) -> int:
         db=args.db,
         auto=not args.manual,
     )
+    print("\n".join(settings_lines(settings)), flush=True)
     return _run(plan, args.display)
 
 
@@ -150,6 +364,7 @@ def _demo(args: argparse.Namespace) -> int:
         get_protocol(args.protocol)
     except ValueError as err:
         raise UserError(str(err)) from None
+    settings = settings_from_args(args, ControlSettings() if args.clinical_pace else DEMO_SETTINGS)
     display = args.display or ("window" if has_display() else "offscreen")
     if args.display is None and display == "offscreen":
         print("No display found: rendering offscreen; the console shows what the client sees.")
@@ -158,6 +373,7 @@ def _demo(args: argparse.Namespace) -> int:
     client = SimulatedClient(args.protocol, demo_heart(seed=42, artefacts_per_min=0.5))
     port = client.start()
     print(f"Simulated client: a heart at rest near 68 bpm on {port} ({args.protocol}).")
+    print("\n".join(settings_lines(settings)), flush=True)
 
     def wear(station: Station) -> None:
         client.wear(station.live)
@@ -170,7 +386,7 @@ def _demo(args: argparse.Namespace) -> int:
         ladder=ladder,
         sensor=port,
         protocol=args.protocol,
-        settings=ControlSettings() if args.clinical_pace else DEMO_SETTINGS,
+        settings=settings,
         size=_size(args.size),
         host=network.host,
         port=network.port,

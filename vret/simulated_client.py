@@ -9,6 +9,10 @@ makes the heart follow the scene targets the session sends to the headset.
 
 `reading(live)` reads the same heart directly as a `Reading`, without the device, for tests
 that fast-forward a console session faster than a pty could carry it.
+
+The client also answers SUDS, as a client does on the panel in the headset: a few seconds after
+the therapist asks (`ask_suds`) or the console's reminder comes due, which is before each
+automatic step up, so a demo climbs the ladder with no one at the console.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from exposure.constants import HR_MAX_BPM, HR_MIN_BPM
 from exposure.live import LiveSession
 from exposure.models import (
     SAFE_LEVEL,
+    AskSuds,
     ControlSettings,
     Effect,
     Event,
@@ -27,11 +32,15 @@ from exposure.models import (
     SceneTarget,
     SessionStart,
     SessionState,
+    Suds,
 )
 from scenes.registry import get, scene_events
 from sensors.simulator import PtySimulator, SimulatedHeart
 
 DEMO_SCENE = "spiders"
+
+ANSWER_AFTER_S = 3.0
+"""How long the simulated client takes to give a SUDS rating once it is asked or due."""
 
 DEMO_SETTINGS = ControlSettings(
     baseline_s=15.0,
@@ -40,7 +49,7 @@ DEMO_SETTINGS = ControlSettings(
     arousal_window_s=5.0,
     trend_window_s=15.0,
     ceiling_sustain_s=6.0,
-    suds_reminder_s=120.0,
+    suds_reminder_s=120.0,  # the reminder comes at the dwell (20 s) anyway, before a step up
 )
 """Thresholds as in a clinic, times shortened so a demo shows every rule within minutes."""
 
@@ -96,6 +105,10 @@ class SimulatedClient:
         self.rate = rate
         self.seed = seed
         self.device: PtySimulator | None = None
+        self.answer_after_s = ANSWER_AFTER_S
+        """How long the client takes to give a SUDS rating once it is wanted."""
+        self._asked_at: float | None = None
+        self._answering = False
 
     @property
     def port_path(self) -> str:
@@ -116,13 +129,61 @@ class SimulatedClient:
             self.device.stop()
 
     def wear(self, live: LiveSession) -> None:
-        """From now on the heart feels every scene target the session sends to the headset."""
+        """From now on the heart feels every scene target the session sends to the headset, and
+        the client answers SUDS when asked (on the session's loop, `answer_after_s` later)."""
         live.add_listener(self._follow)
+        live.add_listener(self._listen)
+
+        def answer_later(event: Event, state: SessionState, effects: list[Effect]) -> None:
+            if self._answering or self.suds_wanted_at(state) is None:
+                return
+            try:
+                loop = asyncio.get_running_loop()
+            except RuntimeError:  # stepped outside the session's loop: nothing to answer on
+                return
+            self._answering = True
+            loop.call_later(self.answer_after_s, self._answer_now, live)
+
+        live.add_listener(answer_later)
+
+    def _answer_now(self, live: LiveSession) -> None:
+        self._answering = False
+        if live.state.phase != "ended" and self.suds_wanted_at(live.state) is not None:
+            live.submit(self.suds(live.state))
 
     def _follow(self, event: Event, state: SessionState, effects: list[Effect]) -> None:
         for effect in effects:
             if isinstance(effect, SceneTarget) and self.device is not None:
                 self.device.set_level(0.0 if effect.safe else effect.intensity)
+
+    def _listen(self, event: Event, state: SessionState, effects: list[Effect]) -> None:
+        if isinstance(event, AskSuds):
+            self._asked_at = event.t
+
+    def suds_wanted_at(self, state: SessionState) -> float | None:
+        """Since when a SUDS rating is wanted (asked, or the reminder is due), or None."""
+        if state.phase not in ("exposure", "paused"):
+            return None
+        due = next((a.onset for a in state.alerts if a.kind == "suds_due"), None)
+        asked = self._asked_at
+        if asked is not None and state.suds_t is not None and state.suds_t >= asked:
+            asked = None  # answered
+        times = [t for t in (due, asked) if t is not None]
+        return min(times) if times else None
+
+    def suds(self, state: SessionState) -> Suds:
+        """The client's rating: how far the heart is above its rest, as a person would feel it."""
+        hr = state.hr if state.hr is not None else state.last_hr
+        above = 0.0 if hr is None else max(0.0, hr / self.heart.resting_hr - 1.0)
+        return Suds(t=0.0, by="client", value=min(100, round(5 + 200 * above)))
+
+    def answer(self, live: LiveSession) -> Suds | None:
+        """The client's SUDS rating when one is wanted and `answer_after_s` has passed, else None
+        (for sessions driven by direct readings, without a loop's timers)."""
+        since = self.suds_wanted_at(live.state)
+        if since is None or live.now() - since < self.answer_after_s:
+            return None
+        return self.suds(live.state)
 
     def reading(self, live: LiveSession) -> Reading:
         """The heart now, told the session's level, read directly as a reading (no device)."""
@@ -143,9 +204,14 @@ class SimulatedClient:
         )
 
     async def feed(self, live: LiveSession, period_s: float = 0.5) -> None:
-        """Submit `reading(live)` every `period_s` until the session ends."""
+        """Submit `reading(live)` every `period_s` until the session ends, and a SUDS rating
+        when one is wanted."""
+        live.add_listener(self._listen)
         while live.state.phase != "ended":
             live.submit(self.reading(live))
+            rating = self.answer(live)
+            if rating is not None and live.state.phase != "ended":
+                live.submit(rating)
             await asyncio.sleep(period_s)
 
 

@@ -21,10 +21,19 @@ import threading
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from clinician_console.network import ConsoleNetwork
-from clinician_console.server import ConsoleAddressError, bind_socket, create_app, make_token, serve
+from clinician_console.server import (
+    ConsoleAddressError,
+    bind_socket,
+    create_app,
+    make_token,
+    say_goodbye,
+    serve,
+)
+from exposure.episodes import worth_recording
 from exposure.errors import UserError
 from exposure.live import LiveSession
 from exposure.models import (
@@ -42,6 +51,7 @@ from scenes.registry import scene_events
 from vret.record_writer import RecordWriter
 from vret.records import Records, RecordsError, Status
 from vret.render_link import RENDER_POLL_S, RenderLink
+from vret.report import report_of
 from vret.sensor_link import SensorLink
 
 log = logging.getLogger(__name__)
@@ -92,6 +102,9 @@ class SessionPlan:
     network: ConsoleNetwork | None = None
     """The console's address, TLS and limits (from `--host`, `--tls`...); None: plain HTTP on
     `host`:`port` with `allowed_origins`, for code and tests on this computer."""
+    record_kept: bool = True
+    """False for a try-out whose record is deleted when it ends (`vret console --simulate`):
+    the console then says so at the end instead of offering the report command."""
 
     @property
     def console_network(self) -> ConsoleNetwork:
@@ -140,7 +153,8 @@ class Station:
         self.stopped = asyncio.Event()
 
     def _record_effects(self, event: Event, state: SessionState, effects: list[Effect]) -> None:
-        kept = [e for e in effects if not isinstance(e, SceneTarget)]
+        # an alert's episode is recorded by its onset and its end, not each change of text
+        kept = [e for e in worth_recording(effects) if not isinstance(e, SceneTarget)]
         if kept:
             self.writer.effects(kept)
         if state.phase == "ended":
@@ -273,14 +287,15 @@ class Station:
             if self.live.state.phase != "ended":
                 with contextlib.suppress(Exception):
                     self.live.submit(End(t=0.0))
-            for task in tasks:
+            for task in tasks[1:]:  # the console stays up to tell its pages the record is saved
                 task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
+            await asyncio.gather(*tasks[1:], return_exceptions=True)
             if self.sensor is not None:
                 await asyncio.to_thread(self.sensor.stop)
             if self.render is not None:
                 await asyncio.to_thread(self.render.stop)
-            if not await asyncio.to_thread(self.writer.close, 10.0):
+            saved = await asyncio.to_thread(self.writer.close, 10.0)
+            if not saved:
                 log.error(
                     "the records could not be written before the end: %s events lost",
                     self.writer.pending,
@@ -288,11 +303,40 @@ class Station:
             try:
                 self.records.close_session(self.session_id, status)
             except RecordsError as err:  # the store is down: the row reads "interrupted"
+                saved = False
                 log.error("could not close the record of session %s: %s", self.session_id, err)
+            if ready.is_set() and not tasks[0].done():
+                ended: dict[str, Any] = {
+                    "session_id": self.session_id,
+                    "saved": saved,
+                    "kept": plan.record_kept,
+                    "status": status,
+                    "report": report_command(self.session_id, plan.db)
+                    if plan.record_kept
+                    else None,
+                    "report_html": await self._report_for_pages(app) if saved else None,
+                }
+                with contextlib.suppress(Exception):  # a page that cannot be told is not waited on
+                    await say_goodbye(app, ended, timeout_s=2.0)
+            tasks[0].cancel()
+            await asyncio.gather(tasks[0], return_exceptions=True)
             for sig in (signal.SIGINT, signal.SIGTERM):
                 with contextlib.suppress(NotImplementedError, RuntimeError):
                     loop.remove_signal_handler(sig)
         return status
+
+    async def _report_for_pages(self, app: Any) -> str | None:
+        """The session's report for the pages still open (they can open it once we are gone)."""
+        if not app.state.live_pages:
+            return None
+        try:
+            now = datetime.now(UTC)
+            return await asyncio.to_thread(
+                report_of, self.records, self.session_id, generated_at=now
+            )
+        except Exception as err:  # the end goes on; the command still writes it later
+            log.warning("could not build the report of session %s: %s", self.session_id, err)
+            return None
 
     async def _supervise_console(
         self, console: Callable[[], Awaitable[None]], ready: asyncio.Event
@@ -343,10 +387,15 @@ def run(plan: SessionPlan, *, out: Callable[[str], None] | None = None) -> int:
     status = asyncio.run(station.run())
     sid = station.session_id
     say(f"Session {sid} {status}; its record is in {station.records.url_text}.")
-    db = f" --db {plan.db}" if plan.db else ""
-    prog = sys.argv[0] if os.path.basename(sys.argv[0]) == "vret" else "vret"
-    say(f"Report: {prog} report {sid} --out session-{sid}.html{db}")
+    say(f"Report: {report_command(sid, plan.db)}")
     return station.session_id
+
+
+def report_command(session_id: int, db: str | None) -> str:
+    """The command that writes a session's report (printed at the end and shown by the console)."""
+    prog = sys.argv[0] if os.path.basename(sys.argv[0]) == "vret" else "vret"
+    where = f" --db {db}" if db else ""
+    return f"{prog} report {session_id} --out session-{session_id}.html{where}"
 
 
 def has_display() -> bool:

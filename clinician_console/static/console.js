@@ -1,4 +1,4 @@
-/* vret clinician console: one WebSocket in (state, readings, decisions, alerts), REST commands out.
+/* vret therapist console: one WebSocket in (state, readings, decisions, alerts), REST commands out.
    No framework and no build step; the chart is the vendored uPlot. The server never trusts this page:
    every command goes through the session core, which may refuse it and says why. */
 "use strict";
@@ -30,7 +30,11 @@ const app = {
   endArmedUntil: 0,
   sudsDueShown: false,
   audio: null,
+  episodes: new Map(),      // one log row per alert episode: "kind@onset" -> its row
+  openEpisodes: new Map(),  // kind -> the episode now open (its onset)
+  ended: null,              // the server's last message once the session is over
 };
+const TITLE = "vret · Therapist console";
 
 /* ------------------------------------------------------------------ formatting */
 
@@ -48,6 +52,44 @@ function levelLabel(n) {
   return lv ? lv.name : `Level ${n}`;
 }
 function pretty(name) { return name.replace(/[_-]+/g, " ").replace(/^./, (c) => c.toUpperCase()); }
+
+/* ------------------------------------------------------------------ alert episodes */
+// An alert is one episode from its onset to its clear, however often its text changes (the core
+// updates "HR 51% for 23 s" every second). The core stamps `onset` on every Alert effect; a
+// record made before it did is grouped the same way: one open episode per kind until cleared.
+
+function onsetOf(a) {
+  if (a.onset != null && a.onset >= 0) return a.onset;
+  const open = app.openEpisodes.get(a.kind);
+  return open != null ? open : a.t;
+}
+
+function logAlert(a) {
+  if (a.kind === "command_refused") return addLog(alertEntry(a));
+  const onset = onsetOf(a);
+  const key = `${a.kind}@${onset}`;
+  let li = app.episodes.get(key);
+  if (!li) {
+    // a page that (re)connects gets each episode once, as its latest effect: maybe its end
+    li = addLog({ t: onset, kind: `alert-${a.severity}`, text: a.message });
+    li.dataset.episode = key;
+    app.episodes.set(key, li);
+    while (app.episodes.size > 400) app.episodes.delete(app.episodes.keys().next().value);
+  }
+  if (a.active) {
+    app.openEpisodes.set(a.kind, onset);
+    li.dataset.kind = `alert-${a.severity}`;
+    li.querySelector(".text").textContent = a.message;
+  } else {
+    app.openEpisodes.delete(a.kind);
+    li.dataset.kind = "alert-cleared";
+    li.querySelector(".text").textContent = a.message;
+    let end = li.querySelector(".end");
+    if (!end) { end = document.createElement("span"); end.className = "end"; li.append(end); }
+    end.textContent = `until ${clock(a.t)} (${Math.max(0, Math.round(a.t - onset))} s)`;
+  }
+  return li;
+}
 
 /* ------------------------------------------------------------------ connection */
 
@@ -71,6 +113,11 @@ function connect() {
   ws.onclose = () => {
     app.connected = false;
     app.ws = null;
+    if (app.ended || (app.state && app.state.phase === "ended")) {
+      // a finished session, not a lost one: no alarm, no reconnecting
+      showEnded(app.ended);
+      return;
+    }
     renderLink();
     if (!opened) checkToken();
     raiseLocal("connection", "critical",
@@ -139,9 +186,12 @@ function handle(msg) {
       }
       return;
     case "alert":
-      addLog(alertEntry(data));
+      logAlert(data);
       if (!data.active && data.kind === "command_refused") toast(data.message, "bad");
       return;
+    case "ended":
+      app.ended = data;
+      return showEnded(data);
     case "frames":
       app.frames = data;
       app.framesAt = performance.now();
@@ -175,13 +225,17 @@ function onHello(h) {
   const log = [];
   for (const e of h.events) { const en = eventEntry(e); if (en) log.push(en); }
   for (const d of h.decisions) log.push(decisionEntry(d));
-  for (const a of h.alerts) log.push(alertEntry(a));
+  for (const a of h.alerts) log.push({ t: a.t, alert: a });
   log.sort((a, b) => a.t - b.t);
   $("log").textContent = "";
-  for (const entry of log) addLog(entry);
+  app.episodes.clear();
+  app.openEpisodes.clear();
+  for (const entry of log) {
+    if (entry.alert) logAlert(entry.alert); else addLog(entry);
+  }
   const last = h.decisions[h.decisions.length - 1];
   $("last-decision").textContent = last ? decisionLine(last) : "";
-  for (const a of h.state.alerts) app.seenAlerts.add(`${a.kind}@${a.t}`);
+  for (const a of h.state.alerts) app.seenAlerts.add(`${a.kind}@${onsetOf(a)}`);
 
   buildLadder();
   buildSceneEvents();
@@ -213,7 +267,7 @@ function onState(s) {
     clearLocal("over_ceiling");
   }
   for (const a of s.alerts) {
-    const key = `${a.kind}@${a.t}`;
+    const key = `${a.kind}@${onsetOf(a)}`;  // one chime per episode, not per update
     if (!app.seenAlerts.has(key)) {
       app.seenAlerts.add(key);
       if (a.severity !== "info") chime(a.severity === "critical" ? 2 : 1);
@@ -396,7 +450,12 @@ function render() {
   const hr = $("hr");
   hr.textContent = s.hr == null ? "—" : Math.round(s.hr);
   hr.dataset.stale = String(!!s.stale);
-  $("baseline").textContent = s.baseline_hr == null ? "measuring…" : `${Math.round(s.baseline_hr)} bpm`;
+  const baseline = $("baseline"), baselineNote = $("baseline-note");
+  baseline.textContent = s.baseline_hr != null ? `${Math.round(s.baseline_hr)} bpm`
+    : s.phase === "ended" ? "not measured" : "measuring…";
+  // how it was measured, or how far measuring has got (the core's words)
+  baseline.title = s.baseline_text || "";
+  baselineNote.textContent = s.baseline_hr == null && s.baseline_text ? s.baseline_text : "";
   const ar = $("arousal");
   ar.textContent = pct(s.arousal);
   ar.dataset.zone = s.arousal == null ? "" : s.arousal > cfg.ceiling ? "ceiling"
@@ -417,6 +476,7 @@ function render() {
   $("dwell").textContent = `${clock(s.dwell_s)} at this level`;
   $("mode").textContent = s.auto ? "Automatic" : "Manual";
   $("next-step").textContent = s.next_step || "";
+  $("next-step").closest(".outlook").dataset.waits = /\bSUDS\b/.test(s.next_step || "") ? "suds" : "";
 
   const ended = s.phase === "ended";
   const live = app.connected && !ended;
@@ -464,32 +524,76 @@ function renderFrames() {
 
 function renderAlerts() {
   const s = app.state;
-  const list = [...(s ? s.alerts : []), ...app.localAlerts.values()];
+  const list = app.ended ? [] : [...(s ? s.alerts : []), ...app.localAlerts.values()];
   list.sort((a, b) => SEVERITY_ORDER[a.severity] - SEVERITY_ORDER[b.severity]);
+  $("no-alerts").hidden = list.length > 0 || !!app.ended;
+  const critical = list.some((a) => a.severity === "critical");
+  document.title = app.ended ? endedTitle(app.ended) : critical ? "⚠ ALERT · vret console" : TITLE;
+  // one row per alert kind, updated in place: the state comes 10 times a second, and a row
+  // rebuilt each time would be read out again and again and flicker under the finger
   const box = $("alerts");
-  box.textContent = "";
-  for (const a of list) {
-    const row = document.createElement("div");
-    row.className = "alert";
-    row.dataset.severity = a.severity;
-    row.dataset.kind = a.kind;
-    row.setAttribute("role", a.severity === "critical" ? "alert" : "status");
-    const icon = document.createElement("span");
-    icon.className = "icon";
-    icon.textContent = a.severity === "info" ? "ℹ" : "⚠";
-    const text = document.createElement("span");
-    text.textContent = a.message;
-    row.append(icon, text);
-    if (a.t != null && !a.local) {
+  const rows = new Map([...box.children].map((row) => [row.dataset.kind, row]));
+  list.forEach((a, i) => {
+    let row = rows.get(a.kind);
+    rows.delete(a.kind);
+    if (!row) {
+      row = document.createElement("div");
+      row.className = "alert";
+      row.dataset.kind = a.kind;
+      const icon = document.createElement("span");
+      icon.className = "icon";
+      const text = document.createElement("span");
+      text.className = "message";
       const when = document.createElement("span");
       when.className = "when";
-      when.textContent = `since ${clock(a.t)}`;
-      row.append(when);
+      row.append(icon, text, when);
     }
-    box.append(row);
+    if (row.dataset.severity !== a.severity) {
+      row.dataset.severity = a.severity;
+      row.setAttribute("role", a.severity === "critical" ? "alert" : "status");
+      row.querySelector(".icon").textContent = a.severity === "info" ? "ℹ" : "⚠";
+    }
+    const since = a.t != null && !a.local ? `since ${clock(onsetOf(a))}` : "";
+    const text = row.querySelector(".message"), when = row.querySelector(".when");
+    if (text.textContent !== a.message) text.textContent = a.message;
+    if (when.textContent !== since) when.textContent = since;
+    if (box.children[i] !== row) box.insertBefore(row, box.children[i] || null);
+  });
+  for (const row of rows.values()) row.remove();
+}
+
+/* ------------------------------------------------------------------ the end of a session */
+
+function sessionNumber(ended) {
+  const id = ended ? ended.session_id : app.state && app.state.session_id;
+  return id == null ? "" : ` ${id}`;
+}
+function endedTitle(ended) { return `Session${sessionNumber(ended)} ended · vret console`; }
+
+function showEnded(ended) {
+  // `ended` is the server's farewell; null when the server stopped without one after End
+  app.localAlerts.clear();
+  if (!app.ended) app.ended = ended || { session_id: app.state && app.state.session_id, saved: null };
+  const e = app.ended;
+  const text = e.kept === false ? `Session${sessionNumber(e)} ended (a try-out: its record is not kept).`
+    : e.saved === true ? `Session${sessionNumber(e)} ended, record saved.`
+    : e.saved === false ? `Session${sessionNumber(e)} ended, but its record could not be fully saved: see the station's terminal.`
+    : `Session${sessionNumber(e)} ended; the console has stopped.`;
+  $("ended-text").textContent = text;
+  $("ended-report").textContent = e.report || "";
+  $("ended-report-line").hidden = !e.report;
+  const open = $("ended-open");
+  if (e.report_html && !open.href) {
+    // the report travels with the goodbye, so this link works after the console has stopped
+    open.href = URL.createObjectURL(new Blob([e.report_html], { type: "text/html" }));
+    open.hidden = false;
   }
-  const critical = list.some((a) => a.severity === "critical");
-  document.title = critical ? "⚠ ALERT · vret console" : "vret · Clinician console";
+  $("ended").hidden = false;
+  const link = $("link");
+  link.dataset.state = "down";
+  link.textContent = "Ended";
+  if (app.state) render();
+  renderAlerts();
 }
 
 /* ------------------------------------------------------------------ ladder */
@@ -570,17 +674,19 @@ function alertEntry(a) {
   return { t: a.t, kind: a.active ? `alert-${a.severity}` : "alert-cleared", text: a.active ? a.message : `Cleared: ${a.message}` };
 }
 function addLog(entry) {
-  if (!entry) return;
+  if (!entry) return null;
   const li = document.createElement("li");
   li.dataset.kind = entry.kind;
   const time = document.createElement("time");
   time.textContent = clock(entry.t);
   const text = document.createElement("span");
+  text.className = "text";
   text.textContent = entry.text;
   li.append(time, text);
   const log = $("log");
   log.prepend(li);
   while (log.children.length > 400) log.lastChild.remove();
+  return li;
 }
 
 /* ------------------------------------------------------------------ commands */
@@ -649,12 +755,16 @@ function unlockAudio() {
 function setupSudsInterval() {
   const sel = $("suds-interval");
   const saved = localStorage.getItem("vret.sudsInterval");
-  const fallback = String(Math.round((app.settings && app.settings.suds_reminder_s) || 300));
+  // the core reminds at the latest when the dwell is up, so a rating comes before each step up
+  const cfg = app.settings || {};
+  const every = Math.min(cfg.suds_reminder_s || 300, cfg.min_dwell_s || Infinity);
+  const fallback = String(Math.round(every));
   let value = saved != null ? saved : fallback;
   if (![...sel.options].some((o) => o.value === value)) {
     const opt = document.createElement("option");
     opt.value = value;
-    opt.textContent = `${clock(Number(value))} min`;
+    const n = Number(value);
+    opt.textContent = n < 60 ? `${n} s` : n % 60 ? `${clock(n)} min` : `${n / 60} min`;
     sel.prepend(opt);
   }
   sel.value = value;
@@ -721,8 +831,30 @@ function setupClientView() {
 
 /* ------------------------------------------------------------------ wiring */
 
+function typing(el) {
+  return !!el && (el.isContentEditable || el.tagName === "TEXTAREA" || el.tagName === "SELECT"
+    || (el.tagName === "INPUT" && !["button", "checkbox", "radio", "range", "submit"].includes(el.type)));
+}
+
+function onKey(ev) {
+  // Shift+S anywhere but in a text field: the safe scene. Escape leaves a text field first, so
+  // a note half written cannot swallow it and a capital S typed in a note cannot trigger it.
+  if (ev.key === "Escape" && typing(ev.target)) { ev.target.blur(); return; }
+  if ((ev.key === "S" || ev.key === "s") && ev.shiftKey && !ev.ctrlKey && !ev.altKey && !ev.metaKey
+      && !ev.repeat && !typing(ev.target)) {
+    ev.preventDefault();
+    const safe = $("safe");
+    if (!safe.disabled) { safe.focus(); send({ type: "safe" }, safe); }
+  }
+}
+
 function wire() {
   document.addEventListener("pointerdown", unlockAudio, { once: true });
+  document.addEventListener("keydown", onKey);
+  $("ended-copy").addEventListener("click", async () => {
+    try { await navigator.clipboard.writeText($("ended-report").textContent); toast("Copied the report command.", ""); }
+    catch (_) { toast("Select the command and copy it by hand.", ""); }
+  });
   for (const id of ["step-up", "step-down", "safe"]) {
     const b = $(id);
     b.addEventListener("click", () => send({ type: b.dataset.command }, b));

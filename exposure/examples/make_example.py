@@ -15,6 +15,7 @@ from pathlib import Path
 
 from exposure.core import step
 from exposure.models import (
+    ControlSettings,
     End,
     Event,
     Ladder,
@@ -107,7 +108,9 @@ OUT = Path(__file__).with_name("spiders_session.jsonl")
 
 def main(out: Path = OUT) -> None:
     rng = random.Random(7)
-    events: list[Event] = [SessionStart(client="C-0042", ladder=LADDER)]
+    # recorded before steps up waited for SUDS (the file's header has no suds_before_step_up)
+    legacy = ControlSettings(suds_before_step_up=False)
+    events: list[Event] = [SessionStart(client="C-0042", ladder=LADDER, settings=legacy)]
     state, _ = step(None, events[0])
     hr, entered, level, spiked = 70.0, 0.0, 0, False
     for second in range(1, DURATION_S + 1):

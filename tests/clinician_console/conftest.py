@@ -165,13 +165,22 @@ class ConsoleThread:
 
 
 class ShiftedClock:
-    """Monotonic time that can be pushed forward, to give a session minutes of history at once."""
+    """Monotonic time that can be pushed forward, to give a session minutes of history at once.
+
+    `freeze()` stops it following the wall clock: session time then moves only by `shift`, so
+    a test that feeds readings is not at the mercy of a loaded machine's pauses.
+    """
 
     def __init__(self) -> None:
         self.shift = 0.0
+        self.frozen_at: float | None = None
+
+    def freeze(self) -> None:
+        self.frozen_at = time.monotonic()
 
     def __call__(self) -> float:
-        return time.monotonic() + self.shift
+        now = self.frozen_at if self.frozen_at is not None else time.monotonic()
+        return now + self.shift
 
 
 def _fast_forward(session: LiveSession, heart: Any, seconds: float, period_s: float = 0.5) -> None:

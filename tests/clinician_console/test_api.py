@@ -285,7 +285,7 @@ def test_the_token_works_as_query_cookie_or_bearer(console: RunningConsole) -> N
         cookie = r.headers["set-cookie"]
         assert console.token in cookie and "HttpOnly" in cookie and "SameSite=Strict" in cookie
         r = c.get("/")  # the client kept the cookie
-        assert r.status_code == 200 and "Clinician console" in r.text
+        assert r.status_code == 200 and "Therapist console" in r.text
         assert c.get("/static/console.js").status_code == 200
         assert c.post("/api/commands", json={"type": "step_up"}).status_code == 200
 

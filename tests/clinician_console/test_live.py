@@ -11,7 +11,7 @@ import pytest
 from websockets.exceptions import InvalidStatus
 from websockets.sync.client import ClientConnection, connect
 
-from exposure.models import Reading
+from exposure.models import Reading, SystemEvent
 from tests.clinician_console.conftest import RunningConsole
 from tests.conftest import wait_for
 
@@ -114,10 +114,14 @@ def test_readings_decisions_alerts_and_runtime_messages_stream_as_they_happen(
             c.post("/api/commands", json={"type": "step_up"})
         decision = receive_until(ws, lambda m: m["kind"] == "decision")
         assert decision["data"]["to_level"] == 1 and decision["data"]["who"] == "clinician"
-        alert = receive_until(ws, lambda m: m["kind"] == "alert")
-        assert alert["data"]["kind"] == "no_baseline"
         state = receive_until(ws, lambda m: m["kind"] == "state")
         assert state["data"]["level"] == 1 and "ladder" not in state["data"]
+        console.call(
+            console.session.submit, SystemEvent(t=0, kind="render_restarted", detail="exit 1")
+        )
+        alert = receive_until(ws, lambda m: m["kind"] == "alert")
+        assert alert["data"]["kind"] == "render_restarted"
+        assert alert["data"]["onset"] == alert["data"]["t"]  # a new episode begins
 
         frames = {"fps": 89.9, "p99_ms": 11.8, "late": 0}
         console.call(console.session.publish, {"kind": "frames", "data": frames})
@@ -133,3 +137,36 @@ def test_a_closed_page_leaves_no_subscriber_behind(console: RunningConsole) -> N
         3,
         "the closed page's subscriber leaving",
     )
+
+
+def test_a_finished_session_says_goodbye_and_closes_the_stream_normally(
+    console: RunningConsole,
+) -> None:
+    import asyncio
+
+    from websockets.exceptions import ConnectionClosedOK
+
+    from clinician_console.server import say_goodbye
+    from exposure.models import End
+
+    ended = {"session_id": 7, "saved": True, "status": "completed", "report": "vret report 7"}
+    with open_live(console) as ws:
+        assert receive(ws)["kind"] == "hello"
+        console.call(console.session.submit, End(t=0))
+        told = asyncio.run_coroutine_threadsafe(
+            say_goodbye(console.app, ended, timeout_s=5.0), console.loop
+        )
+        kinds = []
+        while True:
+            message = receive(ws)
+            kinds.append(message["kind"])
+            if message["kind"] == "ended":
+                break
+        assert message["data"] == ended
+        # the End and its decision came first, in order, then the goodbye
+        assert kinds.index("decision") < kinds.index("ended")
+        with pytest.raises(ConnectionClosedOK):
+            ws.recv(timeout=5)
+        assert ws.close_code == 1000
+        assert told.result(timeout=10) is True
+    assert console.call(lambda: len(console.app.state.live_pages)) == 0

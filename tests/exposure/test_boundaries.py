@@ -62,6 +62,7 @@ SETTINGS = ControlSettings(
     suds_recent_s=300.0,
     suds_low=30,
     suds_reminder_s=500.0,
+    suds_before_step_up=False,  # these tests pin the physiological rules; SUDS has its own
 )
 LADDER = Ladder(scene="spiders", levels=[Level(name=f"situation {n}") for n in range(1, 11)])
 BASELINE_HR = 100.0
@@ -458,6 +459,10 @@ def test_the_suds_reminder_comes_after_exactly_the_reminder_interval(
     after: float, due: bool
 ) -> None:
     run = exposed(auto=False)
+    # a long dwell, so the reminder's own interval sets it, not the dwell
+    run.state = run.state.model_copy(
+        update={"settings": SETTINGS.model_copy(update={"min_dwell_s": 900.0})}
+    )
     for t in range(25, 500, 5):  # ticks are enough: the reminder does not need a signal
         run.tick(EXPOSED_AT + t)
     run.tick(EXPOSED_AT + after)

@@ -34,13 +34,15 @@ from exposure.models import (
 )
 
 LADDER = Ladder(scene="spiders", levels=[Level(name=f"situation {i}") for i in range(1, 11)])
+PHYSIOLOGY = ControlSettings(suds_before_step_up=False)
+"""The clinical defaults, steps up by heart rate alone (test_suds_before_step_up.py has SUDS)."""
 
 
 class Run:
     """Drive the core second by second, keeping every effect."""
 
     def __init__(self, settings: ControlSettings | None = None, auto: bool = True) -> None:
-        start = SessionStart(ladder=LADDER, settings=settings or ControlSettings(), auto=auto)
+        start = SessionStart(ladder=LADDER, settings=settings or PHYSIOLOGY, auto=auto)
         self.state, self.effects = step(None, start)
         self.t = 0.0
 
@@ -382,7 +384,7 @@ def test_end_closes_the_session_and_later_commands_are_refused() -> None:
 
 
 def test_suds_reminder_after_the_interval() -> None:
-    run = exposed(ControlSettings(suds_reminder_s=120))
+    run = exposed(ControlSettings(suds_reminder_s=120, min_dwell_s=300))
     run.command(AutoOff())
     run.beats(121, 70)
     assert run.alerts("suds_due")

@@ -114,6 +114,8 @@ def assert_step_up_rules_held(
     trend = after.trend_bpm_per_min
     assert trend is not None and trend <= SETTINGS.rising_bpm_per_min  # not rising
     assert up.t - before.level_since >= SETTINGS.min_dwell_s  # a resume restarts it too
+    if SETTINGS.suds_before_step_up:  # a SUDS rating was given at this level
+        assert before.suds_peak is not None or isinstance(event, Suds)
     suds, suds_t = after.suds, after.suds_t
     if suds is not None and suds_t is not None and up.t - suds_t <= SETTINGS.suds_recent_s:
         peak = before.suds_peak if before.phase == "exposure" else None
@@ -170,7 +172,8 @@ def test_steady_arousal_steps_up_exactly_when_it_is_inside_or_below_the_window(
     """Random sessions rarely hold HR between the window's top and the ceiling for a dwell."""
     hr = baseline * (1 + arousal)
     assume(abs(arousal - SETTINGS.window_high) > 1e-9 and abs(arousal - SETTINGS.ceiling) > 1e-9)
-    events: list[Event] = [SessionStart(ladder=LADDER, settings=SETTINGS)]
+    physiology = SETTINGS.model_copy(update={"suds_before_step_up": False})
+    events: list[Event] = [SessionStart(ladder=LADDER, settings=physiology)]
     events += [Reading(t=float(t), hr=baseline) for t in range(1, int(SETTINGS.baseline_s) + 1)]
     end = SETTINGS.baseline_s + 3 * SETTINGS.min_dwell_s
     events += [Reading(t=float(t), hr=hr) for t in range(int(SETTINGS.baseline_s) + 1, int(end))]

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from exposure.core import step
+from exposure.core import baseline_text, step
 from exposure.models import (
     Alert,
     AutoOff,
@@ -36,7 +36,7 @@ from exposure.models import (
 )
 
 LADDER = Ladder(scene="spiders", levels=[Level(name=f"situation {i}") for i in range(1, 6)])
-QUICK = ControlSettings(baseline_s=10, min_baseline_readings=3)
+QUICK = ControlSettings(baseline_s=10, min_baseline_readings=3, suds_before_step_up=False)
 
 
 class Run:
@@ -86,32 +86,51 @@ def paused_at_70() -> Run:
 # --------------------------------------------------------------------------- a baseline cut short
 
 
-def test_a_baseline_cut_short_holds_automatic_changes_and_says_so() -> None:
+def test_a_baseline_cut_short_goes_on_measuring_during_exposure_and_says_so() -> None:
     run = Run()
     run.beats(2, 70.0)
     run.command(SetLevel(t=0, level=2))  # the therapist starts before the baseline is measured
-    alert = run.active("no_baseline")
-    assert alert is not None and alert.severity == "warning"
-    assert alert.message == (
-        "Only 2 good heart-rate readings so far: no baseline yet, so automatic changes are on "
-        "hold; check the sensor."
-    )
+    assert run.active("no_baseline") is None  # two good readings: nothing is wrong with the sensor
     assert run.state.baseline_hr is None
+    assert run.state.next_step == (
+        "Measuring resting HR during exposure (2 of 3 good readings): automatic changes and "
+        "ceiling alerts start once it is set."
+    )
+    assert baseline_text(run.state) == "measuring during exposure: 2 of 3 good readings"
+    run.beats(1, 76.0)
+    assert run.state.baseline_hr == 70.0  # the median of 70, 70, 76
+    assert baseline_text(run.state) == (
+        "70 bpm (median of 3 good readings up to 3 s, some taken after the baseline was cut "
+        "short, so arousal may read lower than it is)"
+    )
+    assert run.state.arousal is not None  # arousal is measured from the new baseline at once
 
 
 def test_a_baseline_cut_short_is_completed_in_the_safe_scene_and_its_alert_cleared() -> None:
     run = Run()
     run.beats(2, 70.0)
     run.command(SetLevel(t=0, level=2))
-    run.command(Safe(t=0))  # readings in the safe scene count towards the baseline
-    run.beats(2, 72.0)
-    effects = run.command(Resume(t=0))
-    assert run.state.baseline_hr == 71.0  # the median of 70, 70, 72, 72
+    run.command(Safe(t=0))
+    run.wait(QUICK.baseline_s)  # no reading for the whole baseline period: now the sensor is blamed
+    alert = run.active("no_baseline")
+    assert alert is not None and alert.severity == "warning"
+    assert alert.message == (
+        "Baseline needs 3 good heart-rate readings and has 2 after 10 s: automatic changes and "
+        "ceiling alerts wait for it; check the sensor."
+    )
+    assert run.state.next_step == (
+        "In the safe scene: Resume goes back to level 2 (situation 2); measuring resting HR "
+        "(2 of 3 good readings)."
+    )
+    run.t += 1.0
+    effects = run.send(Reading(t=run.t, hr=72.0))  # readings in the safe scene count too
+    assert run.state.phase == "safe" and run.state.baseline_hr == 70.0
     assert run.state.baseline_samples == ()  # the samples are not carried on
     cleared = [e for e in effects if isinstance(e, Alert) and e.kind == "no_baseline"]
-    assert len(cleared) == 1 and not cleared[0].active
+    assert len(cleared) == 1 and not cleared[0].active and cleared[0].onset == alert.onset
     assert run.active("no_baseline") is None
-    assert run.state.arousal is not None  # arousal is measured from the new baseline at once
+    run.command(Resume(t=0))
+    assert run.state.phase == "exposure" and run.state.baseline_hr == 70.0
 
 
 # --------------------------------------------------------------------------- pause
@@ -450,7 +469,9 @@ def test_a_transient_alert_clears_itself_exactly_60_s_after_it_was_raised() -> N
 
 
 def test_the_suds_reminder_says_how_many_minutes_passed() -> None:
-    run = at_100(QUICK.model_copy(update={"suds_reminder_s": 120.0}), auto=False)
+    run = at_100(
+        QUICK.model_copy(update={"suds_reminder_s": 120.0, "min_dwell_s": 900.0}), auto=False
+    )
     run.beats(120, 100.0)
     alert = run.active("suds_due")
     assert alert is not None
@@ -573,11 +594,14 @@ def test_with_no_reading_in_the_arousal_window_exposure_holds_without_failing() 
     assert run.state.next_step == "Holding at level 1: no arousal figure yet."
 
 
-def test_without_a_baseline_the_outlook_says_only_the_therapist_moves() -> None:
+def test_without_a_baseline_the_outlook_says_it_is_measured_during_exposure() -> None:
     run = Run()
-    run.beats(2, 100.0)
+    run.beats(1, 100.0)
     run.command(SetLevel(t=0, level=1))
-    assert run.state.next_step == "Holding: no baseline, so only the therapist changes levels."
+    assert run.state.next_step == (
+        "Measuring resting HR during exposure (1 of 3 good readings): automatic changes and "
+        "ceiling alerts start once it is set."
+    )
 
 
 @pytest.mark.parametrize("sign, words", [(1, "3% above baseline"), (-1, "3% below baseline")])
@@ -593,7 +617,9 @@ def test_a_trend_exactly_at_the_rising_limit_either_way_is_steady(sign: int, wor
 
 
 def test_the_suds_reminder_rounds_to_whole_minutes() -> None:
-    run = at_100(QUICK.model_copy(update={"suds_reminder_s": 330.0}), auto=False)
+    run = at_100(
+        QUICK.model_copy(update={"suds_reminder_s": 330.0, "min_dwell_s": 900.0}), auto=False
+    )
     run.beats(330, 100.0)
     alert = run.active("suds_due")
     assert alert is not None and alert.message.startswith("No SUDS rating for 6 min:")

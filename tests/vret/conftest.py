@@ -250,6 +250,7 @@ SETTINGS = ControlSettings(
     arousal_window_s=5,
     trend_window_s=15,
     suds_reminder_s=120,
+    suds_before_step_up=False,  # the script below was written for steps up by heart rate alone
 )
 START = SessionStart(client="C-0142", ladder=LADDER, settings=SETTINGS)
 

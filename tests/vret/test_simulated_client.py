@@ -54,6 +54,9 @@ def test_a_demo_session_shows_the_controller_working_within_a_minute() -> None:
     for _ in range(int(60 / 0.5)):
         now[0] += 0.5
         session.submit(heart.reading(session))
+        rating = heart.answer(session)  # the client answers the reminder before a step up
+        if rating is not None:
+            session.submit(rating)
     decisions = [d for d in session.decisions if isinstance(d, Decision) and d.who == "auto"]
     assert decisions[0].to_level == 1 and "Baseline" in decisions[0].reason
     assert decisions[0].t <= DEMO_SETTINGS.baseline_s + 1

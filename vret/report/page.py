@@ -1,7 +1,12 @@
 """The session report: one self-contained HTML page a therapist can print or attach to a file.
 
 The figures come from `summary` (the record replayed through `exposure.core`), the chart from
-`chart`. The page has no scripts and loads nothing: inline CSS and one inline SVG chart.
+`chart`. The page has no scripts and loads nothing: inline CSS and one inline SVG chart. It
+prints on one or two A4 pages. Times of day are the station's local time with its zone; times in
+the tables are minutes:seconds from the start of the session.
+
+The therapist's summary is a box on the page that can be written in (`contenteditable`, no
+script), then printed or saved with the browser; `build_report(summary=...)` fills it beforehand.
 """
 
 from __future__ import annotations
@@ -9,13 +14,13 @@ from __future__ import annotations
 import html
 import statistics
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime, tzinfo
 
 from exposure import __version__
 from exposure.models import SAFE_LEVEL, Effect, Event, Ladder
-from vret.records import SessionRow
+from vret.records import Records, SessionRow
 from vret.report.chart import COLORS, chart_svg
-from vret.report.summary import clock, summarize
+from vret.report.summary import WHO, clock, summarize
 
 
 def _duration(seconds: float) -> str:
@@ -33,22 +38,36 @@ def _e(text: object) -> str:
     return html.escape(str(text), quote=True)
 
 
-def _level_name(ladder: Ladder, level: int) -> str:
+def _level_cell(ladder: Ladder, level: int) -> str:
+    """A level for a table cell: its number and name; the name is left out in print, where the
+    reason beside it names the level and a shorter row keeps the report on two pages."""
     if level == SAFE_LEVEL:
         return "safe scene"
     if 1 <= level <= ladder.top:
-        return f"{level} · {ladder.level_name(level)}"
+        return f'{level}<span class="lname"> · {_e(ladder.level_name(level))}</span>'
     return str(level)
 
 
-def _when(moment: str | None) -> str:
+def local_time(moment: datetime | str | None, tz: tzinfo | None = None, day: bool = True) -> str:
+    """A moment as the station's local time with its zone ("2026-11-29 14:30 CET").
+
+    `tz` is the zone to show (None: this computer's); a moment without a zone is taken as UTC,
+    as the records store it.
+    """
     if not moment:
         return "—"
-    try:
-        parsed = datetime.fromisoformat(moment)
-    except ValueError:
-        return moment
-    return parsed.strftime("%Y-%m-%d %H:%M UTC")
+    if isinstance(moment, str):
+        try:
+            parsed = datetime.fromisoformat(moment)
+        except ValueError:
+            return moment
+    else:
+        parsed = moment
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    here = parsed.astimezone(tz)
+    zone = here.tzname() or here.strftime("UTC%z")
+    return here.strftime("%Y-%m-%d %H:%M" if day else "%H:%M") + f" {zone}"
 
 
 CSS = """
@@ -74,6 +93,7 @@ th { font-size: 11px; text-transform: uppercase; letter-spacing: .03em; color: #
      border-bottom: 1.5px solid #9aa5b5; }
 tr { break-inside: avoid; }
 td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
+td.num { white-space: nowrap; }
 td.t { white-space: nowrap; font-variant-numeric: tabular-nums; color: #444; }
 .tag { display: inline-block; min-width: 26px; padding: 0 5px; border-radius: 3px; color: #fff;
        font-size: 11px; font-weight: 600; text-align: center; }
@@ -84,9 +104,32 @@ td.t { white-space: nowrap; font-variant-numeric: tabular-nums; color: #444; }
 .legend span { margin-right: 14px; white-space: nowrap; }
 .sw { display: inline-block; width: 14px; height: 9px; margin-right: 4px; vertical-align: middle; }
 .ok { color: #2e7d32; } .warn { color: #b3261e; font-weight: 600; }
-.muted { color: #777; }
+.sr { position: absolute; width: 1px; height: 1px; overflow: hidden; clip-path: inset(50%); }
+.muted { color: #5f5f5f; }  /* 6.4:1 on white: readable when printed grey */
 footer { margin-top: 18px; padding-top: 6px; border-top: 1px solid #d6dbe3; font-size: 11px; color: #666; }
-@media print { body { padding: 0; max-width: none; } .chart { border: none; } }
+.summary-box { border: 1.5px solid #9aa5b5; border-radius: 6px; padding: 8px 10px; min-height: 64px;
+               white-space: pre-wrap; break-inside: avoid; }
+.summary-box:empty::before { content: "Click here to write your summary, then print or save the page."; color: #666; }
+.summary-box:focus { outline: 3px solid #1d4f91; outline-offset: 2px; }
+.hint, .explain { font-size: 11px; color: #555; margin: 2px 0 0; }
+@media print {
+  body { padding: 0; max-width: none; font-size: 10.5px; line-height: 1.3; }
+  header { margin-bottom: 8px; padding-bottom: 4px; }
+  h1 { font-size: 17px; }
+  h2 { font-size: 12.5px; margin: 10px 0 3px; }
+  .figures { gap: 5px; margin: 6px 0; }
+  .figure { padding: 3px 8px; }
+  .figure .v { font-size: 15px; }
+  th, td { padding: 2px 6px; }
+  .chart { border: none; max-height: 80mm; }
+  .legend { font-size: 9.5px; }
+  .summary-box { min-height: 22mm; }
+  .summary-box:empty::before { content: ""; }
+  .hint, .lname { display: none; }
+  table { font-size: 9.5px; }
+  .changes td:nth-child(3), .changes td:nth-child(4) { white-space: nowrap; }
+  footer { margin-top: 8px; }
+}
 """
 
 
@@ -107,8 +150,14 @@ def build_report(
     effects: Sequence[Effect],
     *,
     generated_at: datetime | None = None,
+    tz: tzinfo | None = None,
+    summary: str = "",
 ) -> str:
-    """One self-contained HTML page: chart, figures, decisions with reasons, notes."""
+    """One self-contained HTML page: chart, figures, decisions with reasons, notes.
+
+    Times of day are shown in `tz` (None: this computer's zone); `summary` is the therapist's
+    own text for the summary box (it stays editable on the page).
+    """
     s = summarize(events, effects)
     ladder, cfg = s.ladder, s.settings
     row = session_row
@@ -124,9 +173,11 @@ def build_report(
         f"{'automatic' if s.start.auto else 'manual'} mode at the start</div>",
         "</div>",
         f'<div class="ident">Client <b>{_e(row.client or "—")}</b><br>'
-        f"Session #{row.id} · {_e(_when(row.started))}<br>"
+        f"Session #{row.id} · {_e(local_time(row.started, tz))}"
+        f"{' to ' + _e(local_time(row.ended, tz, day=False)) if row.ended else ''}<br>"
         f"Status: {_e(row.status)}{' · station ' + _e(row.host) if row.host else ''}</div>",
         "</header>",
+        "<main>",
     ]
     if row.status != "completed":
         parts.append(
@@ -137,9 +188,9 @@ def build_report(
     # headline figures
     time_at = [lt for lt in s.level_times if lt.key not in ("baseline", "0") and lt.seconds > 0]
     highest = max((int(lt.key) for lt in time_at), default=None)
-    safe_entries = sum(
-        1 for d in s.decisions if d.to_level == SAFE_LEVEL and d.from_level != SAFE_LEVEL
-    )
+    by_whom = {
+        who: sum(1 for b in s.breaks if b.who == who) for who in ("client", "clinician", "auto")
+    }
     parts.append('<div class="figures">')
     parts.append(
         _figure("Duration", _duration(s.duration_s), f"{len(s.readings)} heart-rate readings")
@@ -181,13 +232,25 @@ def build_report(
     parts.append(_suds_figure("SUDS end", s.suds_end, "no rating"))
     parts.append(
         _figure(
-            "Level changes",
-            str(len(s.decisions)),
-            f"{sum(1 for d in s.decisions if d.who == 'auto')} automatic, "
-            f"{safe_entries} to the safe scene",
+            "Breaks",
+            str(len(s.breaks)),
+            f"to the safe scene: {by_whom['client']} client, {by_whom['clinician']} therapist, "
+            f"{by_whom['auto']} automatic (the end not counted)",
         )
     )
     parts.append("</div>")
+
+    # the therapist's own words, written on the page before printing
+    parts.append('<h2 id="summary-title">Therapist\'s summary</h2>')
+    parts.append(
+        '<div class="summary-box" id="summary" contenteditable="true" role="textbox" '
+        'aria-multiline="true" aria-labelledby="summary-title">'
+        f"{_e(summary.strip())}</div>"
+    )
+    parts.append(
+        '<p class="hint">Written here, it prints with the report; save the page (or print it to '
+        "PDF) to keep it.</p>"
+    )
 
     # chart
     parts.append("<h2>Session at a glance</h2>")
@@ -211,42 +274,57 @@ def build_report(
         "</div>"
     )
 
-    # time at each level
-    parts.append("<h2>Time at each level</h2>")
+    # time at each level, with SUDS before, at the peak and at the end of each level
+    parts.append("<h2>Time and SUDS at each level</h2>")
     parts.append(
         '<table><thead><tr><th>Level</th><th>Situation</th><th class="num">Expected SUDS</th>'
         '<th class="num">Time</th><th class="num">Mean HR</th><th class="num">Peak HR</th>'
-        "<th>SUDS ratings</th></tr></thead><tbody>"
+        '<th class="num">SUDS before</th><th class="num">SUDS peak</th>'
+        '<th class="num">SUDS end</th></tr></thead><tbody>'
     )
+
+    def num(value: object) -> str:
+        return "" if value is None else str(value)
+
     for lt in s.level_times:
         if lt.seconds <= 0 and not lt.hr and not lt.suds and lt.key in ("baseline", "0"):
             continue
         label = "—" if lt.key == "baseline" else ("safe" if lt.key == "0" else lt.key)
         cls = "" if lt.seconds > 0 else ' class="muted"'
+        reached = lt.seconds > 0
         parts.append(
             f"<tr{cls}><td>{label}</td><td>{_e(lt.name)}</td>"
-            f'<td class="num">{lt.expected_suds if lt.expected_suds is not None else ""}</td>'
-            f'<td class="num">{_duration(lt.seconds) if lt.seconds > 0 else "—"}</td>'
+            f'<td class="num">{num(lt.expected_suds)}</td>'
+            f'<td class="num">{_duration(lt.seconds) if reached else "—"}</td>'
             f'<td class="num">{f"{statistics.fmean(lt.hr):.0f}" if lt.hr else ""}</td>'
             f'<td class="num">{f"{max(lt.hr):.0f}" if lt.hr else ""}</td>'
-            f"<td>{', '.join(str(v) for v in lt.suds)}</td></tr>"
+            f'<td class="num">{num(lt.suds_before) if reached and lt.key != "baseline" else ""}</td>'
+            f'<td class="num">{num(lt.suds_peak)}</td><td class="num">{num(lt.suds_end)}</td></tr>'
         )
     parts.append("</tbody></table>")
+    parts.append(
+        '<p class="explain">SUDS before: the last rating given before the client first reached the '
+        "level; peak and end: the highest and the last rating given at the level.</p>"
+    )
 
     # decisions
-    parts.append("<h2>Level changes and their reasons</h2>")
+    automatic = sum(1 for d in s.decisions if d.who == "auto")
+    parts.append(
+        f"<h2>Level changes and their reasons ({len(s.decisions)}, {automatic} automatic)</h2>"
+    )
     if s.decisions:
         parts.append(
-            "<table><thead><tr><th></th><th>Time</th><th>From</th><th>To</th><th>By</th>"
+            '<table class="changes"><thead><tr><th><span class="sr">Mark</span></th><th>Time</th>'
+            "<th>From</th><th>To</th><th>By</th>"
             "<th>Reason</th></tr></thead><tbody>"
         )
         for number, d in enumerate(s.decisions, start=1):
             kind = "safe" if d.to_level == SAFE_LEVEL else "decision"
-            who = {"auto": "automatic", "clinician": "therapist", "client": "client"}[d.who]
+            who = WHO.get(d.who, d.who)
             parts.append(
                 f'<tr><td><span class="tag {kind}">D{number}</span></td>'
-                f'<td class="t">{clock(d.t)}</td><td>{_e(_level_name(ladder, d.from_level))}</td>'
-                f"<td>{_e(_level_name(ladder, d.to_level))}</td><td>{who}</td>"
+                f'<td class="t">{clock(d.t)}</td><td>{_level_cell(ladder, d.from_level)}</td>'
+                f"<td>{_level_cell(ladder, d.to_level)}</td><td>{who}</td>"
                 f"<td>{_e(d.reason)}</td></tr>"
             )
         parts.append("</tbody></table>")
@@ -268,30 +346,37 @@ def build_report(
             "another version of vret.</p>"
         )
 
-    # notes, scene events and system events
-    parts.append("<h2>Notes and events</h2>")
+    # notes, pauses, mode switches, scene events and system events, in time order
+    parts.append("<h2>Notes, pauses, mode switches and events</h2>")
     others = [m for m in s.marks if m.kind in ("note", "scene_event", "system")]
+    others = sorted([*others, *s.switches], key=lambda m: m.t)
     if others:
         parts.append(
-            "<table><thead><tr><th></th><th>Time</th><th>By</th><th>What</th></tr></thead><tbody>"
+            '<table><thead><tr><th><span class="sr">Mark</span></th><th>Time</th><th>By</th><th>What</th></tr></thead><tbody>'
         )
         for m in others:
+            tag = f'<span class="tag {m.kind}">{_e(m.label)}</span>' if m.label else ""
+            text = f"Scene event: {m.text}" if m.kind == "scene_event" else m.text
             parts.append(
-                f'<tr><td><span class="tag {m.kind}">{_e(m.label)}</span></td>'
-                f'<td class="t">{clock(m.t)}</td><td>{_e(m.who)}</td><td>{_e(m.text)}</td></tr>'
+                f'<tr><td>{tag}</td><td class="t">{clock(m.t)}</td>'
+                f"<td>{_e(WHO.get(m.who, m.who))}</td><td>{_e(text)}</td></tr>"
             )
         parts.append("</tbody></table>")
     else:
-        parts.append('<p class="muted">No notes.</p>')
+        parts.append('<p class="muted">No notes, pauses, mode switches or events.</p>')
 
     if s.alerts:
         parts.append(
-            "<h2>Alerts shown to the therapist</h2><table><thead><tr><th>Time</th>"
-            "<th>Severity</th><th>Message</th></tr></thead><tbody>"
+            "<h2>Alerts shown to the therapist</h2><table><thead><tr><th>From</th><th>To</th>"
+            '<th class="num">For</th><th>Severity</th><th>Message</th></tr></thead><tbody>'
         )
         for a in s.alerts:
+            end = clock(a.end) if a.end is not None else "the end"
+            lasted = (a.end if a.end is not None else s.duration_s) - a.onset
             parts.append(
-                f'<tr><td class="t">{clock(a.t)}</td><td>{_e(a.severity)}</td><td>{_e(a.message)}</td></tr>'
+                f'<tr><td class="t">{clock(a.onset)}</td><td class="t">{end}</td>'
+                f'<td class="num">{_duration(lasted)}</td><td>{_e(a.severity)}</td>'
+                f"<td>{_e(a.message)}{' → ' + _e(a.cleared) if a.cleared else ''}</td></tr>"
             )
         parts.append("</tbody></table>")
 
@@ -303,11 +388,22 @@ def build_report(
         f"signal stale after {cfg.stale_after_s:.0f} s · "
         f"{s.bad_readings} readings without a usable heart rate.</p>"
     )
-    stamp = f" on {generated_at.strftime('%Y-%m-%d %H:%M UTC')}" if generated_at else ""
+    stamp = f" on {local_time(generated_at, tz)}" if generated_at else ""
     parts.append(
-        f"<footer>vret {__version__} · report of recorded session #{row.id}{stamp}. "
-        "Session times are minutes:seconds from the start of the session. The client is "
-        "identified by a pseudonymous code only.</footer>"
+        f"</main><footer>vret {__version__} · report of recorded session #{row.id}{stamp}. "
+        "Times in the tables are minutes:seconds from the start of the session "
+        f"({_e(local_time(row.started, tz))}). The client is identified by a pseudonymous code "
+        "only.</footer>"
     )
     parts.append("</body></html>")
     return "\n".join(parts)
+
+
+def report_of(records: Records, session_id: int, *, generated_at: datetime | None = None) -> str:
+    """The report of session `session_id`, read from `records` (the station's end, the CLI)."""
+    return build_report(
+        records.get_session(session_id),
+        records.events(session_id),
+        records.effects(session_id),
+        generated_at=generated_at,
+    )

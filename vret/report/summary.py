@@ -7,27 +7,48 @@ kept beside the replayed ones so the report can say whether they agree.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from exposure.core import replay_steps
 from exposure.models import (
     SAFE_LEVEL,
     Alert,
+    AutoOff,
+    AutoOn,
     ControlSettings,
     Decision,
     Effect,
+    End,
     Event,
     Ladder,
     Note,
+    Pause,
     Phase,
     Reading,
+    Resume,
     SceneEvent,
     SessionStart,
     SessionState,
     Suds,
     SystemEvent,
 )
+
+WHO = {"clinician": "therapist", "auto": "automatic", "client": "client", "system": "system"}
+"""Who acted, in the report's words: one word for the therapist everywhere."""
+
+SWITCHES = {
+    "pause": "paused the session",
+    "resume": "resumed",
+    "auto_on": "switched automatic mode on",
+    "auto_off": "switched automatic mode off (manual)",
+}
+
+
+def scene_event_label(name: str) -> str:
+    """A scene event's name as a person reads it: `spider_drop` -> "Spider drop"."""
+    words = " ".join(name.replace("_", " ").replace("-", " ").split())
+    return words[:1].upper() + words[1:]
 
 
 @dataclass
@@ -51,6 +72,41 @@ class LevelTime:
     hr: list[float] = field(default_factory=list)
     suds: list[int] = field(default_factory=list)
     expected_suds: int | None = None
+    suds_before: int | None = None
+    """The last rating given before the client first reached this level."""
+
+    @property
+    def suds_peak(self) -> int | None:
+        return max(self.suds) if self.suds else None
+
+    @property
+    def suds_end(self) -> int | None:
+        """The last rating given at this level."""
+        return self.suds[-1] if self.suds else None
+
+
+@dataclass
+class AlertEpisode:
+    """One alert from its onset to its end, however often its text changed (the latest is kept)."""
+
+    kind: str
+    severity: str
+    onset: float
+    message: str
+    end: float | None = None
+    """When it cleared; None when it was still active at the end of the record."""
+    cleared: str = ""
+    """The text it cleared with, when that says more than `message` (the latest text seen)."""
+    updates: int = 0
+
+
+@dataclass
+class Break:
+    """A move to the safe scene during the session (End is not a break)."""
+
+    t: float
+    who: str  # "client", "clinician", "auto"
+    reason: str
 
 
 @dataclass
@@ -75,9 +131,11 @@ class Summary:
     replayed: list[Decision]
     replay_agrees: bool
     decisions_recorded: bool
-    alerts: list[Alert]  # raised warnings and critical alerts
+    alerts: list[AlertEpisode]  # warning and critical episodes, in the order they began
     marks: list[Mark]
     notes: list[Mark]
+    switches: list[Mark]  # pauses, resumes and automatic/manual switches, with who
+    breaks: list[Break]
 
     @property
     def ladder(self) -> Ladder:
@@ -105,6 +163,10 @@ def summarize(events: Sequence[Event], effects: Sequence[Effect]) -> Summary:
     exposure_at: float | None = None
     marks: list[Mark] = []
     notes: list[Mark] = []
+    switches: list[Mark] = []
+    breaks: list[Break] = []
+    last_suds: int | None = None
+    reached: set[str] = set()
     times: dict[str, LevelTime] = {"baseline": LevelTime("baseline", "Baseline (safe scene)")}
     times["0"] = LevelTime("0", "Safe scene")
     for number, level in enumerate(ladder.levels, start=1):
@@ -123,6 +185,9 @@ def summarize(events: Sequence[Event], effects: Sequence[Effect]) -> Summary:
         prev_t = t
         t_end = max(t_end, t)
         here = bucket(state)
+        if here.key not in reached:
+            reached.add(here.key)
+            here.suds_before = last_suds
         if not levels or (levels[-1][1], levels[-1][2]) != (state.level, state.phase):
             levels.append((t, state.level, state.phase))
         if baseline_hr is None and state.baseline_hr is not None:
@@ -138,17 +203,28 @@ def summarize(events: Sequence[Event], effects: Sequence[Effect]) -> Summary:
         elif isinstance(event, Suds):
             suds.append((t, event.value, state.level if state.phase != "baseline" else SAFE_LEVEL))
             here.suds.append(event.value)
+            last_suds = event.value
         elif isinstance(event, Note):
             mark = Mark(t, "note", f"N{len(notes) + 1}", event.text, event.by)
             notes.append(mark)
             marks.append(mark)
         elif isinstance(event, SceneEvent):
             count = sum(1 for m in marks if m.kind == "scene_event")
-            marks.append(Mark(t, "scene_event", f"E{count + 1}", event.name, event.by))
+            label = scene_event_label(event.name)
+            marks.append(Mark(t, "scene_event", f"E{count + 1}", label, event.by))
+        elif isinstance(event, Pause | Resume | AutoOn | AutoOff):
+            switches.append(Mark(t, event.type, "", SWITCHES[event.type], event.by))
         elif isinstance(event, SystemEvent):
             text = event.kind.replace("_", " ") + (f": {event.detail}" if event.detail else "")
             marks.append(Mark(t, "system", "!", text, "system"))
-        replayed.extend(e for e in step_effects if isinstance(e, Decision))
+        for d in (e for e in step_effects if isinstance(e, Decision)):
+            replayed.append(d)
+            if (
+                d.to_level == SAFE_LEVEL
+                and d.from_level != SAFE_LEVEL
+                and not isinstance(event, End)
+            ):
+                breaks.append(Break(d.t, d.who, d.reason))
         prev_bucket = bucket(state)
 
     recorded = [e for e in effects if isinstance(e, Decision)]
@@ -157,7 +233,7 @@ def summarize(events: Sequence[Event], effects: Sequence[Effect]) -> Summary:
         kind = "safe" if d.to_level == SAFE_LEVEL else "decision"
         marks.append(Mark(d.t, kind, f"D{number}", d.reason, d.who))
     marks.sort(key=lambda m: m.t)
-    alerts = [e for e in effects if isinstance(e, Alert) and e.active and e.severity != "info"]
+    alerts = alert_episodes(e for e in effects if isinstance(e, Alert))
 
     peak = max(readings, key=lambda r: r[1]) if readings else None
     before = [(t, v) for t, v, _ in suds if exposure_at is None or t <= exposure_at]
@@ -183,7 +259,40 @@ def summarize(events: Sequence[Event], effects: Sequence[Effect]) -> Summary:
         alerts=alerts,
         marks=marks,
         notes=notes,
+        switches=switches,
+        breaks=breaks,
     )
+
+
+def alert_episodes(alerts: Iterable[Alert]) -> list[AlertEpisode]:
+    """Warning and critical alerts as episodes: one per raising, its updates folded, its end.
+
+    An episode is named by `(kind, onset)`; a record made before alerts carried their onset
+    (each update then looks like a new alert) is folded the same way, because a kind has at most
+    one open episode: an active alert of a kind whose episode is open continues it.
+    """
+    episodes: list[AlertEpisode] = []
+    open_: dict[str, AlertEpisode] = {}
+    for alert in alerts:
+        if alert.severity == "info" or alert.kind == "command_refused":
+            continue
+        episode = open_.get(alert.kind)
+        if alert.active:
+            if episode is None:
+                episode = AlertEpisode(alert.kind, alert.severity, alert.onset, alert.message)
+                episodes.append(episode)
+                open_[alert.kind] = episode
+            else:
+                episode.message = alert.message
+                episode.updates += 1
+                if alert.severity == "critical":
+                    episode.severity = "critical"
+        elif episode is not None:
+            episode.end = alert.t
+            if alert.message != episode.message:  # the last text, or what cleared it
+                episode.cleared = alert.message
+            del open_[alert.kind]
+    return episodes
 
 
 def clock(seconds: float) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from panda3d.core import AmbientLight, DirectionalLight, NodePath
 
-from scenes.api import Scene, level, wave
+from scenes.api import Param, Scene, level, wave
 from scenes.geometry import Mesh
 
 DOOR_W = 0.9
@@ -19,6 +19,15 @@ class EnclosedSpace(Scene):
     )
     background = (0.02, 0.02, 0.02)
     events = ("door_slam",)
+    parameters = {
+        "width": Param("Width of the room", 0.6, 8, "m"),
+        "depth": Param("Depth of the room", 0.7, 8, "m"),
+        "height": Param("Height of the ceiling", 1.7, 3.5, "m"),
+        "light": Param("Brightness of the ceiling light (1 full)", 0.1, 1),
+        "door": Param("How far the door stands open (1 open, 0 shut)", 0, 1),
+        "window": Param("Size of the window onto the corridor (1 full, 0 none)", 0, 1),
+        "flicker": Param("Flicker of the old fluorescent tube (0 steady, 1 failing)", 0, 1),
+    }
     levels = [
         level(
             "Large bright room, door wide open, window",

@@ -6,7 +6,7 @@ import random
 
 from panda3d.core import AmbientLight, DirectionalLight, Fog, NodePath
 
-from scenes.api import Scene, level, wave
+from scenes.api import Param, Scene, level, wave
 from scenes.geometry import Mesh
 
 TOWER_W = 24.0
@@ -22,6 +22,12 @@ class Heights(Scene):
     phobia = "acrophobia"
     description = "The terrace of a city tower: from a railed balcony on the 2nd floor to a bare roof edge 40 floors up."
     background = (0.62, 0.76, 0.92)
+    parameters = {
+        "height": Param("Height of the roof the client stands on", 1, TOWER_MAX, "m"),
+        "edge": Param("Distance from the client to the roof's edge", 0.1, 3, "m"),
+        "railing": Param("Height of the railing at the edge (0: none)", 0, 1.2, "m"),
+        "look": Param("Where the view is drawn (degrees down from level)", -90, 0, "degrees"),
+    }
     levels = [
         level(
             "2nd-floor balcony, high railing, 1.5 m back",

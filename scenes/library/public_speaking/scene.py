@@ -6,7 +6,7 @@ import random
 
 from panda3d.core import AmbientLight, DirectionalLight, NodePath, PointLight
 
-from scenes.api import Scene, level, wave
+from scenes.api import Param, Scene, level, wave
 from scenes.geometry import Mesh
 
 ROWS = 6
@@ -69,6 +69,15 @@ class PublicSpeaking(Scene):
     description = "A lecture room seen from the lectern: from empty seats to a full, staring audience and a camera."
     background = (0.1, 0.1, 0.12)
     events = ("cough", "whisper")
+    parameters = {
+        "audience": Param("How many people sit in the audience", 0, ROWS * SEATS, "people"),
+        "attention": Param("How many of them watch the speaker (0 none, 1 all)", 0, 1),
+        "front": Param("Distance from the speaker to the first row", 1, 6, "m"),
+        "lights": Param("Brightness of the hall (1 full, lower is dimmer)", 0.2, 1),
+        "camera": Param(
+            "A video camera on its tripod pointed at the speaker (0 none, 1 close)", 0, 1
+        ),
+    }
     levels = [
         level(
             "Empty lecture room, you at the lectern",

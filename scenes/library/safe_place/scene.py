@@ -7,7 +7,7 @@ import random
 
 from panda3d.core import AmbientLight, DirectionalLight, Fog, NodePath
 
-from scenes.api import Scene, level, wave
+from scenes.api import Param, Scene, level, wave
 from scenes.geometry import Mesh
 
 
@@ -18,6 +18,9 @@ class SafePlace(Scene):
     )
     background = (0.64, 0.8, 0.95)
     sound = "lake.wav"  # water lapping (made by make_sound.py); plays where audio is on
+    parameters = {
+        "clouds": Param("How fast the clouds drift (1 a gentle breeze)", 0, 3),
+    }
     levels = [
         level("Meadow by the lake", "Standing on soft grass facing the water.", suds=0, clouds=1.0),
     ]

@@ -7,7 +7,7 @@ import random
 
 from panda3d.core import AmbientLight, DirectionalLight, NodePath, PointLight, TransparencyAttrib
 
-from scenes.api import Scene, level, wave
+from scenes.api import Param, Scene, level, wave
 from scenes.geometry import Mesh
 
 TABLE_TOP_Z = 0.75
@@ -59,6 +59,13 @@ class Spiders(Scene):
     description = "A living room table: from one small spider in a jar to many large ones close by."
     background = (0.08, 0.08, 0.1)
     events = ("spider_drop",)
+    parameters = {
+        "count": Param("How many spiders are on the table", 1, MAX_SPIDERS, "spiders"),
+        "distance": Param("How far the nearest spider is from the client", 0.4, 2.5, "m"),
+        "span": Param("Leg span of each spider", 0.03, 0.25, "m"),
+        "movement": Param("How much the spiders walk about (0 still, 1 scurrying)", 0, 1),
+        "jar": Param("The closed glass jar over the first spider (1 shut, 0 gone)", 0, 1),
+    }
     levels = [
         level(
             "Small spider in a closed jar, far end of the table",
