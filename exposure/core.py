@@ -711,8 +711,6 @@ def _outlook(s: SessionState) -> str:
 
 GAZE_STALE_S = 2.0
 """No gaze summary for this long: there is no head tracking (no pose source) and the rule is off."""
-LOOK_AWAY_CLEAR_MARGIN = 0.1
-"""The look-away hint clears only once attention is this far above `attention_min` (no flicker)."""
 FAST_HEAD_ALERT_S = 30.0
 """How long a fast-head-motion alert stays on the console (it is raised again if it goes on)."""
 
@@ -821,9 +819,7 @@ def _evaluate_tracking(s: SessionState, effects: list[Effect]) -> SessionState:
                 "info",
                 f"{_looked_away(s).capitalize()}{hold}; encourage them to look at what they fear.",
             )
-    elif _has_alert(s, "looking_away") and (
-        not low or (s.attention or 0.0) >= cfg.attention_min + LOOK_AWAY_CLEAR_MARGIN
-    ):
+    elif _has_alert(s, "looking_away"):  # the hold ends with the hint (or the exposure does)
         s = _clear(s, effects, "looking_away")
 
     fast = s.fast_head_since is not None and s.t - s.fast_head_since >= cfg.fast_head_s

@@ -36,7 +36,7 @@ START = SessionStart(ladder=LADDER, settings=SETTINGS)
 PROPERTIES = settings(
     max_examples=settings.default.max_examples
     if os.environ.get("HYPOTHESIS_PROFILE") == "ci"
-    else 30,
+    else 20,
     deadline=None,
 )
 
