@@ -207,6 +207,12 @@ class EnclosedSpace(Scene):
         if name == "door_slam":
             self._slam = 1.0
 
+    def stimulus_anchors(self, intensity: float) -> list[tuple[float, float, float]]:
+        """The confinement: the door in the wall ahead, and the ceiling above the client."""
+        p = self.params(intensity)
+        d, h = p["depth"], p["height"]
+        return [(0.0, d * 0.6, min(DOOR_H, h) / 2), (0.0, d * 0.1, h)]
+
     def apply(self, intensity: float, dt: float) -> None:
         p = self.params(intensity)
         w, d, h = p["width"], p["depth"], p["height"]

@@ -212,6 +212,11 @@ class Heights(Scene):
         fog.setExpDensity(0.0016)
         self.root.setFog(fog)
 
+    def stimulus_anchors(self, intensity: float) -> list[tuple[float, float, float]]:
+        """The drop: the terrace edge in front of the client, and the street below it."""
+        p = self.params(intensity)
+        return [(0.0, p["edge"], p["height"]), (0.0, STREET_Y, 0.0)]
+
     def apply(self, intensity: float, dt: float) -> None:
         p = self.params(intensity)
         height = p["height"]
