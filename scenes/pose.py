@@ -196,6 +196,9 @@ class PoseScript:
     orientations: tuple[Quat, ...]
     valid: tuple[bool, ...]
     source: str = ""
+    relative: bool = False
+    """True: orientations turn the head from the scene's resting view (its `gaze_pitch`), so
+    one script looks at the stimulus of every scene (the demo's); False: from level ahead."""
 
     @property
     def duration_s(self) -> float:
@@ -218,7 +221,9 @@ class PoseScript:
         return cls.parse(text, str(path))
 
     @classmethod
-    def parse(cls, text: str, source: str = "the pose script") -> PoseScript:
+    def parse(
+        cls, text: str, source: str = "the pose script", *, relative: bool = False
+    ) -> PoseScript:
         times: list[float] = []
         positions: list[Vec3] = []
         orientations: list[Quat] = []
@@ -243,7 +248,9 @@ class PoseScript:
             valid.append(ok)
         if not times:
             raise PoseScriptError(f"{source} has no poses: give one JSON object per line.")
-        return cls(tuple(times), tuple(positions), tuple(orientations), tuple(valid), source)
+        return cls(
+            tuple(times), tuple(positions), tuple(orientations), tuple(valid), source, relative
+        )
 
     def at(self, t: float) -> Pose:
         """The pose `t` seconds after the script started (eased between lines; it repeats)."""

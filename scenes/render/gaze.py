@@ -21,6 +21,10 @@ Vec3 = tuple[float, float, float]
 
 GAZE_CONE_DEG = 30.0
 GAZE_HZ = 10.0
+CLIENT_VIEW_FOV_DEG = 80.0
+"""Horizontal field of view of the client's-view picture, centred on the gaze: the console
+marks the gaze cone on it. Equal to `scenes.stage.PREVIEW_FOV` (a test checks), written out
+here because `scenes.stage` loads Panda3D, which the control process does not."""
 
 
 def nearest_anchor(eye: Vec3, gaze: Vec3, anchors: Sequence[Vec3]) -> tuple[float, float] | None:

@@ -469,7 +469,12 @@ class RenderLoop:
             self.pose_valid = pose.valid
             if pose.valid:  # a lost pose keeps the last good one, as a headset does
                 head.setPos(*pose.position)
-                head.setQuat(Quat(*pose.orientation))
+                q = Quat(*pose.orientation)
+                if self.script.relative and self.stage.current is not None:
+                    rest = Quat()
+                    rest.setHpr((0.0, self.stage.current.gaze_pitch, 0.0))
+                    q = rest * q  # Panda composes left to right: the rest pitch, then the turn
+                head.setQuat(q)
         elif self.look is not None:
             self._mouse_look()
             pitch = self.stage.current.gaze_pitch if self.stage.current is not None else 0.0

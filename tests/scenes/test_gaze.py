@@ -114,3 +114,10 @@ def test_the_scene_template_declares_its_stand_in_as_the_stimulus():
 
     text = (__import__("pathlib").Path(template_init).parent / "scene.py.tmpl").read_text()
     assert "def stimulus_anchors(self, intensity: float)" in text
+
+
+def test_the_console_marks_gaze_with_the_pictures_own_field_of_view():
+    from scenes.render.gaze import CLIENT_VIEW_FOV_DEG
+    from scenes.stage import PREVIEW_FOV
+
+    assert CLIENT_VIEW_FOV_DEG == PREVIEW_FOV

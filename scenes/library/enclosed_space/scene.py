@@ -208,10 +208,17 @@ class EnclosedSpace(Scene):
             self._slam = 1.0
 
     def stimulus_anchors(self, intensity: float) -> list[tuple[float, float, float]]:
-        """The confinement: the door in the wall ahead, and the ceiling above the client."""
+        """The confinement: the wall ahead (with its door) and the side walls at eye level,
+        and the ceiling above the client."""
         p = self.params(intensity)
-        d, h = p["depth"], p["height"]
-        return [(0.0, d * 0.6, min(DOOR_H, h) / 2), (0.0, d * 0.1, h)]
+        w, d, h = p["width"], p["depth"], p["height"]
+        eye = min(1.6, h - 0.2)
+        return [
+            (0.0, d * 0.6, eye),
+            (-w / 2, d * 0.1, eye),
+            (w / 2, d * 0.1, eye),
+            (0.0, d * 0.1, h),
+        ]
 
     def apply(self, intensity: float, dt: float) -> None:
         p = self.params(intensity)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import random
 
 from panda3d.core import AmbientLight, DirectionalLight, Fog, NodePath
@@ -213,9 +214,16 @@ class Heights(Scene):
         self.root.setFog(fog)
 
     def stimulus_anchors(self, intensity: float) -> list[tuple[float, float, float]]:
-        """The drop: the terrace edge in front of the client, and the street below it."""
+        """The drop: the terrace edge in front of the client, the street below it, and the
+        ground where the level's downward look (`look`) meets it."""
         p = self.params(intensity)
-        return [(0.0, p["edge"], p["height"]), (0.0, STREET_Y, 0.0)]
+        eye = p["height"] + 1.6
+        down = math.radians(max(5.0, -p["look"]))
+        return [
+            (0.0, p["edge"], p["height"]),
+            (0.0, STREET_Y, 0.0),
+            (0.0, p["edge"] + eye / math.tan(down), 0.0),
+        ]
 
     def apply(self, intensity: float, dt: float) -> None:
         p = self.params(intensity)
