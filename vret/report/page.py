@@ -14,6 +14,7 @@ from datetime import datetime
 from exposure import __version__
 from exposure.models import SAFE_LEVEL, Effect, Event, Ladder
 from vret.records import SessionRow
+from vret.report.attention import attention_section
 from vret.report.chart import COLORS, chart_svg
 from vret.report.summary import clock, summarize
 
@@ -232,6 +233,7 @@ def build_report(
             f"<td>{', '.join(str(v) for v in lt.suds)}</td></tr>"
         )
     parts.append("</tbody></table>")
+    parts.append(attention_section(events, ladder))
 
     # decisions
     parts.append("<h2>Level changes and their reasons</h2>")
