@@ -126,3 +126,32 @@ def test_recentring_puts_the_head_on_the_spot_facing_forward_and_is_idempotent()
     assert (wx, wy) == pytest.approx((0.0, 0.0), abs=1e-9)
     assert heading_of(multiply(from_hpr(h, 0), q)) == pytest.approx(0.0, abs=1e-9)
     assert recentre_offset(position, q) == (x, y, h)
+
+
+def test_a_bad_pose_script_stops_vret_session_with_one_sentence(tmp_path, capsys):
+    from vret.cli import main
+
+    bad = tmp_path / "poses.jsonl"
+    bad.write_text('{"t": 0, "position": [0, 0, 1.6], "orientation": [1, 0, 0, 0]}\nnot json\n')
+    common = ["--display", "offscreen", "--db", f"sqlite:///{tmp_path / 'vret.db'}"]
+    code = main(
+        ["session", "--client", "C-0042", "--scene", "spiders", "--sensor", "/dev/null"]
+        + ["--protocol", "text", *common, "--pose-script", str(bad)]
+    )
+    err = capsys.readouterr().err
+    assert code == 2
+    assert err.startswith("vret: ") and "line 2 is not JSON" in err and err.count("\n") == 1
+    assert not (tmp_path / "vret.db").exists()  # nothing was started or recorded
+
+
+def test_a_pose_script_is_refused_with_the_headset(tmp_path, capsys):
+    from vret.cli import main
+
+    good = tmp_path / "poses.jsonl"
+    good.write_text(pose_line(0.0, (0.0, 0.0, 1.6), from_hpr(0, 0)) + "\n")
+    code = main(
+        ["session", "--client", "C-0042", "--scene", "spiders", "--sensor", "/dev/null"]
+        + ["--protocol", "text", "--display", "openvr", "--pose-script", str(good)]
+    )
+    assert code == 2
+    assert "the headset tracks the real one" in capsys.readouterr().err
