@@ -103,13 +103,14 @@
     }
     ctx.stroke();
     ctx.setLineDash([]);
-    const last = pts[pts.length - 1];
-    if (last[1] != null) {
+    const s = att.state;
+    const current = s && s.tracking === "ok" ? s.attention : pts[pts.length - 1][1];
+    if (current != null) {  // the label says the live figure, as the gauge does
       ctx.font = `${11 * dpr}px system-ui, sans-serif`;
       ctx.fillStyle = "#7b3fa0";
-      const text = `attention ${pctText(last[1])}`;
+      const text = `attention ${pctText(current)}`;
       const tx = left + width - ctx.measureText(text).width - 8 * dpr;
-      ctx.fillText(text, tx, Math.max(top + 12 * dpr, y(last[1]) - 5 * dpr));
+      ctx.fillText(text, tx, Math.max(top + 12 * dpr, y(current) - 5 * dpr));
     }
     ctx.restore();
   }
