@@ -651,6 +651,9 @@ def _step_up_blocker(s: SessionState) -> str | None:
     cfg = s.settings
     if s.level >= s.ladder.top:
         return "at the top of the ladder"
+    attention = _attention_blocker(s)  # first: looking away is what the therapist can act on
+    if attention is not None:
+        return attention
     if s.arousal is None:
         return "no arousal figure yet"
     if s.arousal > cfg.window_high:
@@ -664,9 +667,6 @@ def _step_up_blocker(s: SessionState) -> str | None:
         peak = s.suds_peak
         if peak is None or suds > peak / 2:
             return f"SUDS {suds} is not below {cfg.suds_low} nor half its peak at this level"
-    attention = _attention_blocker(s)
-    if attention is not None:
-        return attention
     dwell = s.t - s.level_since
     if dwell < cfg.min_dwell_s:
         return f"{dwell:.0f} of {cfg.min_dwell_s:.0f} s at this level"

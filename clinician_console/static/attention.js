@@ -25,7 +25,9 @@
   }
 
   function state(s) {
-    if (s.tracking === undefined) return;  // a command's answer: the next state message follows
+    if (s.tracking === undefined) return;
+    // a command's answer carries no gaze: keep the latest until the next state message
+    if (s.gaze === undefined && att.state) s = { ...s, gaze: att.state.gaze };
     att.state = s;
     const value = s.tracking === "ok" ? s.attention : null;
     const last = att.points[att.points.length - 1];
