@@ -84,7 +84,8 @@ def test_looking_at_then_away_gives_the_expected_attention_figures():
         (2.0, AT, True),
     )
     got = summaries(run(poses, 6.0))
-    assert 50 <= len(got) <= 70  # ten a second
+    gaps = [b.t - a.t for a, b in zip(got, got[1:], strict=False)]
+    assert statistics.median(gaps) == pytest.approx(0.1, abs=0.034)  # ten a second (30 fps)
     on = [g.on_stimulus for g in got]
     assert statistics.fmean(on) == pytest.approx(0.5, abs=0.08)
     assert sum(v == 1.0 for v in on) >= 0.35 * len(on)  # whole intervals looking
