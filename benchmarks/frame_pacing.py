@@ -4,6 +4,8 @@
 (b) loaded: a whole control process (a `Station`) drives the same render process while a
     simulated sensor writes 500 lines/s, three WebSocket clients watch the console, 20 commands
     a second arrive, and every event is written to the records.
+(c) gaze on: as (a), with head tracking: the demo's pose script moves the head each frame, and
+    the render process finds the nearest stimulus anchor and sends gaze summaries at 10 Hz.
 Frame times are the intervals between frames, as the render process measures them.
 """
 
@@ -19,9 +21,11 @@ from typing import Any
 
 from benchmarks.common import free_port, percentile, rss_mb, table
 from exposure.models import ControlSettings, SetLevel
+from scenes.pose import PoseScript
 from scenes.registry import default_ladder, discover
 from scenes.render import start_render
-from scenes.render.messages import Frames, FromRender
+from scenes.render.messages import Frames, FromRender, GazeSummary
+from vret.session_cli import demo_pose_script
 from vret.simulated_client import SimulatedClient
 from vret.station import SessionPlan, Station, StationThread
 
@@ -46,17 +50,21 @@ def alone(
     size: tuple[int, int],
     pipe: str | None,
     thumbnail_hz: float = 4.0,
+    pose_script: PoseScript | None = None,
 ) -> dict[str, Any]:
-    """The render process with nothing but a heartbeat from the control side."""
+    """The render process with nothing but a heartbeat from the control side (and, with a
+    `pose_script`, head tracking: counts the gaze summaries it sends)."""
     handle = start_render(
         display="offscreen",
         size=size,
         scenes=[scene, "safe_place"],
         pipe=pipe,
         thumbnail_hz=thumbnail_hz,
+        pose_script=pose_script,
     )
     ready = handle.wait_ready(120)
     times: list[float] = []
+    summaries = 0
     try:
         handle.send_target(scene, float(top))
         start = time.monotonic()
@@ -64,12 +72,19 @@ def alone(
             for message in handle.poll():
                 if isinstance(message, Frames) and time.monotonic() - start > WARMUP_S:
                     times.extend(message.times_ms)
+                elif isinstance(message, GazeSummary) and time.monotonic() - start > WARMUP_S:
+                    summaries += 1
             handle.send_target(scene, float(top))
             time.sleep(0.2)
         rss = rss_mb(handle.pid) if handle.pid else float("nan")
     finally:
         handle.stop()
-    return {**frame_stats(times), "pipe": ready.pipe or pipe or "tiny", "render_rss_mb": rss}
+    return {
+        **frame_stats(times),
+        "pipe": ready.pipe or pipe or "tiny",
+        "render_rss_mb": rss,
+        "gaze_per_s": round(summaries / seconds, 1),
+    }
 
 
 def _load_generator(
@@ -210,8 +225,20 @@ def run(
         top = info.ladder.top
         a = alone(name, top, seconds, size, pipe, thumbnail_hz)
         b = loaded(name, top, seconds, size, pipe, thumbnail_hz)
+        c = alone(name, top, seconds, size, pipe, thumbnail_hz, demo_pose_script())
         ratio = b["p99_ms"] / a["p99_ms"] if a["p99_ms"] else float("nan")
-        rows.append({"scene": name, "level": top, "alone": a, "loaded": b, "p99_ratio": ratio})
+        gaze_ratio = c["p99_ms"] / a["p99_ms"] if a["p99_ms"] else float("nan")
+        rows.append(
+            {
+                "scene": name,
+                "level": top,
+                "alone": a,
+                "loaded": b,
+                "gaze": c,
+                "p99_ratio": ratio,
+                "gaze_p99_ratio": gaze_ratio,
+            }
+        )
     print(
         table(
             f"Frame pacing at 90 Hz, {size[0]}x{size[1]} offscreen ({rows[0]['alone']['pipe']}), "
@@ -230,6 +257,10 @@ def run(
                 "p99 b/a",
                 "cmds",
                 "ws msgs",
+                "p99 c",
+                ">12ms c",
+                "p99 c/a",
+                "gaze/s c",
             ],
             [
                 [
@@ -246,6 +277,10 @@ def run(
                     r["p99_ratio"],
                     r["loaded"]["commands_ok"],
                     r["loaded"]["ws_messages"],
+                    r["gaze"]["p99_ms"],
+                    r["gaze"]["late"],
+                    r["gaze_p99_ratio"],
+                    r["gaze"]["gaze_per_s"],
                 ]
                 for r in rows
             ],
@@ -255,6 +290,11 @@ def run(
     results[f"{key_prefix}frame_p99_ratio"] = round(max(r["p99_ratio"] for r in rows), 3)
     results[f"{key_prefix}late_frames_loaded"] = sum(r["loaded"]["late"] for r in rows)
     results[f"{key_prefix}late_frames_alone"] = sum(r["alone"]["late"] for r in rows)
+    # head tracking on (c) against off (a): the per-frame gaze work must not cost frames
+    results[f"{key_prefix}frame_p99_ratio_gaze_on"] = round(
+        max(r["gaze_p99_ratio"] for r in rows), 3
+    )
+    results[f"{key_prefix}late_frames_gaze_on"] = sum(r["gaze"]["late"] for r in rows)
     # the target: no late frame under load in a scene that has none alone
     results[f"{key_prefix}late_frames_loaded_where_alone_has_none"] = sum(
         r["loaded"]["late"] for r in rows if r["alone"]["late"] == 0

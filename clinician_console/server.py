@@ -3,7 +3,8 @@
 Routes (all need the access token, see `clinician_console.access`):
 - `GET /` the page, `GET /static/...` its files (no CDN: uPlot is vendored).
 - `GET /api/state` the session state; `POST /api/commands` one `Command`, answered with the state
-  after it and what it caused; `GET /api/client-view.jpg` what the client sees (204 when none).
+  after it and what it caused; `POST /api/recentre` the recentre command (the client's forward
+  is where they face now); `GET /api/client-view.jpg` what the client sees (204 when none).
 - `WS /api/live` a `hello` with the history, then every session message as it happens and the
   state at `live_hz` (10 a second by default). When the session is over, `say_goodbye` sends
   every page an `ended` message (the session, whether its record was saved, the report
@@ -56,7 +57,9 @@ from exposure.models import (
     Command,
     Effect,
     Event,
+    Gaze,
     Reading,
+    Recentre,
     SessionState,
     Tick,
 )
@@ -75,6 +78,10 @@ STATIC = Path(__file__).resolve().parent / "static"
 COMMAND_TYPES = sorted(COMMAND_ADAPTER.json_schema()["discriminator"]["mapping"])
 LOG_EVENTS = 500
 """How many commands and system events a (re)connecting page gets for its session log."""
+ATTENTION_POINT_S = 1.0
+"""The attention line on the chart keeps a point a second (the core updates it ten times)."""
+ATTENTION_HISTORY = 3600
+"""Attention points a (re)connecting page gets: an hour."""
 MAX_LIVE = 16
 """Live streams (open console pages) at most: each costs a state message 10 times a second."""
 H11_MAX_HEADER_BYTES = 16 * 1024
@@ -108,6 +115,8 @@ def create_app(
     body_timeout_s: float = BODY_TIMEOUT_S,
     scene_events: Sequence[str] = (),
     notice: str | None = None,
+    client_view_fov_deg: float | None = None,
+    gaze_cone_deg: float | None = None,
 ) -> FastAPI:
     """The console app for one session.
 
@@ -119,6 +128,8 @@ def create_app(
     one address get 429; Safe, Pause and End never do. At most `max_live` pages stream at once.
     `scene_events` are the event names for the page's buttons (the station passes the scene
     library's); `notice` is a line shown on top of the page (e.g. that it is simulated).
+    `client_view_fov_deg` (the picture's horizontal field of view) and `gaze_cone_deg` (what
+    counts as looking at the stimulus) let the page mark the gaze on the client's view.
     """
     if live_hz <= 0:
         raise ValueError("live_hz must be above 0")
@@ -136,9 +147,20 @@ def create_app(
     live_pages: set[WebSocket] = set()
     events: deque[dict[str, Any]] = deque(maxlen=LOG_EVENTS)
 
-    def remember(event: Event, _state: SessionState, _effects: list[Effect]) -> None:
-        if not isinstance(event, Reading | Tick):
+    attention: deque[tuple[float, float | None]] = deque(maxlen=ATTENTION_HISTORY)
+    gaze: dict[str, Any] = {}
+
+    def remember(event: Event, state: SessionState, _effects: list[Effect]) -> None:
+        if isinstance(event, Gaze):
+            gaze.update(event.model_dump(mode="json", exclude={"type"}))
+        elif not isinstance(event, Reading | Tick):
             events.append(event.model_dump(mode="json"))
+        value = state.attention if state.tracking == "ok" else None
+        last = attention[-1] if attention else None
+        if last is None or (
+            value != last[1] and (state.t - last[0] >= ATTENTION_POINT_S or value is None)
+        ):
+            attention.append((round(state.t, 2), value))
 
     session.add_listener(remember)
     console_info = {
@@ -146,7 +168,13 @@ def create_app(
         "notice": notice,
         "client_view": client_view is not None,
         "live_hz": live_hz,
+        "client_view_fov_deg": client_view_fov_deg,
+        "gaze_cone_deg": gaze_cone_deg,
     }
+
+    def with_gaze(data: dict[str, Any]) -> dict[str, Any]:
+        data["gaze"] = dict(gaze) if gaze else None
+        return data
 
     @app.exception_handler(RequestValidationError)
     async def _bad_body(_request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -177,8 +205,9 @@ def create_app(
         responses={401: {"model": Problem}},
     )
     async def get_state() -> dict[str, Any]:
-        """The session state now: phase, level, heart rate, baseline, alerts, what comes next."""
-        return session.snapshot()
+        """The session state now: phase, level, heart rate, baseline, alerts, what comes next,
+        and head tracking (attention, the latest gaze summary)."""
+        return with_gaze(session.snapshot())
 
     @app.post(
         "/api/commands",
@@ -232,6 +261,19 @@ def create_app(
         _state, effects = session.submit(command)
         return {**session.snapshot(), "effects": [e.model_dump(mode="json") for e in effects]}
 
+    @app.post(
+        "/api/recentre",
+        response_model=CommandResult,
+        tags=["session"],
+        responses={401: {"model": Problem}, 403: {"model": Problem}, 429: {"model": Problem}},
+    )
+    async def post_recentre(request: Request) -> Any:
+        """Recentre the client's view: the way they face now becomes the scene's forward.
+
+        The same as the `recentre` command; recorded like any command.
+        """
+        return await post_command(request, Recentre())
+
     @app.get(
         "/api/client-view.jpg",
         tags=["session"],
@@ -264,7 +306,7 @@ def create_app(
         closed = asyncio.ensure_future(_until_closed(ws))
         try:
             hello = {
-                "state": session.snapshot(),
+                "state": with_gaze(session.snapshot()),
                 "now": round(session.now(), 3),
                 "readings": [[r.t, r.hr if r.good else None] for r in session.readings],
                 "levels": [[t, level] for t, level in session.levels],
@@ -272,9 +314,10 @@ def create_app(
                 "alerts": [a.model_dump(mode="json") for a in session.alert_log[-200:]],
                 "events": list(events),
                 "console": console_info,
+                "attention": [[t, a] for t, a in attention],
             }
             await _send(ws, {"kind": "hello", "data": hello})
-            await _stream(ws, session, queue, closed, 1.0 / live_hz)
+            await _stream(ws, session, queue, closed, 1.0 / live_hz, with_gaze)
         except (WebSocketDisconnect, RuntimeError, OSError):
             pass  # the page went away (closed tab, lost network); nothing to clean but our queue
         finally:
@@ -373,8 +416,10 @@ async def _until_closed(ws: WebSocket) -> None:
                 return
 
 
-def _state_message(session: LiveSession) -> dict[str, Any]:
-    data = session.snapshot()
+def _state_message(
+    session: LiveSession, extra: Callable[[dict[str, Any]], dict[str, Any]]
+) -> dict[str, Any]:
+    data = extra(session.snapshot())
     data.pop("ladder", None)  # sent once in the hello; it does not change during a session
     data.pop("settings", None)
     return {"kind": "state", "data": data}
@@ -390,6 +435,7 @@ async def _stream(
     queue: asyncio.Queue[dict[str, Any]],
     closed: asyncio.Future[None],
     period_s: float,
+    extra: Callable[[dict[str, Any]], dict[str, Any]],
 ) -> None:
     """Forward session messages as they come and the state every `period_s`, until closed."""
     loop = asyncio.get_running_loop()
@@ -416,7 +462,7 @@ async def _stream(
                         break
                     message = queue.get_nowait()
             if loop.time() >= next_state:
-                await _send(ws, _state_message(session))
+                await _send(ws, _state_message(session, extra))
                 # a slow link skips state frames instead of queueing them
                 next_state = max(next_state + period_s, loop.time())
     finally:

@@ -15,6 +15,9 @@ The rules, in a therapist's words:
 - Hold: a stale or lost signal freezes automatic changes and alerts the therapist.
 - Panic: `safe` from the therapist or the client's break button goes to the safe scene at once.
 - Clinician commands always win: they act at once and restart the dwell timer.
+- Attention (head tracking): no automatic step up while the client looked at the stimulus for
+  less than `attention_min` of the last `attention_window_s`; a sustained look-away, lost
+  tracking and fast head motion alert the therapist. Without head tracking the rule is off.
 """
 
 from __future__ import annotations
@@ -34,9 +37,11 @@ from exposure.models import (
     Effect,
     End,
     Event,
+    Gaze,
     Note,
     Pause,
     Reading,
+    Recentre,
     Resume,
     Safe,
     SceneEvent,
@@ -89,12 +94,14 @@ def step(state: SessionState | None, event: Event) -> tuple[SessionState, list[E
     s = state.model_copy(update={"t": now})
 
     if s.phase == "ended":
-        if not isinstance(event, Reading | Tick | Note | SystemEvent):
+        if not isinstance(event, Reading | Gaze | Tick | Note | SystemEvent | Recentre):
             effects.append(_refused(now, "The session has ended: start a new session to continue."))
         return s, effects
 
     if isinstance(event, Reading):
         s = _take_reading(s, event)
+    elif isinstance(event, Gaze):
+        s = _take_gaze(s, event)
     elif isinstance(event, SystemEvent):
         s = _on_system(s, event, effects)
     elif not isinstance(event, Tick):
@@ -502,7 +509,7 @@ def _on_command(s: SessionState, cmd: Any, effects: list[Effect]) -> SessionStat
             peak = value if peak is None else max(peak, value)
             s = s.model_copy(update={"suds": value, "suds_t": s.t, "suds_peak": peak})
             return _clear(s, effects, "suds_due")
-        case Note() | SceneEvent() | AskSuds():
+        case Note() | SceneEvent() | AskSuds() | Recentre():
             return s  # recorded by the runtime; nothing in the controller changes
     raise TypeError(f"unknown command {cmd!r}")
 
@@ -538,6 +545,8 @@ def _evaluate(s: SessionState, effects: list[Effect], may_move: bool = True) -> 
         if alert.expires_at is not None and s.t >= alert.expires_at:
             s = _clear(s, effects, alert.kind)
     s = _with_signal(s)
+    s = _with_attention(s)
+    s = _evaluate_tracking(s, effects)
 
     stale = _stale(s)
     if stale and not s.stale:
@@ -702,6 +711,9 @@ def _step_up_blocker(s: SessionState) -> str | None:
     cfg = s.settings
     if s.level >= s.ladder.top:
         return "at the top of the ladder"
+    attention = _attention_blocker(s)  # first: looking away is what the therapist can act on
+    if attention is not None:
+        return attention
     if s.arousal is None:
         return "no arousal figure yet"
     if s.arousal > cfg.window_high:
@@ -783,3 +795,137 @@ def _outlook(s: SessionState) -> str:
     if s.level >= s.ladder.top:
         return "Holding at the top of the ladder."
     return f"Holding at level {s.level}: {blocker}."
+
+
+# --------------------------------------------------------------------------- attention
+# The attention rule, kept apart: gaze summaries in, one step-up blocker and three alerts out.
+
+GAZE_STALE_S = 2.0
+"""No gaze summary for this long: there is no head tracking (no pose source) and the rule is off."""
+FAST_HEAD_ALERT_S = 30.0
+"""How long a fast-head-motion alert stays on the console (it is raised again if it goes on)."""
+
+
+def _take_gaze(s: SessionState, g: Gaze) -> SessionState:
+    """Keep a gaze summary: valid ones with a stimulus go into the one-second attention bins."""
+    cfg = s.settings
+    now = s.t
+    if not g.valid:
+        since = s.tracking_lost_since if s.tracking_lost_since is not None else now
+        return s.model_copy(
+            update={"tracking_lost_since": since, "gaze_t": now, "fast_head_since": None}
+        )
+    update: dict[str, Any] = {"tracking_lost_since": None, "head_speed_dps": g.head_speed_dps}
+    if g.head_speed_dps > cfg.fast_head_dps:
+        update["fast_head_since"] = s.fast_head_since if s.fast_head_since is not None else now
+    else:
+        update["fast_head_since"] = None
+    if g.distance_m is None:  # a scene with no stimulus (the safe scene): nothing to attend to
+        return s.model_copy(update=update)
+    second = int(now // 1)
+    bins = list(s.gaze_bins)
+    if bins and bins[-1][0] == second:
+        sec, total, count = bins[-1]
+        bins[-1] = (sec, total + g.on_stimulus, count + 1)
+    else:
+        bins.append((second, g.on_stimulus, 1))
+    oldest = now - cfg.attention_window_s - 1.0
+    while bins and bins[0][0] < oldest:
+        bins.pop(0)
+    update.update(gaze_bins=tuple(bins), gaze_t=now, gaze_distance_m=g.distance_m)
+    return s.model_copy(update=update)
+
+
+def _with_attention(s: SessionState) -> SessionState:
+    """Recompute attention and the tracking status from the gaze bins, at the state's time."""
+    cfg = s.settings
+    now = s.t
+    if s.gaze_t is None or now - s.gaze_t > GAZE_STALE_S:
+        tracking = "none"
+    elif s.tracking_lost_since is not None and now - s.tracking_lost_since >= cfg.tracking_lost_s:
+        tracking = "lost"
+    else:
+        tracking = "ok"
+    inside = [(total, n) for sec, total, n in s.gaze_bins if sec >= now - cfg.attention_window_s]
+    count = sum(n for _, n in inside)
+    attention = sum(total for total, _ in inside) / count if count and tracking != "none" else None
+    if attention is not None:
+        attention = round(attention, 4)
+    if tracking == s.tracking and attention == s.attention:
+        return s
+    return s.model_copy(update={"tracking": tracking, "attention": attention})
+
+
+def _attention_blocker(s: SessionState) -> str | None:
+    """Why the attention rule holds an automatic step up now, or None (also when it is off)."""
+    cfg = s.settings
+    if cfg.attention_min <= 0 or s.tracking == "none":
+        return None
+    if s.tracking == "lost":
+        return "head tracking lost, so attention is unknown"
+    if s.attention is not None and s.attention < cfg.attention_min:
+        return _looked_away(s)
+    return None
+
+
+def _looked_away(s: SessionState) -> str:
+    away = 1.0 - (s.attention or 0.0)
+    return f"client looked away {away:.0%} of the last {s.settings.attention_window_s:.0f} s"
+
+
+def _evaluate_tracking(s: SessionState, effects: list[Effect]) -> SessionState:
+    """Alerts from head tracking: lost tracking, a sustained look-away, fast head motion."""
+    cfg = s.settings
+    if s.phase == "ended":
+        return s
+    if s.tracking == "lost":
+        if not _has_alert(s, "tracking_lost"):
+            s = _raise(
+                s,
+                effects,
+                "tracking_lost",
+                "warning",
+                f"Head tracking lost for over {cfg.tracking_lost_s:g} s: the headset shows a "
+                "steady horizon and automatic step ups hold; check the headset's view of its "
+                "sensors.",
+            )
+    elif _has_alert(s, "tracking_lost"):
+        s = _clear(s, effects, "tracking_lost", "Head tracking is back.")
+
+    window_full = bool(s.gaze_bins) and s.gaze_bins[0][0] <= s.t - cfg.attention_window_s + 1
+    low = (
+        s.phase == "exposure"
+        and s.tracking == "ok"
+        and cfg.attention_min > 0
+        and s.attention is not None
+        and window_full
+    )
+    if low and s.attention is not None and s.attention < cfg.attention_min:
+        if not _has_alert(s, "looking_away"):
+            hold = f": holding at level {s.level}" if s.auto else f" at level {s.level}"
+            s = _raise(
+                s,
+                effects,
+                "looking_away",
+                "info",
+                f"{_looked_away(s).capitalize()}{hold}; encourage them to look at what they fear.",
+            )
+    elif _has_alert(s, "looking_away"):  # the hold ends with the hint (or the exposure does)
+        s = _clear(s, effects, "looking_away")
+
+    fast = s.fast_head_since is not None and s.t - s.fast_head_since >= cfg.fast_head_s
+    if fast and not _has_alert(s, "fast_head_motion"):
+        s = _raise(
+            s,
+            effects,
+            "fast_head_motion",
+            "warning",
+            f"Fast head movement for {cfg.fast_head_s:g} s (over {cfg.fast_head_dps:.0f} "
+            "degrees a second): possible discomfort or cybersickness; ask how the client feels.",
+            expires_at=s.t + FAST_HEAD_ALERT_S,
+        )
+    return s
+
+
+def _has_alert(s: SessionState, kind: AlertKind) -> bool:
+    return any(a.kind == kind for a in s.alerts)

@@ -132,6 +132,25 @@ class ControlSettings(_Model):
         default=True,
         description="An automatic step up waits for a SUDS rating given at the current level.",
     )
+    attention_min: float = Field(
+        default=0.5,
+        ge=0,
+        le=1,
+        description="Share of the attention window the client must look at the stimulus for an "
+        "automatic step up (head tracking only; 0 turns the rule off).",
+    )
+    attention_window_s: float = Field(
+        default=10.0, gt=0, description="Attention is the share of this window spent looking."
+    )
+    tracking_lost_s: float = Field(
+        default=0.5, gt=0, description="Invalid head pose this long counts as lost tracking."
+    )
+    fast_head_dps: float = Field(
+        default=120.0, gt=0, description="Head speed (degrees a second) that counts as fast."
+    )
+    fast_head_s: float = Field(
+        default=3.0, gt=0, description="Fast head motion this long is flagged as discomfort."
+    )
 
     @model_validator(mode="after")
     def _ordered(self) -> ControlSettings:
@@ -256,6 +275,12 @@ class AskSuds(_Command):
     )
 
 
+class Recentre(_Command):
+    """Make the way the client faces now the scene's forward direction (head tracking)."""
+
+    type: Literal["recentre"] = "recentre"
+
+
 class SceneEvent(_Command):
     """Something the therapist triggers in the scene (a spider drops, the audience coughs)."""
 
@@ -276,7 +301,8 @@ Command = Annotated[
     | Suds
     | Note
     | SceneEvent
-    | AskSuds,
+    | AskSuds
+    | Recentre,
     Field(discriminator="type"),
 ]
 COMMAND_ADAPTER: TypeAdapter[Command] = TypeAdapter(Command)
@@ -299,6 +325,27 @@ SystemKind = Literal[
 ]
 
 
+class Gaze(_Model):
+    """Where the client looked over the last tenth of a second, from the head pose.
+
+    The render process summarises every frame's angle between gaze and the nearest stimulus
+    anchor of the scene; these summaries are events like readings, so replay covers attention.
+    """
+
+    type: Literal["gaze"] = "gaze"
+    t: float
+    on_stimulus: float = Field(
+        ge=0, le=1, description="Share of the interval with a stimulus within 30 degrees of gaze."
+    )
+    distance_m: float | None = Field(
+        default=None,
+        ge=0,
+        description="Smallest distance to a stimulus anchor; None when the scene shown has none.",
+    )
+    head_speed_dps: float = Field(default=0.0, ge=0, description="Mean head turn speed.")
+    valid: bool = Field(default=True, description="False while the headset lost tracking.")
+
+
 class SystemEvent(_Model):
     """Something the runtime saw happen to its parts (a sensor unplugged, a renderer restarted)."""
 
@@ -310,6 +357,7 @@ class SystemEvent(_Model):
 
 Event = Annotated[
     Reading
+    | Gaze
     | Tick
     | SessionStart
     | SystemEvent
@@ -325,7 +373,8 @@ Event = Annotated[
     | Suds
     | Note
     | SceneEvent
-    | AskSuds,
+    | AskSuds
+    | Recentre,
     Field(discriminator="type"),
 ]
 EVENT_ADAPTER: TypeAdapter[Event] = TypeAdapter(Event)
@@ -369,6 +418,9 @@ AlertKind = Literal[
     "task_failed",
     "sensor_flood",
     "sensor_decoder_error",
+    "looking_away",
+    "tracking_lost",
+    "fast_head_motion",
 ]
 Severity = Literal["info", "warning", "critical"]
 
@@ -456,6 +508,24 @@ class SessionState(_Model):
     alerts: tuple[Alert, ...] = ()
     next_step: str = Field(default="", description="What the system would do next, and why.")
     decisions: int = 0
+    gaze_bins: tuple[tuple[int, float, int], ...] = Field(
+        default=(),
+        description="Valid gaze summaries with a stimulus in one-second bins (second, sum of "
+        "on_stimulus, count) over the attention window.",
+    )
+    gaze_t: float | None = Field(default=None, description="Latest gaze summary with a stimulus.")
+    attention: float | None = Field(
+        default=None, description="Share of the attention window looking at the stimulus."
+    )
+    gaze_distance_m: float | None = None
+    head_speed_dps: float | None = None
+    tracking: Literal["none", "ok", "lost"] = Field(
+        default="none",
+        description="Head tracking: none (no pose source, the attention rule is off), ok, or "
+        "lost (invalid pose: automatic step ups hold).",
+    )
+    tracking_lost_since: float | None = None
+    fast_head_since: float | None = None
 
     @property
     def scene_target(self) -> SceneTarget:

@@ -17,6 +17,10 @@ A scene is one class derived from `Scene`, in `scenes/library/NAME/scene.py`:
             p = self.params(intensity)   # parameters eased between neighbouring levels
             ...
 
+        def stimulus_anchors(self, intensity: float) -> Sequence[tuple[float, float, float]]:
+            p = self.params(intensity)   # where the feared things are (head tracking)
+            return [(0.0, p["distance"], 0.8)]
+
 Importing the module must stay cheap (no window, no asset loading): the registry reads the
 metadata and the ladder without building anything. Units are metres, Z is up, Y is forward;
 the client stands at `self.viewpoint` (feet on the floor) and the eyes are `eye_height` above it.
@@ -26,6 +30,7 @@ from __future__ import annotations
 
 import math
 from abc import ABC, abstractmethod
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
@@ -138,6 +143,17 @@ class Scene(ABC):
 
     def on_event(self, name: str) -> None:  # noqa: B027 - optional hook, empty by default
         """A therapist triggered one of `events`."""
+
+    def stimulus_anchors(self, intensity: float) -> Sequence[tuple[float, float, float]]:
+        """Where the feared things are at `intensity`: points in metres in `self.root`'s space.
+
+        Head tracking measures attention from these: the render process takes, each frame
+        after `apply`, the angle between the client's gaze and the nearest anchor, and the
+        distance to it. Put one anchor on each thing the client should look at (the spider,
+        the edge of the drop, the audience), at its centre. A calm scene returns none (the
+        default), and then no attention is measured. Called every frame: keep it cheap.
+        """
+        return ()
 
     def params(self, intensity: float) -> dict[str, float]:
         """The parameters at `intensity`, eased (smoothstep) between the two neighbouring levels.

@@ -5,7 +5,9 @@ two texture buffers with a camera each (projection from `getProjectionMatrix`, e
 `getEyeToHeadTransform`), the head pose from `waitGetPoses` (which also paces the loop at the
 headset's rate), and both textures handed to `VRCompositor().submit` after every frame. The window,
 when there is one, mirrors the left eye. Controller buttons arrive as legacy SteamVR events and are
-turned into Panda3D events: vr-trigger, vr-grip, vr-left, vr-right.
+turned into Panda3D events: vr-trigger, vr-grip, vr-left, vr-right, vr-menu (recentre).
+`pose_valid` says whether the latest HMD pose was tracked; the render loop fades to a steady
+horizon when it stays invalid.
 
 Nothing here has run against a real headset yet; the tests run it against a stand-in module.
 """
@@ -236,6 +238,8 @@ class OpenVRDisplay:
                 messenger.send("vr-trigger")
             elif button == ovr.k_EButton_Grip:
                 messenger.send("vr-grip")
+            elif button == getattr(ovr, "k_EButton_ApplicationMenu", -1):
+                messenger.send("vr-menu")
             elif button == ovr.k_EButton_SteamVR_Touchpad:
                 ok, state = self.system.getControllerState(event.trackedDeviceIndex)
                 x = state.rAxis[0].x if ok else 0.0

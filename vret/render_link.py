@@ -15,6 +15,8 @@ The render link keeps the headset showing something safe whatever the render pro
 - What the render process reports about itself becomes a recorded `SystemEvent` too: a scene
   that failed (or an unknown scene) is `scene_failed`, after which the core is in the safe
   scene as the headset is; its watchdog's fade is `render_watchdog`.
+- Head tracking: each 10 Hz gaze summary becomes a recorded `Gaze` event (the core's attention
+  rule reads them, and replay with them); a `Recentre` command goes down to the headset.
 """
 
 from __future__ import annotations
@@ -34,6 +36,8 @@ from exposure.models import (
     AskSuds,
     Effect,
     Event,
+    Gaze,
+    Recentre,
     SceneEvent,
     SceneTarget,
     SessionState,
@@ -41,12 +45,14 @@ from exposure.models import (
     SystemKind,
     parse_event,
 )
+from scenes.pose import PoseScript
 from scenes.render import RenderHandle, start_render
 from scenes.render.messages import (
     ClientInput,
     FrameEffect,
     Frames,
     FromRender,
+    GazeSummary,
     Ready,
     SceneFailed,
     StartFailed,
@@ -126,8 +132,11 @@ class RenderLink:
         start_timeout_s: float = START_TIMEOUT_S,
         restarts: RestartPolicy | None = None,
         clock: Callable[[], float] = time.monotonic,
+        pose_script: PoseScript | None = None,
     ) -> None:
         self.live = live
+        self.pose_script = pose_script
+        """Scripted head poses for the render process (demos, tests); None: the display's own."""
         self.pipe = pipe
         software = display == "offscreen" and pipe in (None, "tiny")
         self.thumbnail_hz = thumbnail_hz if thumbnail_hz is not None else (4.0 if software else 0.0)
@@ -174,6 +183,7 @@ class RenderLink:
             scenes=[ladder.scene],
             pipe=self.pipe,
             thumbnail_hz=self.thumbnail_hz,
+            pose_script=self.pose_script,
         )
         self.ready = None
         self._started_at = self.clock()
@@ -204,6 +214,8 @@ class RenderLink:
             self.handle.ask_suds(event.question)
         elif isinstance(event, SceneEvent):
             self.handle.scene_event(event.name)
+        elif isinstance(event, Recentre) and event.by == "clinician":
+            self.handle.recentre()  # the client's own recentre was done in the headset
 
     # ------------------------------------------------------------------ each poll
 
@@ -235,6 +247,16 @@ class RenderLink:
             self.live.publish({"kind": "frames", "data": self.frames})
         elif isinstance(message, FrameEffect):
             self._last_frames = now
+        elif isinstance(message, GazeSummary):
+            self.live.submit(
+                Gaze(
+                    t=0.0,
+                    on_stimulus=message.on_stimulus,
+                    distance_m=message.distance_m,
+                    head_speed_dps=message.head_speed_dps,
+                    valid=message.valid,
+                )
+            )
         elif isinstance(message, ClientInput):
             try:
                 event = parse_event({**message.event, "t": 0.0})

@@ -14,6 +14,7 @@ from pydantic import ValidationError
 from clinician_console.network import add_network_arguments, network_from_args
 from exposure.errors import UserError
 from exposure.models import ControlSettings, Ladder
+from scenes.pose import PoseScript, from_hpr, pose_line
 from scenes.registry import levels_drawn_otherwise, session_ladder
 from sensors.protocols import get_protocol
 from vret.records import RecordsError, data_folder
@@ -63,7 +64,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
             "Run a whole session with a simulated client: a simulated heart-rate sensor speaks a "
             "real protocol on a pseudo-terminal, and its heart responds to the level the session "
             "sets. Default scene and ladder, automatic mode on, demo pace (15 s baseline, 20 s "
-            "dwell). Without a display it renders offscreen and says so."
+            "dwell). A scripted head looks at the stimulus and, for 12 s of every minute, away "
+            "from it, so the attention rule shows. Without a display it renders offscreen and "
+            "says so."
         ),
     )
     d.add_argument("--scene", default="spiders", help="scene name (default: spiders)")
@@ -292,6 +295,12 @@ def _common(p: argparse.ArgumentParser, display_default: str | None) -> None:
     p.add_argument(
         "--db", metavar="URL", help="records database (default: a SQLite file in your data folder)"
     )
+    p.add_argument(
+        "--pose-script",
+        metavar="FILE",
+        help="move the client's head by a script of timed poses (JSON lines, see docs/attention.md)"
+        " instead of the window's mouse and keys; not with --display openvr",
+    )
 
 
 def _size(text: str) -> tuple[int, int]:
@@ -316,6 +325,39 @@ def _check_display(display: str) -> None:
         raise UserError(
             "No display to open a window on: run with --display offscreen, or set DISPLAY."
         )
+
+
+def _pose_script(args: argparse.Namespace, display: str) -> PoseScript | None:
+    if not args.pose_script:
+        return None
+    if display == "openvr":
+        raise UserError(
+            "--pose-script moves a simulated head, and the headset tracks the real one: "
+            "leave it out, or use --display window or offscreen."
+        )
+    return PoseScript.load(args.pose_script)
+
+
+DEMO_LOOK_AWAY = (40.0, 52.0)
+"""When, in each minute of the demo's pose script, the simulated client looks away."""
+
+
+def demo_pose_script() -> PoseScript:
+    """The demo's simulated head: it looks at the stimulus, swaying a little, and for 12 s of
+    every minute turns away to the side, so the attention rule holds a step up now and then.
+
+    Relative to each scene's resting view, so it looks at the stimulus of any scene.
+    """
+    start, end = DEMO_LOOK_AWAY
+    eye = (0.0, 0.0, 1.6)
+    lines = []
+    for second in range(61):
+        t = float(second)
+        sway = 4.0 * ((second % 6) - 2.5) / 2.5  # a slow scan across the stimulus
+        away = start + 1.0 <= t <= end  # turned round to the right and up, away from it
+        q = from_hpr(-120.0 + sway, 25.0) if away else from_hpr(sway, 0.0)
+        lines.append(pose_line(t, eye, q))
+    return PoseScript.parse("\n".join(lines), "the demo's pose script", relative=True)
 
 
 def _run(plan_kwargs: dict, display: str) -> int:
@@ -354,6 +396,7 @@ def _session(args: argparse.Namespace) -> int:
         network=network,
         db=args.db,
         auto=not args.manual,
+        pose_script=_pose_script(args, args.display),
     )
     print("\n".join(settings_lines(settings)), flush=True)
     return _run(plan, args.display)
@@ -370,10 +413,16 @@ def _demo(args: argparse.Namespace) -> int:
         print("No display found: rendering offscreen; the console shows what the client sees.")
     ladder = session_ladder(args.scene, None)
     network = network_from_args(args, data_folder())
+    poses = _pose_script(args, display) or demo_pose_script()
     client = SimulatedClient(args.protocol, demo_heart(seed=42, artefacts_per_min=0.5))
     port = client.start()
     print(f"Simulated client: a heart at rest near 68 bpm on {port} ({args.protocol}).")
     print("\n".join(settings_lines(settings)), flush=True)
+    if display != "openvr":
+        print(
+            f"Simulated head: {poses.source}, looking at the stimulus"
+            + (", and away for 12 s of every minute." if not args.pose_script else ".")
+        )
 
     def wear(station: Station) -> None:
         client.wear(station.live)
@@ -394,6 +443,7 @@ def _demo(args: argparse.Namespace) -> int:
         db=args.db,
         duration_s=args.duration,
         on_ready=wear,
+        pose_script=poses,
     )
     try:
         return _run(plan, display)

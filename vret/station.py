@@ -47,7 +47,9 @@ from exposure.models import (
     SessionState,
     SystemEvent,
 )
+from scenes.pose import PoseScript
 from scenes.registry import scene_events
+from scenes.render.gaze import CLIENT_VIEW_FOV_DEG, GAZE_CONE_DEG
 from vret.record_writer import RecordWriter
 from vret.records import Records, RecordsError, Status
 from vret.render_link import RENDER_POLL_S, RenderLink
@@ -105,6 +107,9 @@ class SessionPlan:
     record_kept: bool = True
     """False for a try-out whose record is deleted when it ends (`vret console --simulate`):
     the console then says so at the end instead of offering the report command."""
+    pose_script: PoseScript | None = None
+    """Scripted head poses (`--pose-script`; the demo's looks away now and then); None: head
+    tracking from the headset, or the window's mouse and keys, or none offscreen."""
 
     @property
     def console_network(self) -> ConsoleNetwork:
@@ -221,13 +226,20 @@ class Station:
             scene_events=scene_events(plan.ladder.scene),
             notice=plan.notice,
             network=net,
+            client_view_fov_deg=CLIENT_VIEW_FOV_DEG,
+            gaze_cone_deg=GAZE_CONE_DEG,
         )
         for sig in (signal.SIGINT, signal.SIGTERM):
             with contextlib.suppress(NotImplementedError, RuntimeError):
                 loop.add_signal_handler(sig, self.stopped.set)
         if plan.render:
             self.render = RenderLink(
-                self.live, plan.display, plan.size, plan.render_pipe, plan.thumbnail_hz
+                self.live,
+                plan.display,
+                plan.size,
+                plan.render_pipe,
+                plan.thumbnail_hz,
+                pose_script=plan.pose_script,
             )
             self.render.start()
         self.sensor = SensorLink(

@@ -241,6 +241,7 @@ function onHello(h) {
   buildSceneEvents();
   setupSudsInterval();
   setupClientView();
+  if (window.vretAttention) window.vretAttention.hello(h);
   const notice = $("notice");
   notice.hidden = !app.console.notice;
   notice.textContent = app.console.notice || "";
@@ -274,6 +275,7 @@ function onState(s) {
     }
   }
   render();
+  if (window.vretAttention) window.vretAttention.state(s);
 }
 
 /* ------------------------------------------------------------------ chart data */
@@ -406,7 +408,7 @@ function makeChart() {
       { label: "Heart rate", scale: "bpm", stroke: "#b3261e", width: 2 },
       { label: "Level", scale: "lvl", stroke: "#2a5d8f", width: 2.5, paths: uPlot.paths.stepped({ align: 1 }) },
     ],
-    hooks: { drawClear: [drawBands] },
+    hooks: { drawClear: [drawBands], draw: [(u) => window.vretAttention && window.vretAttention.drawOnChart(u)] },
   };
   app.chart = new uPlot(opts, [[], [], []], el);
   new ResizeObserver(() => {
@@ -654,6 +656,7 @@ function eventEntry(e) {
     case "scene_event": return { t: e.t, kind: "event", text: `Scene event: ${pretty(e.name)}` };
     case "suds": return { t: e.t, kind: "suds", text: `SUDS ${e.value}${e.by === "client" ? " (client, in the headset)" : ""}` };
     case "ask_suds": return { t: e.t, kind: "event", text: "Asked the client for SUDS in the headset" };
+    case "recentre": return { t: e.t, kind: "command", text: `${who} recentred the client's view` };
     case "pause": return { t: e.t, kind: "command", text: `${who} paused` };
     case "resume": return { t: e.t, kind: "command", text: `${who} resumed` };
     case "auto_on": return { t: e.t, kind: "command", text: `${who} switched automatic mode on` };

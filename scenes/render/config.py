@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from exposure.constants import SAFE_SCENE
+from scenes.pose import PoseScript
 
 DEFAULT_TRANSITION_S = 3.0
 """Seconds to ease from one level to the next (comfort: no jumps)."""
@@ -19,6 +20,10 @@ BREAK_HOLD_S = 2.0
 process may still be resending the old target before it has read the break)."""
 ORPHAN_EXIT_S = 60.0
 """With the control process gone (pipe closed), keep the safe scene this long, then exit."""
+TRACKING_LOST_S = 0.5
+"""An invalid head pose for longer than this fades the view to a steady horizon."""
+HORIZON_FADE_S = 0.5
+"""How long the fade to (and back from) the steady horizon takes."""
 CUT_FADE_FROM = 0.5
 """A cut to the safe scene (panic, break) starts at this brightness and brightens from there."""
 
@@ -45,3 +50,5 @@ class RenderConfig:
     openvr_module: str = "openvr"
     audio: bool = False
     scene_dirs: tuple[str, ...] | None = None
+    pose_script: PoseScript | None = None
+    """Scripted head poses (tests, demos); the headset's own pose wins in VR."""

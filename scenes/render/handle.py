@@ -22,6 +22,7 @@ from typing import Any
 
 from exposure.constants import SAFE_SCENE
 from exposure.errors import UserError
+from scenes.pose import PoseScript
 from scenes.render.config import DEFAULT_TRANSITION_S, WATCHDOG_S, RenderConfig
 from scenes.render.messages import (
     FromRender,
@@ -29,6 +30,7 @@ from scenes.render.messages import (
     Ping,
     PressKey,
     Ready,
+    Recentre,
     StartFailed,
     Stop,
     Target,
@@ -215,7 +217,8 @@ class _Reader:
 class RenderHandle:
     """The control side of a running render process; no method waits on the pipe.
 
-    `send_target`, `ask_suds`, `scene_event`, `press`, `ping` and `poll` return at once;
+    `send_target`, `ask_suds`, `scene_event`, `press`, `recentre`, `ping` and `poll` return at
+    once;
     `wait_ready` and `stop` wait (for the process, never for the pipe); `kill` does not.
     """
 
@@ -262,6 +265,10 @@ class RenderHandle:
     def press(self, key: str) -> None:
         """Press a client key in the render process as if on its keyboard (b, enter, 7, ...)."""
         self._writer.put(PressKey(key=key))
+
+    def recentre(self) -> None:
+        """Make the way the client faces now the scene's forward direction."""
+        self._writer.put(Recentre())
 
     def ping(self) -> None:
         """A heartbeat without a target."""
@@ -384,6 +391,7 @@ def start_render(
     openvr_module: str = "openvr",
     audio: bool = False,
     scene_dirs: Sequence[str] | None = None,
+    pose_script: PoseScript | None = None,
 ) -> RenderHandle:
     """Start the render process (multiprocessing, spawn) and return its handle at once.
 
@@ -391,8 +399,10 @@ def start_render(
     in a headset the compositor paces the loop instead. It starts in the safe scene. `scenes`
     limits which scenes are built up front (default: all; the safe scene always is);
     `thumbnail_hz` 0 sends no thumbnails; `pipe` picks the graphics pipe ("tiny", "gl", "egl");
-    `scene_dirs` replaces the scene library folders. Call `handle.wait_ready()` to wait until
-    the first frame can be drawn.
+    `scene_dirs` replaces the scene library folders; `pose_script` moves the client's head
+    (tests, demos; without it head tracking comes from the headset or the window's mouse and
+    keys, or there is none offscreen). Call `handle.wait_ready()` to wait until the first
+    frame can be drawn.
     """
     config = RenderConfig(
         display=display,
@@ -408,6 +418,7 @@ def start_render(
         openvr_module=openvr_module,
         audio=audio,
         scene_dirs=tuple(str(d) for d in scene_dirs) if scene_dirs is not None else None,
+        pose_script=pose_script,
     )
     ctx = multiprocessing.get_context("spawn")
     ours, theirs = ctx.Pipe(duplex=True)

@@ -17,12 +17,22 @@ from typing import Any, NoReturn
 
 import numpy as np
 from direct.task import Task
-from panda3d.core import PerspectiveLens, Texture
+from panda3d.core import MouseButton, NodePath, PerspectiveLens, Quat, Texture, Vec3
 
+from scenes.api import EYE_HEIGHT_M
 from scenes.client_input import ClientInput
+from scenes.geometry import Mesh
 from scenes.openvr_display import DisplayUnavailable, OpenVRDisplay, load_openvr
+from scenes.pose import PoseScript, WindowLook, recentre_offset
 from scenes.registry import SceneInfo, discover
-from scenes.render.config import FRAME_REPORT_HZ, RenderConfig, fade_seconds
+from scenes.render.config import (
+    FRAME_REPORT_HZ,
+    HORIZON_FADE_S,
+    TRACKING_LOST_S,
+    RenderConfig,
+    fade_seconds,
+)
+from scenes.render.gaze import GazeSummariser
 from scenes.render.messages import (
     ClientInput as ClientInputMessage,
 )
@@ -32,6 +42,7 @@ from scenes.render.messages import (
     OpenSudsPanel,
     PressKey,
     Ready,
+    Recentre,
     SceneFailed,
     StartFailed,
     Stop,
@@ -136,6 +147,73 @@ class Thumbnails:
         return Thumbnail(width=w, height=h, rgb=pixels[::-1].tobytes())
 
 
+SKY = (0.62, 0.72, 0.82)
+GROUND = (0.42, 0.45, 0.4)
+
+
+class Horizon:
+    """A steady sky and ground around the client's standing spot, shown when tracking is lost.
+
+    A headset that loses its tracking shows a world that no longer follows the head, which
+    makes clients sick; a plain horizon fixed in the room is the usual comfort fallback. It
+    fades in over `HORIZON_FADE_S` once the pose has been invalid for `TRACKING_LOST_S`, and
+    the scene fades out under it; it fades back when tracking returns.
+    """
+
+    def __init__(self, stage: Stage) -> None:
+        self.stage = stage
+        self.level = 0.0
+        """0: not shown; 1: all the client sees."""
+        self.invalid_since: float | None = None
+        mesh = Mesh()
+        mesh.sphere((0.0, 0.0, EYE_HEIGHT_M), 300.0, SKY, segs=16, rings=8)
+        sky = mesh.node("horizon-sky")
+        ground = Mesh().disc((0.0, 0.0, 0.0), 280.0, GROUND, sides=32).node("horizon-ground")
+        self.node = NodePath("horizon")
+        self.node.reparentTo(stage.rig)  # under the scene's root: not faded with the scene
+        self.node.setColorScaleOff(1)
+        self.parts = (sky, ground)
+        for sort, part in ((90, sky), (91, ground)):
+            part.reparentTo(self.node)
+            part.setBin("fixed", sort)
+            part.setTwoSided(True)
+        self.node.setLightOff(1)
+        self.node.setFogOff(1)
+        self.node.setDepthTest(False)
+        self.node.setDepthWrite(False)
+        self.node.setTransparency(True)
+        self.node.hide()
+
+    def step(self, now: float, dt: float, valid: bool) -> None:
+        """The pose was `valid` this frame: ease the horizon in or out."""
+        if valid:
+            self.invalid_since = None
+        elif self.invalid_since is None:
+            self.invalid_since = now
+        lost = self.invalid_since is not None and now - self.invalid_since > TRACKING_LOST_S
+        rate = dt / HORIZON_FADE_S
+        level = min(1.0, self.level + rate) if lost else max(0.0, self.level - rate)
+        if level == self.level:
+            return
+        self.level = level
+        if level <= 0.0:
+            self.node.hide()
+        else:
+            self.node.show()
+            for part in self.parts:
+                part.setAlphaScale(level)
+
+    def clear_colour(self) -> None:
+        """Blend the outputs' clear colour toward the sky (after the stage set its own)."""
+        if self.level <= 0.0 or self.stage.current is None:
+            return
+        f, k = self.stage.fade, self.level
+        bg = self.stage.current.background
+        color = tuple(bg[i] * f * (1.0 - k) + SKY[i] * k for i in range(3))
+        for output in self.stage.outputs:
+            output.setClearColor((color[0], color[1], color[2], 1.0))
+
+
 class RenderLoop:
     """One ShowBase, the built scenes, the client's view and the pipe; runs until `Stop`."""
 
@@ -177,6 +255,25 @@ class RenderLoop:
             self.base, self.stage, config.thumbnail_hz, config.thumbnail_size
         )
         self._unknown_reported: set[str] = set()
+
+        # head tracking: where the pose comes from, the gaze summaries, the comfort horizon
+        self.script: PoseScript | None = None if vr else config.pose_script
+        self.look: WindowLook | None = None
+        self.pose = "headset" if vr else "script" if self.script is not None else "none"
+        if self.pose == "none" and config.display == "window":
+            self.pose = "window"
+            self.look = WindowLook()
+            for key in "wasd":
+                self.base.accept(key, self.look.key, [key])
+        if self.pose != "none":
+            self.stage.track_gaze = False
+            for key in ("r", "vr-menu"):
+                self.base.accept(key, self._client_recentre)
+        self.gaze = GazeSummariser() if self.pose != "none" else None
+        self.horizon = Horizon(self.stage)
+        self.pose_valid = True
+        self._script_t0: float | None = None
+        self._mouse: tuple[float, float] | None = None
 
         # the client's view: what is on show and how it moves (pure; see transitions.py)
         now = time.monotonic()
@@ -221,6 +318,7 @@ class RenderLoop:
                 renderer=_renderer(self.base),
                 frame_rate=round(rate, 3),
                 priority=priority,
+                pose=self.pose,
             )
         )
         for name, failure in startup_failures:
@@ -278,6 +376,8 @@ class RenderLoop:
                 self._scene_event(msg.name)
             elif isinstance(msg, PressKey):
                 self.base.messenger.send(msg.key)
+            elif isinstance(msg, Recentre):
+                self._recentre()
             elif isinstance(msg, Stop):
                 self.stopping = True
 
@@ -342,6 +442,87 @@ class RenderLoop:
     def _client_break(self) -> None:
         self.view.client_break(time.monotonic())
 
+    def _client_recentre(self) -> None:
+        """The client (R, or the controller's menu button) faces forward: recentre, record it."""
+        self._recentre()
+        self.pipe.send(ClientInputMessage(event={"type": "recentre", "by": "client"}))
+
+    # ------------------------------------------------------------------ head tracking
+
+    def _recentre(self) -> None:
+        """Make the way the client faces now the scene's forward direction."""
+        if self.look is not None:
+            self.look.recentre()
+            return
+        head = self.stage.head
+        p, q = head.getPos(), head.getQuat()
+        x, y, h = recentre_offset((p[0], p[1], p[2]), (q[0], q[1], q[2], q[3]))
+        self.stage.rig.setPosHpr(x, y, 0.0, h, 0.0, 0.0)
+
+    def _place_head(self, now: float) -> None:
+        """Put the head where the pose source says, this frame (the headset did it already)."""
+        head = self.stage.head
+        if self.script is not None:
+            if self._script_t0 is None:
+                self._script_t0 = now
+            pose = self.script.at(now - self._script_t0)
+            self.pose_valid = pose.valid
+            if pose.valid:  # a lost pose keeps the last good one, as a headset does
+                head.setPos(*pose.position)
+                q = Quat(*pose.orientation)
+                if self.script.relative and self.stage.current is not None:
+                    rest = Quat()
+                    rest.setHpr((0.0, self.stage.current.gaze_pitch, 0.0))
+                    q = rest * q  # Panda composes left to right: the rest pitch, then the turn
+                head.setQuat(q)
+        elif self.look is not None:
+            self._mouse_look()
+            pitch = self.stage.current.gaze_pitch if self.stage.current is not None else 0.0
+            head.setPosHpr(0.0, 0.0, EYE_HEIGHT_M, self.look.heading, pitch + self.look.pitch, 0)
+        elif self.display is not None:
+            self.pose_valid = self.display.pose_valid
+
+    def _mouse_look(self) -> None:
+        """Drag with the left button held turns the head (window display)."""
+        assert self.look is not None
+        watcher = self.base.mouseWatcherNode
+        if watcher is None or not watcher.hasMouse() or not watcher.isButtonDown(MouseButton.one()):
+            self._mouse = None
+            return
+        m = watcher.getMouse()
+        w, h = self.base.win.getXSize() / 2.0, self.base.win.getYSize() / 2.0
+        at = (m.getX() * w, m.getY() * h)
+        if self._mouse is not None:
+            self.look.drag(at[0] - self._mouse[0], at[1] - self._mouse[1])
+        self._mouse = at
+
+    def _sample_gaze(self, now: float, dt: float) -> None:
+        """Where the client looked this frame, relative to the stimulus of the scene on show."""
+        scene = self.stage.current
+        if self.gaze is None or scene is None:
+            return
+        anchors: Any = ()
+        if self.stage.fade >= 0.5:  # a scene faded to near black shows no stimulus
+            try:
+                anchors = scene.stimulus_anchors(self.view.intensity)
+            except Exception as err:  # a faulty scene must not take the client's view down
+                if scene.name != self.config.safe_scene:
+                    self._scene_failed(scene.name, err)
+                anchors = ()
+        head = self.stage.head
+        eye = head.getPos(scene.root)
+        look = scene.root.getRelativeVector(head, Vec3(0.0, 1.0, 0.0))
+        summary = self.gaze.frame(
+            now,
+            dt,
+            (eye[0], eye[1], eye[2]),
+            (look[0], look[1], look[2]),
+            anchors,
+            self.pose_valid,
+        )
+        if summary is not None:
+            self.pipe.send(summary, bulk=True)
+
     # ------------------------------------------------------------------ per frame
 
     def _poses_task(self, task: Any) -> int:
@@ -360,6 +541,11 @@ class RenderLoop:
         if notice is not None:
             self.pipe.send(notice)
         self._draw(dt)
+        if self.pose != "none":
+            self._place_head(now)
+            self.horizon.step(now, dt, self.pose_valid)
+            self._apply_view()
+            self._sample_gaze(now, dt)
         self.thumbnails.frame(now)
         return Task.cont
 
@@ -380,8 +566,10 @@ class RenderLoop:
         view, stage = self.view, self.stage
         if stage.current is None or stage.current.name != view.scene:
             stage.show(view.scene)
-        if stage.fade != view.fade:
-            stage.set_fade(view.fade)
+        fade = view.fade * (1.0 - self.horizon.level)  # the scene fades out under the horizon
+        if stage.fade != fade:
+            stage.set_fade(fade)
+            self.horizon.clear_colour()
 
     def _after_task(self, task: Any) -> int:
         """After the frame is drawn: VR submit, frame-effect report, thumbnail, frame times."""

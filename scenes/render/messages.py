@@ -5,10 +5,10 @@ trip for a `Target`, at a few messages a second each way). Times are `time.monot
 clock for both processes on one machine.
 
 Control -> render (`ToRender`): `Target` (also the heartbeat), `OpenSudsPanel`,
-`TriggerSceneEvent`, `PressKey`, `Ping`, `Stop`.
+`TriggerSceneEvent`, `PressKey`, `Recentre`, `Ping`, `Stop`.
 Render -> control (`FromRender`): `Ready` or `StartFailed` once; then `Frames`, `FrameEffect`,
-`Thumbnail`, `ClientInput`, `WatchdogTripped`, `WatchdogRecovered`, `UnknownScene`,
-`SceneFailed`.
+`Thumbnail`, `GazeSummary`, `ClientInput`, `WatchdogTripped`, `WatchdogRecovered`,
+`UnknownScene`, `SceneFailed`.
 """
 
 from __future__ import annotations
@@ -55,6 +55,11 @@ class PressKey:
 
 
 @dataclass(frozen=True, slots=True)
+class Recentre:
+    """Make the way the client faces now the scene's forward direction."""
+
+
+@dataclass(frozen=True, slots=True)
 class Ping:
     """A heartbeat without a target."""
 
@@ -64,7 +69,7 @@ class Stop:
     """End the render loop and exit (code 0)."""
 
 
-ToRender = Target | OpenSudsPanel | TriggerSceneEvent | PressKey | Ping | Stop
+ToRender = Target | OpenSudsPanel | TriggerSceneEvent | PressKey | Recentre | Ping | Stop
 
 # --------------------------------------------------------------------------- render -> control
 
@@ -85,6 +90,9 @@ class Ready:
     frame_rate: float
     priority: str
     """The scheduling it got: "SCHED_FIFO 10" where allowed, else "nice -10", else "normal"."""
+    pose: str = "none"
+    """The head pose source: "headset", "window" (mouse and keys), "script" or "none" (no
+    head tracking: no gaze summaries are sent)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,6 +150,20 @@ class Thumbnail:
 
 
 @dataclass(frozen=True, slots=True)
+class GazeSummary:
+    """Where the client looked over the last tenth of a second (see `scenes.render.gaze`)."""
+
+    t: float
+    on_stimulus: float
+    """Share of the interval with a stimulus anchor within 30 degrees of gaze."""
+    distance_m: float | None
+    """Smallest distance to a stimulus anchor; None when the scene shown has none."""
+    head_speed_dps: float
+    valid: bool
+    """False when the head pose was invalid (tracking lost) for most of the interval."""
+
+
+@dataclass(frozen=True, slots=True)
 class ClientInput:
     """The client acted in the headset: a break, or a SUDS answer.
 
@@ -192,6 +214,7 @@ FromRender = (
     | Frames
     | FrameEffect
     | Thumbnail
+    | GazeSummary
     | ClientInput
     | WatchdogTripped
     | WatchdogRecovered

@@ -19,6 +19,7 @@ from datetime import UTC, datetime, tzinfo
 from exposure import __version__
 from exposure.models import SAFE_LEVEL, Effect, Event, Ladder
 from vret.records import Records, SessionRow
+from vret.report.attention import attention_section
 from vret.report.chart import COLORS, chart_svg
 from vret.report.summary import WHO, clock, summarize
 
@@ -306,6 +307,7 @@ def build_report(
         '<p class="explain">SUDS before: the last rating given before the client first reached the '
         "level; peak and end: the highest and the last rating given at the level.</p>"
     )
+    parts.append(attention_section(events, ladder))
 
     # decisions
     automatic = sum(1 for d in s.decisions if d.who == "auto")

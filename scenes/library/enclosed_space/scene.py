@@ -216,6 +216,19 @@ class EnclosedSpace(Scene):
         if name == "door_slam":
             self._slam = 1.0
 
+    def stimulus_anchors(self, intensity: float) -> list[tuple[float, float, float]]:
+        """The confinement: the wall ahead (with its door) and the side walls at eye level,
+        and the ceiling above the client."""
+        p = self.params(intensity)
+        w, d, h = p["width"], p["depth"], p["height"]
+        eye = min(1.6, h - 0.2)
+        return [
+            (0.0, d * 0.6, eye),
+            (-w / 2, d * 0.1, eye),
+            (w / 2, d * 0.1, eye),
+            (0.0, d * 0.1, h),
+        ]
+
     def apply(self, intensity: float, dt: float) -> None:
         p = self.params(intensity)
         w, d, h = p["width"], p["depth"], p["height"]

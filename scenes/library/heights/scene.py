@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import random
 
 from panda3d.core import AmbientLight, DirectionalLight, Fog, NodePath
@@ -217,6 +218,18 @@ class Heights(Scene):
         fog.setColor(*self.background)
         fog.setExpDensity(0.0016)
         self.root.setFog(fog)
+
+    def stimulus_anchors(self, intensity: float) -> list[tuple[float, float, float]]:
+        """The drop: the terrace edge in front of the client, the street below it, and the
+        ground where the level's downward look (`look`) meets it."""
+        p = self.params(intensity)
+        eye = p["height"] + 1.6
+        down = math.radians(max(5.0, -p["look"]))
+        return [
+            (0.0, p["edge"], p["height"]),
+            (0.0, STREET_Y, 0.0),
+            (0.0, p["edge"] + eye / math.tan(down), 0.0),
+        ]
 
     def apply(self, intensity: float, dt: float) -> None:
         p = self.params(intensity)

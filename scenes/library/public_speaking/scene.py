@@ -270,6 +270,18 @@ class PublicSpeaking(Scene):
         if name == "cough":
             self._cough = 1.0
 
+    def stimulus_anchors(self, intensity: float) -> list[tuple[float, float, float]]:
+        """The audience: the front rows and the back rows of the seats, and the camera if any."""
+        p = self.params(intensity)
+        front = p["front"]
+        anchors = [
+            (0.0, front + ROW_M, STAGE_Z + 1.0),
+            (0.0, front + ROW_M * (ROWS - 1), STAGE_Z + 1.0 + RAKE_M * (ROWS - 1)),
+        ]
+        if p["camera"] >= 0.02:
+            anchors.append((0.0, front + ROW_M + (1.0 - p["camera"]) * 6.0, 1.4))
+        return anchors
+
     def apply(self, intensity: float, dt: float) -> None:
         p = self.params(intensity)
         count, attention, front = p["audience"], p["attention"], p["front"]

@@ -231,6 +231,15 @@ class Spiders(Scene):
         if name == "spider_drop":
             self._drop = 1.0  # the nearest spider drops from above onto the table
 
+    def stimulus_anchors(self, intensity: float) -> list[tuple[float, float, float]]:
+        """Each spider on show, where it sits on the table at this level."""
+        p = self.params(intensity)
+        shown = max(1, math.ceil(p["count"] - 0.01))
+        return [
+            (OFFSETS[i][0], p["distance"] + OFFSETS[i][1], TABLE_TOP_Z + 0.05)
+            for i in range(min(shown, MAX_SPIDERS))
+        ]
+
     def apply(self, intensity: float, dt: float) -> None:
         p = self.params(intensity)
         count, span, move = p["count"], p["span"], p["movement"]
