@@ -28,6 +28,8 @@ from exposure.models import (
     Decision,
     Effect,
     Event,
+    Expectancy,
+    Measure,
     Reading,
     SessionStart,
     SessionState,
@@ -69,6 +71,8 @@ class LiveSession:
         self.decisions: list[Decision] = []
         self.alert_log: list[Alert] = []
         self.levels: list[tuple[float, int]] = []
+        self.measures: list[Measure | Expectancy] = []
+        """The session's questionnaires, sickness and expectancy ratings (the console's panel)."""
         self.records_failing = False
         """True from a failed record until one succeeds again (the console's alert says so)."""
         self.listener_failures = 0
@@ -159,6 +163,8 @@ class LiveSession:
             self.readings.append(event)
             while self.readings and self.readings[0].t < event.t - HISTORY_S:
                 self.readings.popleft()
+        elif isinstance(event, Measure | Expectancy):
+            self.measures.append(event)
         if not self.levels or self.levels[-1][1] != self.state.level:
             self.levels.append((event.t, self.state.level))
         for effect in effects:
