@@ -43,6 +43,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from clinician_console.access import AccessGuard, make_token
 from clinician_console.connections import ConnectionLimits, guarded_http
 from clinician_console.limits import BODY_TIMEOUT_S, MAX_BODY_BYTES, BodyLimit
+from clinician_console.measures import measures_router
 from clinician_console.network import ConsoleNetwork
 from clinician_console.ratelimit import ConsoleRateLimits
 from clinician_console.schema import CommandResult, Problem, StateView
@@ -293,6 +294,7 @@ def create_app(
         allowed_origins={*(allowed_origins or ()), *network.allowed_origins},
         host_names=network.host_names(),
     )
+    app.include_router(measures_router())  # SSQ, sickness and expectancy ratings
     app.state.session = session
     app.state.address = None
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
