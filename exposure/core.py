@@ -749,17 +749,17 @@ def _outlook(s: SessionState) -> str:
         return f"In the safe scene: Resume goes back to {_name(s, s.resume_level)}."
     if s.phase == "paused":
         return f"Paused at {_name(s, s.level)}: automatic changes wait for Resume."
+    if s.sick:  # the therapist's next move, before what the signal says
+        return (
+            f"At {_name(s, s.level)} the client reports sickness {s.sickness:g}/10 (sick, "
+            "not scared): pause, and ask again before you resume."
+        )
     if s.stale:
         return "Holding: no fresh heart-rate signal."
     if s.baseline_hr is None:
         return "Holding: no baseline, so only the therapist changes levels."
     if not s.auto:
         return f"Manual mode at {_name(s, s.level)}: the therapist moves the level."
-    if s.sick:
-        return (
-            f"Holding at level {s.level}: the client reports sickness {s.sickness:g}/10 "
-            "(sick, not scared); pause, and ask again before you resume."
-        )
     if s.arousal is not None and s.arousal > cfg.ceiling:
         return f"HR {_pct(s.arousal)}, over the ceiling ({cfg.ceiling:.0%}): steps down if it stays there."
     blocker = _step_up_blocker(s)
