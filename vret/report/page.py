@@ -15,6 +15,7 @@ from exposure import __version__
 from exposure.models import SAFE_LEVEL, Effect, Event, Ladder
 from vret.records import SessionRow
 from vret.report.chart import COLORS, chart_svg
+from vret.report.measures import measures_section
 from vret.report.summary import clock, summarize
 
 
@@ -295,6 +296,7 @@ def build_report(
             )
         parts.append("</tbody></table>")
 
+    parts.append(measures_section(events))  # SSQ change, sickness, expectancy violations
     parts.append(
         "<h2>Protocol</h2><p>"
         f"Baseline {cfg.baseline_s:.0f} s · minimum dwell {cfg.min_dwell_s:.0f} s · "
