@@ -105,7 +105,9 @@ def _list(args: argparse.Namespace) -> int:
             print(json.dumps(row))
         else:
             mark = "  [template: placeholder items]" if instrument.placeholder else ""
-            print(f"{name:24} {len(instrument.items):3} items  {instrument.title}{mark}")
+            n = len(instrument.items)
+            items = f"{n:3} item{'' if n == 1 else 's'}"
+            print(f"{name:24} {items:9}  {instrument.title}{mark}")
     return 0
 
 
