@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from exposure.errors import UserError
 from exposure.measures import (
@@ -225,3 +227,47 @@ def test_answers_parse_from_commas() -> None:
     assert parse_answers("") == []
     with pytest.raises(MeasureError, match="Answer 2 is 'x', not a number"):
         parse_answers("1,x")
+
+
+# --------------------------------------------------------------------------- properties
+
+SSQ = load_instrument("ssq")
+
+
+@settings(max_examples=200)
+@given(st.lists(st.integers(0, 3), min_size=16, max_size=16))
+def test_property_ssq_scores_are_the_weighted_raw_sums(answers: list[int]) -> None:
+    raw = {
+        name: sum(answers[n - 1] for n in items)
+        for name, items in (
+            ("nausea", NAUSEA_ITEMS),
+            ("oculomotor", OCULOMOTOR_ITEMS),
+            ("disorientation", DISORIENTATION_ITEMS),
+        )
+    }
+    scores = score(SSQ, answers)
+    assert scores == pytest.approx(
+        {
+            "nausea": raw["nausea"] * 9.54,
+            "oculomotor": raw["oculomotor"] * 7.58,
+            "disorientation": raw["disorientation"] * 13.92,
+            "total": sum(raw.values()) * 3.74,
+        }
+    )
+    assert 0 <= scores["total"] <= 235.62 + 1e-9
+
+
+@settings(max_examples=200)
+@given(
+    st.lists(st.integers(0, 3), min_size=16, max_size=16),
+    st.integers(0, 15),
+    st.one_of(st.integers(-100, -1), st.integers(4, 100), st.floats(0.01, 2.99)),
+)
+def test_property_any_answer_off_the_scale_is_refused_by_its_number(
+    answers: list[int], index: int, bad: float
+) -> None:
+    if isinstance(bad, float) and bad.is_integer():
+        return
+    answers = [*answers[:index], bad, *answers[index + 1 :]]  # type: ignore[list-item]
+    with pytest.raises(MeasureError, match=f"^Answer {index + 1} \\("):
+        score(SSQ, answers)

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -19,6 +22,8 @@ from exposure.models import (
 )
 from vret.cli import main
 from vret.records import Records
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
@@ -164,3 +169,26 @@ def test_measure_and_expectancy_events_are_recorded_and_replayed(
     code, out, _ = _run(capsys, "replay", str(sid), "--db", url, "--json")
     assert code == 0
     assert [json.loads(line)["t"] for line in out.strip().splitlines()] == [d.t for d in decisions]
+
+
+def test_the_installed_command_scores_and_fails_in_one_sentence() -> None:
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    ok = subprocess.run(
+        [sys.executable, "-m", "vret", "measures", "score", "ssq", "--answers", ",".join("3" * 16)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
+    assert ok.returncode == 0 and json.loads(ok.stdout)["total"] == pytest.approx(235.62)
+    bad = subprocess.run(
+        [sys.executable, "-m", "vret", "measures", "score", "ssq", "--answers", "4"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
+    assert bad.returncode == 2 and bad.stdout == ""
+    assert _one_sentence_error(bad.stderr) == (
+        "vret: ssq needs 16 answers, one per item in order, and got 1."
+    )
