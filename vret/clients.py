@@ -105,7 +105,7 @@ class ClientMeasure(BaseModel):
 
 def check_code(code: str) -> str:
     """`code` if it is a valid client code, else ClientError with the rule."""
-    if not CODE.match(code):
+    if not CODE.fullmatch(code):
         raise ClientError(
             f"{code!r} is not a client code: use letters, digits and '-' (1 to 32, starting "
             "and ending with a letter or digit), like C-0042, and never a name."
@@ -129,7 +129,7 @@ def add(
     """Add a client; ClientError when the code is not valid or already taken."""
     check_code(code)
     phobia = phobia.strip().lower()
-    if not PHOBIA.match(phobia):
+    if not PHOBIA.fullmatch(phobia):
         raise ClientError(
             f"{phobia!r} is not a phobia: give it in words, such as spiders or heights."
         )
