@@ -41,6 +41,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from clinician_console.access import AccessGuard, make_token
+from clinician_console.clinic import ClinicBackend, clinic_router
 from clinician_console.connections import ConnectionLimits, guarded_http
 from clinician_console.limits import BODY_TIMEOUT_S, MAX_BODY_BYTES, BodyLimit
 from clinician_console.measures import measures_router
@@ -106,6 +107,7 @@ def create_app(
     body_timeout_s: float = BODY_TIMEOUT_S,
     scene_events: Sequence[str] = (),
     notice: str | None = None,
+    clinic: ClinicBackend | None = None,
 ) -> FastAPI:
     """The console app for one session.
 
@@ -117,6 +119,7 @@ def create_app(
     one address get 429; Safe, Pause and End never do. At most `max_live` pages stream at once.
     `scene_events` are the event names for the page's buttons (the station passes the scene
     library's); `notice` is a line shown on top of the page (e.g. that it is simulated).
+    `clinic` adds the clients, hierarchy, progress and clinic pages (`clinician_console.clinic`).
     """
     if live_hz <= 0:
         raise ValueError("live_hz must be above 0")
@@ -295,6 +298,8 @@ def create_app(
         host_names=network.host_names(),
     )
     app.include_router(measures_router())  # SSQ, sickness and expectancy ratings
+    if clinic is not None:
+        app.include_router(clinic_router(clinic))  # clients, hierarchies, progress, stations
     app.state.session = session
     app.state.address = None
     app.mount("/static", StaticFiles(directory=STATIC), name="static")

@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import sys
 from datetime import date
 from pathlib import Path
 
+from clinician_console.clinic import create_clinic_app
+from clinician_console.network import add_network_arguments, network_from_args, print_notices
+from clinician_console.server import bind_socket, make_token, serve
 from exposure.errors import UserError
 from vret import clients, hierarchy
+from vret.clinic import RecordsClinic
 from vret.export import write_bytes
-from vret.records import Records
+from vret.records import Records, data_folder
 
 READ_TIMEOUT_S = 60.0
 """PostgreSQL statement timeout: an export or erase reads or deletes a whole course."""
@@ -103,6 +108,17 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     erase.add_argument("--yes", action="store_true", help="really erase (required)")
     erase.add_argument("--db", metavar="URL", help=DB_HELP)
     erase.set_defaults(func=_erase)
+
+    clinic = sub.add_parser(
+        "clinic",
+        help="the clinic pages without a session: clients, hierarchies, progress, every station",
+        description="Serve the clients, hierarchy, progress and clinic pages of the console "
+        "with no session running: prepare a course before its first session, or watch the "
+        "sessions of every station sharing the --db. Prints the URL with its access token.",
+    )
+    add_network_arguments(clinic)
+    clinic.add_argument("--db", metavar="URL", help=DB_HELP)
+    clinic.set_defaults(func=_clinic)
 
 
 def _date(text: str) -> date:
@@ -215,4 +231,24 @@ def _erase(args: argparse.Namespace) -> int:
         counts = clients.erase(records, args.code)
     total = sum(counts.values())
     print(f"Erased {args.code}: {total} rows ({counts['sessions']} sessions).")
+    return 0
+
+
+def _clinic(args: argparse.Namespace) -> int:
+    network = network_from_args(args, data_folder())
+    sock = bind_socket(network.host, network.port)  # a port in use: one sentence, no database
+    records = _open(args)
+    token = make_token()
+    app = create_clinic_app(RecordsClinic(records), token, network=network)
+    print(f"vret clinic on {records.url_text}")
+    print_notices(network)
+    for who, url in network.urls(sock.getsockname()[1], token):
+        print(f"  {who}: {url}")
+    print("Press Ctrl-C to stop.", flush=True)
+    try:
+        asyncio.run(serve(app, sock=sock, network=network))
+    except KeyboardInterrupt:
+        pass
+    finally:
+        records.close()
     return 0

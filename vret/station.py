@@ -39,6 +39,7 @@ from exposure.models import (
     SystemEvent,
 )
 from scenes.registry import scene_events
+from vret.clinic import RecordsClinic
 from vret.record_writer import RecordWriter
 from vret.records import Records, RecordsError, Status
 from vret.render_link import RENDER_POLL_S, RenderLink
@@ -212,6 +213,7 @@ class Station:
             scene_events=scene_events(plan.ladder.scene),
             notice=plan.notice,
             network=net,
+            clinic=RecordsClinic(self.records, self.session_id),
         )
         for sig in (signal.SIGINT, signal.SIGTERM):
             with contextlib.suppress(NotImplementedError, RuntimeError):

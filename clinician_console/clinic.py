@@ -1,0 +1,228 @@
+"""The console's clinic pages: clients, their fear hierarchies, progress, and every station.
+
+Routes (behind the same access token as the rest of the console):
+- `GET /clients` the clients page (add, list, archive, build a hierarchy), `GET /clinic` the
+  clinic page (clients and the sessions running on every station sharing the records).
+- `GET /api/clients` (`?archived=true` for all), `POST /api/clients` add one (the answer
+  carries a `warning` when the code may be a name), `POST /api/clients/{code}/archive`.
+- `GET /api/scenes`, `GET /api/scenes/{scene}` a scene's levels and its variables' ranges.
+- `GET`/`POST /api/clients/{code}/hierarchies/{scene}` the latest version, or save a new one.
+- `GET /clients/{code}/progress` the client's progress report (the page `vret report --client`
+  writes).
+- `GET /api/clinic` this station's name, the clients, and the sessions running on every
+  station; a session of another station is listed read-only (its console is on that station).
+
+The console cannot see the records itself (it imports `exposure` only): the station hands it a
+`ClinicBackend` (`vret.clinic.RecordsClinic`). The backend reads and writes the database, so
+every route here is a plain `def`, which FastAPI runs in its thread pool: a slow database never
+holds up the session's loop, and Safe is never behind a clients list.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Any, Protocol
+
+from fastapi import APIRouter, FastAPI
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse
+from fastapi.staticfiles import StaticFiles
+from pydantic import BaseModel, ConfigDict, Field
+
+from clinician_console.access import AccessGuard
+from clinician_console.limits import BODY_TIMEOUT_S, MAX_BODY_BYTES, BodyLimit
+from clinician_console.network import ConsoleNetwork
+from clinician_console.schema import Problem
+from exposure import __version__
+from exposure.errors import UserError
+
+STATIC = Path(__file__).resolve().parent / "static"
+
+
+class NewClient(BaseModel):
+    """A client to add: a pseudonymous code, never a name."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    code: str = Field(max_length=64, description="Letters, digits and '-', like C-0042.")
+    phobia: str = Field(max_length=40, description="The phobia treated: spiders, heights...")
+    therapist: str = Field(default="", max_length=64, description="Code or initials.")
+    start_date: date | None = Field(default=None, description="Default: today.")
+
+
+class HierarchyStep(BaseModel):
+    """One step: a level of the scene, maybe with changed variables, and the expected SUDS."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    level: int = Field(ge=1, le=30)
+    name: str = Field(default="", max_length=80)
+    params: dict[str, float] = Field(default_factory=dict)
+    suds: int = Field(ge=0, le=100)
+
+
+class NewHierarchy(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    steps: list[HierarchyStep] = Field(min_length=1, max_length=30)
+
+
+class ClinicBackend(Protocol):
+    """What the clinic pages need from the records (implemented in `vret.clinic`).
+
+    Every method may raise `exposure.errors.UserError` with one sentence for the therapist.
+    """
+
+    station: str
+    """This station's name (the host its sessions are recorded under)."""
+
+    def clients(self, archived: bool) -> list[dict[str, Any]]: ...
+
+    def add_client(self, client: NewClient) -> dict[str, Any]: ...
+
+    def archive_client(self, code: str, restore: bool) -> dict[str, Any]: ...
+
+    def scenes(self) -> list[dict[str, Any]]: ...
+
+    def scene(self, name: str) -> dict[str, Any]: ...
+
+    def hierarchy(self, code: str, scene: str) -> dict[str, Any] | None: ...
+
+    def save_hierarchy(
+        self, code: str, scene: str, steps: list[dict[str, Any]]
+    ) -> dict[str, Any]: ...
+
+    def progress_page(self, code: str) -> str: ...
+
+    def running_sessions(self) -> list[dict[str, Any]]: ...
+
+
+def _problem(err: UserError) -> JSONResponse:
+    return JSONResponse({"detail": str(err)}, status_code=422)
+
+
+ERRORS: dict[int | str, dict[str, Any]] = {401: {"model": Problem}, 422: {"model": Problem}}
+
+
+def clinic_router(backend: ClinicBackend) -> APIRouter:
+    """The clients, hierarchy, progress and clinic routes over `backend`."""
+    router = APIRouter(tags=["clinic"])
+
+    @router.get("/clients", include_in_schema=False)
+    def clients_page() -> FileResponse:
+        return FileResponse(STATIC / "clients.html", media_type="text/html")
+
+    @router.get("/clinic", include_in_schema=False)
+    def clinic_page() -> FileResponse:
+        return FileResponse(STATIC / "clinic.html", media_type="text/html")
+
+    @router.get("/api/clients", responses=ERRORS)
+    def list_clients(archived: bool = False) -> Any:
+        """The clients by code: phobia, start, therapist, sessions and the last session."""
+        try:
+            return backend.clients(archived)
+        except UserError as err:
+            return _problem(err)
+
+    @router.post("/api/clients", responses=ERRORS)
+    def add_client(client: NewClient) -> Any:
+        """Add a client; `warning` says when the code may be a name (it has no digit)."""
+        try:
+            return backend.add_client(client)
+        except UserError as err:
+            return _problem(err)
+
+    @router.post("/api/clients/{code}/archive", responses=ERRORS)
+    def archive_client(code: str, restore: bool = False) -> Any:
+        """Take the client off the lists (nothing is deleted), or put them back (`restore`)."""
+        try:
+            return backend.archive_client(code, restore)
+        except UserError as err:
+            return _problem(err)
+
+    @router.get("/api/scenes", responses=ERRORS)
+    def list_scenes() -> Any:
+        """The exposure scenes a hierarchy can be built on."""
+        return backend.scenes()
+
+    @router.get("/api/scenes/{scene}", responses=ERRORS)
+    def get_scene(scene: str) -> Any:
+        """A scene's levels (name, parameters, SUDS) and its variables with their ranges."""
+        try:
+            return backend.scene(scene)
+        except UserError as err:
+            return _problem(err)
+
+    @router.get("/api/clients/{code}/hierarchies/{scene}", responses=ERRORS)
+    def get_hierarchy(code: str, scene: str) -> Any:
+        """The latest version of the client's hierarchy for the scene (null when none)."""
+        try:
+            return backend.hierarchy(code, scene)
+        except UserError as err:
+            return _problem(err)
+
+    @router.post("/api/clients/{code}/hierarchies/{scene}", responses=ERRORS)
+    def save_hierarchy(code: str, scene: str, hierarchy: NewHierarchy) -> Any:
+        """Save the steps as the next version; the client's next session on the scene uses it."""
+        try:
+            return backend.save_hierarchy(code, scene, [s.model_dump() for s in hierarchy.steps])
+        except UserError as err:
+            return _problem(err)
+
+    @router.get("/clients/{code}/progress", include_in_schema=False)
+    def progress(code: str) -> Any:
+        try:
+            return HTMLResponse(backend.progress_page(code))
+        except UserError as err:
+            return _problem(err)
+
+    @router.get("/api/clinic", responses=ERRORS)
+    def clinic() -> Any:
+        """This station, the clients, and the sessions running on every station."""
+        try:
+            return {
+                "station": backend.station,
+                "clients": backend.clients(False),
+                "sessions": backend.running_sessions(),
+            }
+        except UserError as err:
+            return _problem(err)
+
+    return router
+
+
+def create_clinic_app(
+    backend: ClinicBackend,
+    token: str,
+    *,
+    network: ConsoleNetwork | None = None,
+    max_body_bytes: int = MAX_BODY_BYTES,
+    body_timeout_s: float = BODY_TIMEOUT_S,
+) -> FastAPI:
+    """The clinic pages on their own, with no session (`vret clinic`): prepare a course before
+    its first session, or watch every station from the office. Same token and guards as the
+    session console."""
+    network = network or ConsoleNetwork()
+    app = FastAPI(
+        title="vret clinic",
+        version=__version__,
+        description="Clients, fear hierarchies and progress; the sessions on every station.",
+        docs_url=None,
+        redoc_url=None,
+    )
+
+    @app.get("/", include_in_schema=False)
+    def home() -> RedirectResponse:
+        return RedirectResponse("/clinic", status_code=303)
+
+    app.include_router(clinic_router(backend))
+    app.add_middleware(BodyLimit, max_bytes=max_body_bytes, timeout_s=body_timeout_s)
+    app.add_middleware(
+        AccessGuard,
+        token=token,
+        allowed_origins=set(network.allowed_origins),
+        host_names=network.host_names(),
+    )
+    app.state.address = None
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    return app

@@ -1,0 +1,118 @@
+"""The clinic pages' backend: the console's `ClinicBackend` over the records database.
+
+Every station of a clinic points at one PostgreSQL database (`--db postgresql+psycopg://...`),
+so any station's console, or `vret clinic` in the office, sees every client and the sessions
+running on every station. A station only steers its own session (its live console at `/`); the
+others are listed read-only, with their station's name.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import sqlalchemy as sa
+
+from clinician_console.clinic import NewClient
+from exposure.models import Decision
+from scenes.registry import discover
+from vret import clients, hierarchy
+from vret.records import Records, effects_table
+from vret.report.progress import client_progress, progress_page
+
+
+class RecordsClinic:
+    """`clinician_console.clinic.ClinicBackend` over `records`; `own_session` is the session this
+    station runs (None for `vret clinic`)."""
+
+    def __init__(self, records: Records, own_session: int | None = None) -> None:
+        self.records = records
+        self.own_session = own_session
+        self.station = records.host
+
+    def clients(self, archived: bool) -> list[dict[str, Any]]:
+        return [
+            {**c.summary(), "warning": clients.name_warning(c.code)}
+            for c in clients.list_clients(self.records, archived=archived)
+        ]
+
+    def add_client(self, client: NewClient) -> dict[str, Any]:
+        added = clients.add(
+            self.records,
+            client.code,
+            client.phobia,
+            therapist=client.therapist,
+            start_date=client.start_date,
+        )
+        return {**added.summary(), "warning": clients.name_warning(added.code)}
+
+    def archive_client(self, code: str, restore: bool) -> dict[str, Any]:
+        return clients.archive(self.records, code, restore=restore).summary()
+
+    def scenes(self) -> list[dict[str, Any]]:
+        found, _problems = discover()
+        return [
+            {
+                "name": s.name,
+                "phobia": s.phobia,
+                "description": s.description,
+                "levels": s.ladder.top,
+            }
+            for s in sorted(found.values(), key=lambda s: s.name)
+            if not s.calm
+        ]
+
+    def scene(self, name: str) -> dict[str, Any]:
+        ladder = hierarchy.scene_ladder(name)
+        return {
+            "name": name,
+            "levels": [
+                {"number": n, **level.model_dump(mode="json")}
+                for n, level in enumerate(ladder.levels, start=1)
+            ],
+            "variables": {k: list(v) for k, v in hierarchy.scene_variables(ladder).items()},
+        }
+
+    def hierarchy(self, code: str, scene: str) -> dict[str, Any] | None:
+        clients.get(self.records, code)
+        found = hierarchy.latest(self.records, code, scene)
+        return None if found is None else found.model_dump(mode="json")
+
+    def save_hierarchy(self, code: str, scene: str, steps: list[dict[str, Any]]) -> dict[str, Any]:
+        saved = hierarchy.save(self.records, code, scene, hierarchy.parse_steps(steps))
+        return saved.model_dump(mode="json")
+
+    def progress_page(self, code: str) -> str:
+        return progress_page(client_progress(self.records, code))
+
+    def running_sessions(self) -> list[dict[str, Any]]:
+        out = []
+        for row in self.records.list_sessions():
+            if row.status != "running":
+                continue
+            out.append(
+                {
+                    "id": row.id,
+                    "client": row.client,
+                    "scene": row.scene,
+                    "station": row.host,
+                    "started": row.started,
+                    "level": self._level(row.id),
+                    "steps": row.start.ladder.top,
+                    "seconds": None if row.last_t is None else round(row.last_t, 1),
+                    "this_station": row.host == self.station,
+                    "this_session": row.id == self.own_session,
+                }
+            )
+        return out
+
+    def _level(self, session_id: int) -> int:
+        """The level the session's latest recorded decision moved to (0 before any)."""
+        with self.records.transaction("read the session's level") as conn:
+            text = conn.execute(
+                sa.select(effects_table.c.json)
+                .where(effects_table.c.session_id == session_id, effects_table.c.type == "decision")
+                .order_by(effects_table.c.seq.desc())
+                .limit(1)
+            ).scalar()
+        return 0 if text is None else Decision.model_validate(json.loads(text)).to_level
