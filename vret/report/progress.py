@@ -247,6 +247,8 @@ def mini_chart(
                 out.append(
                     f'<rect x="{left:.1f}" y="{y(v):.1f}" width="{width:.1f}" '
                     f'height="{y(0) - y(v):.1f}" fill="{colour}"><title>{_e(name)}: {v:g}</title></rect>'
+                    f'<text x="{left + width / 2:.1f}" y="{y(v) - 3:.1f}" text-anchor="middle">'
+                    f"{round(v, 1):g}</text>"
                 )
         else:
             if len(points) > 1:
@@ -258,6 +260,7 @@ def mini_chart(
                 out.append(
                     f'<circle cx="{x(i):.1f}" cy="{y(v):.1f}" r="3.5" fill="{colour}">'
                     f"<title>{_e(name)}: {v:g}</title></circle>"
+                    f'<text x="{x(i) + 6:.1f}" y="{y(v) - 5:.1f}">{round(v, 1):g}</text>'
                 )
     out.append("</svg>")
     return "".join(out)
@@ -270,6 +273,15 @@ def _trend(values: Sequence[float | None], unit: str = "", digits: int = 0) -> s
     if len(known) == 1:
         return f"{known[0]:.{digits}f}{unit}"
     return f"{known[0]:.{digits}f}{unit} → {known[-1]:.{digits}f}{unit} (first → latest)"
+
+
+def _change_trend(values: Sequence[float | None]) -> str:
+    known = [v for v in values if v is not None]
+    if not known:
+        return "not recorded yet"
+    if len(known) == 1:
+        return f"{known[0]:+.1f}"
+    return f"{known[0]:+.1f} → {known[-1]:+.1f} (first → latest)"
 
 
 def _card(title: str, trend: str, svg: str, legend: str = "") -> str:
@@ -325,7 +337,7 @@ def progress_page(progress: Progress, *, generated_at: datetime | None = None) -
         ),
         _card(
             "Simulator sickness (SSQ total) before and after",
-            "change " + _trend([s.ssq_change for s in sessions], "", 1),
+            "after − before: " + _change_trend([s.ssq_change for s in sessions]),
             mini_chart(
                 "SSQ",
                 labels,
