@@ -32,7 +32,7 @@ from pydantic import BaseModel, ConfigDict
 
 from exposure.errors import UserError
 from exposure.measures import load_instrument, parse_answers, score
-from vret.export import FORMULA_STARTS, spreadsheet_safe
+from vret.export import FORMULA_STARTS, export_csv, spreadsheet_safe
 from vret.records import (
     Records,
     audit_table,
@@ -320,8 +320,9 @@ def client_rows(records: Records, code: str) -> dict[str, list[dict[str, Any]]]:
 
 
 def export_zip(records: Records, code: str) -> bytes:
-    """A zip of everything about the client: `client.json` (every table's rows) and one CSV
-    per table (`csv/<table>.csv`, cells made safe for spreadsheets), plus a README.txt."""
+    """A zip of everything about the client: `client.json` (every table's rows), one CSV per
+    table (`csv/<table>.csv`, cells made safe for spreadsheets), each session as the readable
+    CSV of `vret sessions export` (`sessions/session-<id>.csv`), and a README.txt."""
     rows = client_rows(records, code)
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive_file:
@@ -339,6 +340,15 @@ def export_zip(records: Records, code: str) -> bytes:
                     ]
                 )
             archive_file.writestr(f"csv/{table.name}.csv", text.getvalue())
+        for session_id in [row["id"] for row in rows["sessions"]]:
+            archive_file.writestr(
+                f"sessions/session-{session_id}.csv",
+                export_csv(
+                    records.events(session_id),
+                    records.effects(session_id),
+                    records.effect_causes(session_id),
+                ),
+            )
         archive_file.writestr("README.txt", EXPORT_README.format(code=code))
     return buffer.getvalue()
 
@@ -350,6 +360,8 @@ list of rows). Events and effects hold each event, decision and alert as JSON in
 column; a session's ladder and settings are JSON too.
 csv/<table>.csv: the same rows, one file per table, for a spreadsheet. A text cell that a
 spreadsheet could run as a formula (starting with = + - @) has a leading ' added.
+sessions/session-<id>.csv: each session as `vret sessions export` writes it, one row per
+reading, command, measure and decision, with the level in force (ticks left out).
 """
 
 

@@ -34,9 +34,14 @@ Health data at rest: the folders vret creates for a SQLite file (the data folder
 0700 and the database with its -wal and -shm files 0600, whatever the umask. A URL's password
 is never shown: `url_text` and every error message hide it.
 
-Tables: `sessions` (one row per session), `events` (session_id, seq, t, type, json: the event
-exactly as `model_dump(mode="json")`) and `effects` (session_id, seq, event_seq, t, type, json:
-each Decision and Alert, with the seq of the event that caused it).
+Tables: `sessions` (one row per session, with the version of the client's hierarchy its ladder
+came from), `events` (session_id, seq, t, type, json: the event exactly as
+`model_dump(mode="json")`) and `effects` (session_id, seq, event_seq, t, type, json: each
+Decision and Alert, with the seq of the event that caused it). The treatment course
+(`vret.clients`, `vret.hierarchy`) adds `clients`, `hierarchies` (one row per saved version),
+`client_measures` (questionnaires and approach tests taken outside a session) and `audit`
+(erasures, with row counts and nothing about the client). The schema is created and upgraded
+by the Alembic migrations in `vret.migrations` when a database is opened.
 
 Wiring a live session (`vret.station.Station` does this)::
 

@@ -3,7 +3,11 @@ one real PostgreSQL, each listing the other's running session read-only."""
 
 from __future__ import annotations
 
+import os
+import signal
 import socket
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -22,6 +26,8 @@ from vret.clinic import RecordsClinic
 from vret.records import Records
 from vret.simulated_client import SimulatedClient
 from vret.station import SessionPlan, StationThread
+
+ROOT = Path(__file__).resolve().parents[2]
 
 FAST = ControlSettings(
     baseline_s=6,
@@ -185,3 +191,37 @@ def test_two_stations_share_one_postgresql_and_see_each_others_sessions(
         # once both ended, neither is listed as running
         assert RecordsClinic(office).running_sessions() == []
         office.close()
+
+
+def test_vret_clinic_serves_the_clinic_pages_without_a_session_until_ctrl_c(
+    tmp_path: Path,
+) -> None:
+    url = f"sqlite:///{tmp_path / 'records' / 'vret.db'}"
+    with Records(url) as records:
+        start_course(records, "C-0007")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "vret", "clinic", "--port", "0", "--db", url],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    try:
+        assert proc.stdout is not None
+        lines = [proc.stdout.readline() for _ in range(3)]
+        link = next(line.split(": ", 1)[1].strip() for line in lines if "?token=" in line)
+        base, token = link.split("/?token=")
+        with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {token}"}) as http:
+            seen = http.get("/api/clinic").json()
+            assert [c["code"] for c in seen["clients"]] == ["C-0007"]
+            assert seen["sessions"] == []
+            assert http.get("/api/clients/C-0007/hierarchies/spiders").json()["version"] == 1
+        assert httpx.get(f"{base}/api/clinic").status_code == 401
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=10) in (0, 130)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert "Traceback" not in proc.stderr.read()  # type: ignore[union-attr]

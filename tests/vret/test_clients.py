@@ -4,6 +4,7 @@ erase after which no row of any table mentions the client (SQLite and PostgreSQL
 from __future__ import annotations
 
 import json
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -185,10 +186,14 @@ def test_an_export_holds_every_row_about_the_client_and_reads_back_equal(
     }
     for name, rows in stored.items():
         assert back["csv"][name] == [{k: _as_text(v) for k, v in row.items()} for row in rows], name
+    # each session also as the readable CSV of `vret sessions export`
+    with zipfile.ZipFile(out) as archive:
+        readable = archive.read("sessions/session-1.csv").decode()
+    assert readable.splitlines()[0] == "t,type,hr,rr_ms,quality,level,detail"
+    assert readable.count(",reading,") == sum(1 for e in records.events(1) if e.type == "reading")
+    assert ",measure," in readable and ",expectancy," in readable
     # the formula in the note reached the CSV defused
-    assert (
-        "'=HYPERLINK" in __import__("zipfile").ZipFile(out).read("csv/client_measures.csv").decode()
-    )
+    assert "'=HYPERLINK" in zipfile.ZipFile(out).read("csv/client_measures.csv").decode()
     code, _, err = run(capsys, "clients", "export", "C-0007", "--out", str(out), "--db", db_url)
     assert code == 2 and "already exists" in err
 
