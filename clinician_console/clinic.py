@@ -20,14 +20,24 @@ holds up the session's loop, and Safe is never behind a clients list.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
 from typing import Any, Protocol
 
-from fastapi import APIRouter, FastAPI
-from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.exception_handlers import http_exception_handler
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import (
+    FileResponse,
+    HTMLResponse,
+    JSONResponse,
+    RedirectResponse,
+    Response,
+)
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, ConfigDict, Field
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from clinician_console.access import AccessGuard
 from clinician_console.limits import BODY_TIMEOUT_S, MAX_BODY_BYTES, BodyLimit
@@ -38,15 +48,31 @@ from exposure.errors import UserError
 
 STATIC = Path(__file__).resolve().parent / "static"
 
+CODE_PATTERN = r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,30}[A-Za-z0-9])?$"
+PHOBIA_PATTERN = r"^[a-z][a-z -]{0,39}$"
+THERAPIST_PATTERN = r"^[A-Za-z0-9 .-]{0,64}$"
+"""The rules of `vret.clients` (`CODE`, `PHOBIA`, `THERAPIST`), stated in the API's schema so
+a page or program learns them from /openapi.json; a test keeps the two the same."""
+
+
+class NotFound(UserError):
+    """No such client or scene: the routes answer 404 with the sentence."""
+
 
 class NewClient(BaseModel):
     """A client to add: a pseudonymous code, never a name."""
 
     model_config = ConfigDict(extra="forbid")
 
-    code: str = Field(max_length=64, description="Letters, digits and '-', like C-0042.")
-    phobia: str = Field(max_length=40, description="The phobia treated: spiders, heights...")
-    therapist: str = Field(default="", max_length=64, description="Code or initials.")
+    code: str = Field(
+        pattern=CODE_PATTERN, description="Letters, digits and '-', like C-0042; never a name."
+    )
+    phobia: str = Field(
+        pattern=PHOBIA_PATTERN, description="The phobia treated, in lower case: spiders, heights..."
+    )
+    therapist: str = Field(
+        default="", pattern=THERAPIST_PATTERN, description="The therapist's code or initials."
+    )
     start_date: date | None = Field(default=None, description="Default: today.")
 
 
@@ -70,7 +96,9 @@ class NewHierarchy(BaseModel):
 class ClinicBackend(Protocol):
     """What the clinic pages need from the records (implemented in `vret.clinic`).
 
-    Every method may raise `exposure.errors.UserError` with one sentence for the therapist.
+    Every method may raise `exposure.errors.UserError` with one sentence for the therapist:
+    `NotFound` for a client or scene that does not exist (404), any other for a request that
+    does not fit the records or the scene (409: a code already taken, steps the scene lacks).
     """
 
     station: str
@@ -97,11 +125,34 @@ class ClinicBackend(Protocol):
     def running_sessions(self) -> list[dict[str, Any]]: ...
 
 
+FIELD_RULES = {
+    "code": "the code takes letters, digits and '-' (1 to 32, starting and ending with a letter "
+    "or digit), like C-0042, and never a name",
+    "phobia": "the phobia is lower case words, such as spiders or heights",
+    "therapist": "the therapist is a code or initials (letters, digits, spaces, '.' and '-')",
+}
+
+
+def readable_request_errors(errors: Sequence[Any]) -> str:
+    """A request the clinic routes cannot read, as one sentence (without the input itself)."""
+    parts = []
+    for err in list(errors)[:3]:
+        loc = [str(p) for p in err.get("loc", ()) if p != "body"]
+        if loc and loc[-1] in FIELD_RULES and err.get("type") == "string_pattern_mismatch":
+            parts.append(FIELD_RULES[loc[-1]])
+            continue
+        where = ".".join(loc) or "the body"
+        parts.append(f"{where}: {err.get('msg', 'invalid')}")
+    return "Bad request: " + "; ".join(dict.fromkeys(parts)) + "."
+
+
 def _problem(err: UserError) -> JSONResponse:
-    return JSONResponse({"detail": str(err)}, status_code=422)
+    return JSONResponse({"detail": str(err)}, status_code=404 if isinstance(err, NotFound) else 409)
 
 
-ERRORS: dict[int | str, dict[str, Any]] = {401: {"model": Problem}, 422: {"model": Problem}}
+ERRORS: dict[int | str, dict[str, Any]] = {
+    code: {"model": Problem} for code in (401, 403, 404, 409, 413, 422)
+}
 
 
 def clinic_router(backend: ClinicBackend) -> APIRouter:
@@ -210,6 +261,20 @@ def create_clinic_app(
         docs_url=None,
         redoc_url=None,
     )
+
+    @app.exception_handler(RequestValidationError)
+    async def _bad_request(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        return JSONResponse({"detail": readable_request_errors(exc.errors())}, status_code=422)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _unreadable(request: Request, exc: StarletteHTTPException) -> Response:
+        # a body that is not UTF-8 is a body that is not JSON: the same 422 sentence
+        if exc.status_code == 400 and isinstance(exc.__cause__, UnicodeDecodeError):
+            return JSONResponse(
+                {"detail": "Bad request: the body is not valid JSON (it must be UTF-8 text)."},
+                status_code=422,
+            )
+        return await http_exception_handler(request, exc)
 
     @app.get("/", include_in_schema=False)
     def home() -> RedirectResponse:

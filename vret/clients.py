@@ -51,6 +51,9 @@ letter or digit."""
 PHOBIA = re.compile(r"^[a-z][a-z -]{0,39}$")
 """The phobia treated, in lower case words (spiders, heights, public speaking...)."""
 
+THERAPIST = re.compile(r"^[A-Za-z0-9 .-]{0,64}$")
+"""The therapist: a code or initials, never needed to identify the client."""
+
 NAME_WARNING = (
     "{code} has no digit: a client code must never be the client's name or initials; "
     "use a code such as C-0042 and keep the key to it outside vret."
@@ -69,6 +72,10 @@ EXPORT_TABLES: tuple[sa.Table, ...] = (
 
 class ClientError(UserError):
     """A client that cannot be added, found or changed; one sentence with the fix."""
+
+
+class UnknownClient(ClientError):
+    """There is no client with that code."""
 
 
 class Client(BaseModel):
@@ -134,8 +141,10 @@ def add(
             f"{phobia!r} is not a phobia: give it in words, such as spiders or heights."
         )
     therapist = therapist.strip()
-    if len(therapist) > 64 or not therapist.isprintable():
-        raise ClientError("The therapist is a short code or initials (up to 64 characters).")
+    if not THERAPIST.fullmatch(therapist):
+        raise ClientError(
+            "The therapist is a code or initials: letters, digits, spaces, '.' and '-' (up to 64)."
+        )
     started = (start_date or records.wall_clock().date()).isoformat()
     with records.transaction("add a client") as conn:
         taken = conn.execute(
@@ -200,7 +209,7 @@ def get(records: Records, code: str) -> Client:
     for client in list_clients(records, archived=True):
         if client.code == code:
             return client
-    raise ClientError(f"No client {code!r}: see `vret clients list`, or add them first.")
+    raise UnknownClient(f"No client {code!r}: see `vret clients list`, or add them first.")
 
 
 def archive(records: Records, code: str, *, restore: bool = False) -> Client:
@@ -210,7 +219,7 @@ def archive(records: Records, code: str, *, restore: bool = False) -> Client:
             clients_table.update().where(clients_table.c.code == code).values(archived=not restore)
         )
     if done.rowcount == 0:
-        raise ClientError(f"No client {code!r}: see `vret clients list --archived`.")
+        raise UnknownClient(f"No client {code!r}: see `vret clients list --archived`.")
     return get(records, code)
 
 
@@ -445,6 +454,7 @@ __all__ = [
     "Client",
     "ClientError",
     "ClientMeasure",
+    "UnknownClient",
     "add",
     "add_measure",
     "archive",

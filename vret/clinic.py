@@ -9,16 +9,27 @@ others are listed read-only, with their station's name.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import sqlalchemy as sa
 
-from clinician_console.clinic import NewClient
+from clinician_console.clinic import NewClient, NotFound
 from exposure.models import Decision
 from scenes.registry import discover
 from vret import clients, hierarchy
 from vret.records import Records, effects_table
 from vret.report.progress import client_progress, progress_page
+
+
+@contextmanager
+def _found() -> Iterator[None]:
+    """A client or scene that does not exist becomes the console's NotFound (404)."""
+    try:
+        yield
+    except (clients.UnknownClient, hierarchy.UnknownScene) as err:
+        raise NotFound(str(err)) from None
 
 
 class RecordsClinic:
@@ -47,7 +58,8 @@ class RecordsClinic:
         return {**added.summary(), "warning": clients.name_warning(added.code)}
 
     def archive_client(self, code: str, restore: bool) -> dict[str, Any]:
-        return clients.archive(self.records, code, restore=restore).summary()
+        with _found():
+            return clients.archive(self.records, code, restore=restore).summary()
 
     def scenes(self) -> list[dict[str, Any]]:
         found, _problems = discover()
@@ -63,7 +75,8 @@ class RecordsClinic:
         ]
 
     def scene(self, name: str) -> dict[str, Any]:
-        ladder = hierarchy.scene_ladder(name)
+        with _found():
+            ladder = hierarchy.scene_ladder(name)
         return {
             "name": name,
             "levels": [
@@ -74,16 +87,19 @@ class RecordsClinic:
         }
 
     def hierarchy(self, code: str, scene: str) -> dict[str, Any] | None:
-        clients.get(self.records, code)
+        with _found():
+            clients.get(self.records, code)
         found = hierarchy.latest(self.records, code, scene)
         return None if found is None else found.model_dump(mode="json")
 
     def save_hierarchy(self, code: str, scene: str, steps: list[dict[str, Any]]) -> dict[str, Any]:
-        saved = hierarchy.save(self.records, code, scene, hierarchy.parse_steps(steps))
+        with _found():
+            saved = hierarchy.save(self.records, code, scene, hierarchy.parse_steps(steps))
         return saved.model_dump(mode="json")
 
     def progress_page(self, code: str) -> str:
-        return progress_page(client_progress(self.records, code))
+        with _found():
+            return progress_page(client_progress(self.records, code))
 
     def running_sessions(self) -> list[dict[str, Any]]:
         out = []

@@ -25,6 +25,7 @@ from exposure.core import replay_steps
 from exposure.errors import UserError
 from exposure.models import Event, Ladder, Level
 from scenes.registry import default_ladder
+from vret.clients import UnknownClient
 from vret.records import Records, clients_table, hierarchies_table, sessions_table
 
 MAX_STEPS = 30
@@ -33,6 +34,10 @@ MAX_STEPS = 30
 
 class HierarchyError(UserError):
     """A hierarchy that cannot be saved or used; one sentence with the fix."""
+
+
+class UnknownScene(HierarchyError):
+    """There is no scene of that name."""
 
 
 class Step(BaseModel):
@@ -116,7 +121,7 @@ def scene_ladder(scene: str) -> Ladder:
     try:
         return default_ladder(scene)
     except (KeyError, ValueError) as err:
-        raise HierarchyError(f"No scene {scene!r}: see `vret scenes list` ({err}).") from None
+        raise UnknownScene(f"No scene {scene!r}: see `vret scenes list` ({err}).") from None
 
 
 def check_steps(scene: str, steps: Sequence[Step]) -> Ladder:
@@ -176,7 +181,7 @@ def save(records: Records, client: str, scene: str, steps: Sequence[Step]) -> Hi
             sa.select(clients_table.c.code).where(clients_table.c.code == client)
         ).first()
         if known is None:
-            raise HierarchyError(
+            raise UnknownClient(
                 f"No client {client!r}: add them first with `vret clients add {client} --phobia ...`."
             )
         top = conn.execute(

@@ -48,7 +48,7 @@ async function addClient(event) {
   message.className = "";
   const body = {
     code: document.getElementById("add-code").value.trim(),
-    phobia: document.getElementById("add-phobia").value.trim(),
+    phobia: document.getElementById("add-phobia").value.trim().toLowerCase(),
     therapist: document.getElementById("add-therapist").value.trim(),
   };
   const start = document.getElementById("add-start").value;

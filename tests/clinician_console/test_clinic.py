@@ -63,9 +63,11 @@ def test_clients_are_added_listed_and_archived_over_http(sqlite_records: Records
         named = http.post("/api/clients", json={"code": "Anna", "phobia": "heights"}).json()
         assert "never be the client's name" in named["warning"]
         bad = http.post("/api/clients", json={"code": "Anna Smith", "phobia": "heights"})
-        assert bad.status_code == 422 and "is not a client code" in bad.json()["detail"]
+        assert bad.status_code == 422 and "never a name" in bad.json()["detail"]
+        shout = http.post("/api/clients", json={"code": "C-1", "phobia": "SPIDERS"})
+        assert shout.status_code == 422 and "lower case" in shout.json()["detail"]
         again = http.post("/api/clients", json={"code": "C-0042", "phobia": "spiders"})
-        assert again.status_code == 422 and "already a client" in again.json()["detail"]
+        assert again.status_code == 409 and "already a client" in again.json()["detail"]
         assert (
             http.post(
                 "/api/clients", json={"code": "C-1", "phobia": "x", "name": "Anna"}
@@ -76,7 +78,7 @@ def test_clients_are_added_listed_and_archived_over_http(sqlite_records: Records
         assert http.post("/api/clients/Anna/archive").json()["archived"] is True
         assert [c["code"] for c in http.get("/api/clients").json()] == ["C-0042"]
         assert len(http.get("/api/clients?archived=true").json()) == 2
-        assert http.post("/api/clients/Nobody-1/archive").status_code == 422
+        assert http.post("/api/clients/Nobody-1/archive").status_code == 404
         assert "<title>vret · Clients</title>" in http.get("/clients").text
         assert http.get("/", follow_redirects=False).headers["location"] == "/clinic"
     unauthorised = TestClient(
@@ -92,7 +94,7 @@ def test_a_hierarchy_is_built_from_the_scene_and_saved_in_versions(sqlite_record
         assert "spiders" in scenes and "safe_place" not in scenes
         scene = http.get("/api/scenes/spiders").json()
         assert len(scene["levels"]) == 10 and scene["variables"]["span"] == [0.07, 0.2]
-        assert http.get("/api/scenes/sharks").status_code == 422
+        assert http.get("/api/scenes/sharks").status_code == 404
         url = "/api/clients/C-0042/hierarchies/spiders"
         assert http.get(url).json() is None
         steps = [{"level": 1, "suds": 10}, {"level": 4, "suds": 40, "params": {"movement": 0.05}}]
@@ -101,10 +103,14 @@ def test_a_hierarchy_is_built_from_the_scene_and_saved_in_versions(sqlite_record
         assert (first["version"], second["version"]) == (1, 2)
         assert http.get(url).json()["steps"] == [{"level": 1, "name": "", "params": {}, "suds": 10}]
         wrong = http.post(url, json={"steps": [{"level": 1, "suds": 10, "params": {"span": 9}}]})
-        assert wrong.status_code == 422 and "outside what spiders shows" in wrong.json()["detail"]
+        assert wrong.status_code == 409 and "outside what spiders shows" in wrong.json()["detail"]
         assert http.post(url, json={"steps": []}).status_code == 422
         assert http.post(url, json={"steps": [{"level": 1, "suds": 101}]}).status_code == 422
-        assert http.get("/api/clients/C-9/hierarchies/spiders").status_code == 422
+        assert http.get("/api/clients/C-9/hierarchies/spiders").status_code == 404
+        assert (
+            http.post("/api/clients/C-9/hierarchies/spiders", json={"steps": steps}).status_code
+            == 404
+        )
         assert len(hierarchy.versions(sqlite_records, "C-0042")) == 2
 
 
@@ -115,7 +121,7 @@ def test_the_progress_page_is_served_for_a_client(sqlite_records: Records) -> No
         page = http.get("/clients/C-0007/progress")
         assert page.status_code == 200 and "Treatment progress" in page.text
         assert page.headers["content-type"].startswith("text/html")
-        assert http.get("/clients/C-9/progress").status_code == 422
+        assert http.get("/clients/C-9/progress").status_code == 404
 
 
 def _free_port() -> int:
@@ -225,3 +231,12 @@ def test_vret_clinic_serves_the_clinic_pages_without_a_session_until_ctrl_c(
             proc.kill()
             proc.wait()
     assert "Traceback" not in proc.stderr.read()  # type: ignore[union-attr]
+
+
+def test_the_api_states_the_same_rules_as_the_records() -> None:
+    from clinician_console import clinic
+    from vret import clients
+
+    assert clients.CODE.pattern == clinic.CODE_PATTERN
+    assert clients.PHOBIA.pattern == clinic.PHOBIA_PATTERN
+    assert clients.THERAPIST.pattern == clinic.THERAPIST_PATTERN

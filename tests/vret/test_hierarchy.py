@@ -60,7 +60,7 @@ def test_steps_that_cannot_make_a_ladder_are_refused_in_one_sentence(
 
 
 def test_a_hierarchy_needs_a_client_and_a_scene(records: Records) -> None:
-    with pytest.raises(HierarchyError, match="No client 'C-0007'"):
+    with pytest.raises(clients.UnknownClient, match="No client .C-0007."):
         hierarchy.save(records, "C-0007", "spiders", STEPS)
     clients.add(records, "C-0007", "spiders")
     with pytest.raises(HierarchyError, match="No scene 'sharks'"):
