@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -30,6 +31,11 @@ def _found() -> Iterator[None]:
         yield
     except (clients.UnknownClient, hierarchy.UnknownScene) as err:
         raise NotFound(str(err)) from None
+
+
+QUIET_S = 60
+"""A running session with nothing recorded for this long is shown as silent (its station may
+have stopped without closing it)."""
 
 
 class RecordsClinic:
@@ -102,10 +108,19 @@ class RecordsClinic:
             return progress_page(client_progress(self.records, code))
 
     def running_sessions(self) -> list[dict[str, Any]]:
+        now = self.records.wall_clock()
         out = []
         for row in self.records.list_sessions():
             if row.status != "running":
                 continue
+            # the session's start plus its last event's session time is when it last wrote: a
+            # station that died without closing its session (its pid cannot be checked from
+            # another machine) goes quiet, and the page says so
+            try:
+                last = datetime.fromisoformat(row.started) + timedelta(seconds=row.last_t or 0.0)
+                quiet_s: float | None = max(0.0, (now - last).total_seconds())
+            except ValueError:
+                quiet_s = None
             out.append(
                 {
                     "id": row.id,
@@ -116,6 +131,8 @@ class RecordsClinic:
                     "level": self._level(row.id),
                     "steps": row.start.ladder.top,
                     "seconds": None if row.last_t is None else round(row.last_t, 1),
+                    "quiet_s": None if quiet_s is None else round(quiet_s),
+                    "silent": quiet_s is not None and quiet_s > QUIET_S,
                     "this_station": row.host == self.station,
                     "this_session": row.id == self.own_session,
                 }

@@ -31,7 +31,9 @@ async function refresh() {
       row.append(station, el("td", s.client || "—"), el("td", s.scene), el("td", level),
         el("td", minutes(s.seconds)), el("td", when(s.started)));
       const action = el("td");
-      if (s.this_session) {
+      if (s.silent) {
+        action.append(el("span", "silent for " + minutes(s.quiet_s) + ": its station may have stopped", "warning"));
+      } else if (s.this_session) {
         const open = el("a", "Open the live console");
         open.href = "/";
         action.append(open);

@@ -9,6 +9,7 @@ import socket
 import subprocess
 import sys
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -174,6 +175,7 @@ def test_two_stations_share_one_postgresql_and_see_each_others_sessions(
                 assert by_id[b_session]["this_session"] is False
                 assert by_id[b_session]["station"] == "station-b"
                 assert by_id[b_session]["this_station"] is False
+                assert by_id[a_session]["silent"] is False
                 assert [c["code"] for c in seen["clients"]] == ["C-0001", "C-0002"]
                 assert "<title>vret · Clinic</title>" in http.get("/clinic").text
                 # a client added on station B is on station A's list at once
@@ -193,6 +195,14 @@ def test_two_stations_share_one_postgresql_and_see_each_others_sessions(
             runner.stop()
             client.stop()
         assert station.records.get_session(a_session).hierarchy_version == 1
+        # station B goes quiet (it recorded nothing after its header): after a minute the
+        # clinic page says so, as it would of a station that died without closing its session
+        later = Records(
+            url, host="station-c", wall_clock=lambda: datetime.now(UTC) + timedelta(minutes=5)
+        )
+        (quiet,) = RecordsClinic(later).running_sessions()
+        assert (quiet["id"], quiet["silent"]) == (b_session, True) and quiet["quiet_s"] >= 300
+        later.close()
         office.close_session(b_session)
         # once both ended, neither is listed as running
         assert RecordsClinic(office).running_sessions() == []
