@@ -154,16 +154,19 @@ def add(
         ).first()
         if taken is not None:
             raise ClientError(f"There is already a client {taken[0]}: choose another code.")
-        conn.execute(
-            clients_table.insert().values(
-                code=code,
-                phobia=phobia,
-                start_date=started,
-                therapist=therapist,
-                archived=False,
-                created=records.now_text(),
+        try:
+            conn.execute(
+                clients_table.insert().values(
+                    code=code,
+                    phobia=phobia,
+                    start_date=started,
+                    therapist=therapist,
+                    archived=False,
+                    created=records.now_text(),
+                )
             )
-        )
+        except sa.exc.IntegrityError:  # another station added it a moment ago
+            raise ClientError(f"There is already a client {code}: choose another code.") from None
     return get(records, code)
 
 
