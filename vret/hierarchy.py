@@ -23,7 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from exposure.core import replay_steps
 from exposure.errors import UserError
-from exposure.models import Event, Ladder, Level
+from exposure.models import Event, Ladder, Level, SessionStart
 from scenes.registry import default_ladder
 from vret.clients import UnknownClient
 from vret.records import Records, clients_table, hierarchies_table, sessions_table
@@ -240,8 +240,9 @@ def highest_step(events: Sequence[Event]) -> int:
     return top
 
 
-def last_session_step(records: Records, client: str, scene: str) -> int | None:
-    """The highest step of `client`'s latest recorded session on `scene` (None: no session)."""
+def last_session_step(records: Records, client: str, scene: str) -> tuple[int, str] | None:
+    """The highest step `client`'s latest recorded session on `scene` reached, with its name
+    (0 and "" when it never left the baseline; None when there is no session)."""
     with records.transaction("read the sessions") as conn:
         last = conn.execute(
             sa.select(sa.func.max(sessions_table.c.id)).where(
@@ -250,7 +251,10 @@ def last_session_step(records: Records, client: str, scene: str) -> int | None:
         ).scalar()
     if last is None:
         return None
-    return highest_step(records.events(int(last)))
+    events = records.events(int(last))
+    step = highest_step(events)
+    ladder = events[0].ladder if events and isinstance(events[0], SessionStart) else None
+    return step, ladder.level_name(step) if ladder is not None and step else ""
 
 
 def session_ladder(
@@ -260,7 +264,8 @@ def session_ladder(
 
     The latest hierarchy's steps (the scene's own ladder when the client has none, version
     None); it starts at `start_step` when given, else where the client's last session on this
-    scene reached (the first step for a first session).
+    scene reached (the first step for a first session): at the step of the same name when the
+    hierarchy was changed since (steps moved), else at the same number, kept inside the ladder.
     """
     found = latest(records, client, scene)
     ladder = check_steps(scene, found.steps) if found is not None else scene_ladder(scene)
@@ -272,7 +277,13 @@ def session_ladder(
         start = start_step
     else:
         reached = last_session_step(records, client, scene)
-        start = min(max(reached or 1, 1), ladder.top)
+        names = [level.name for level in ladder.levels]
+        if reached is None or reached[0] == 0:
+            start = 1
+        elif reached[1] in names:
+            start = names.index(reached[1]) + 1
+        else:
+            start = min(reached[0], ladder.top)
     return ladder.model_copy(update={"start_level": start}), (
         found.version if found is not None else None
     )
