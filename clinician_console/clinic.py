@@ -7,6 +7,8 @@ Routes (behind the same access token as the rest of the console):
   carries a `warning` when the code may be a name), `POST /api/clients/{code}/archive`.
 - `GET /api/scenes`, `GET /api/scenes/{scene}` a scene's levels and its variables' ranges.
 - `GET`/`POST /api/clients/{code}/hierarchies/{scene}` the latest version, or save a new one.
+- `GET /api/instruments`, `GET`/`POST /api/clients/{code}/measures` measures taken between
+  sessions (a Behavioural Approach Test, a questionnaire), scored from the instrument's file.
 - `GET /clients/{code}/progress` the client's progress report (the page `vret report --client`
   writes).
 - `GET /api/clinic` this station's name, the clients, and the sessions running on every
@@ -93,6 +95,17 @@ class NewHierarchy(BaseModel):
     steps: list[HierarchyStep] = Field(min_length=1, max_length=30)
 
 
+class NewMeasure(BaseModel):
+    """A questionnaire or Behavioural Approach Test taken outside a session."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    instrument: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,39}$", description="e.g. bat")
+    answers: list[float] = Field(max_length=200, description="One per item, in the file's order.")
+    taken: date | None = Field(default=None, description="Default: today.")
+    note: str = Field(default="", max_length=400, description="A short remark (no names).")
+
+
 class ClinicBackend(Protocol):
     """What the clinic pages need from the records (implemented in `vret.clinic`).
 
@@ -121,6 +134,12 @@ class ClinicBackend(Protocol):
     ) -> dict[str, Any]: ...
 
     def progress_page(self, code: str) -> str: ...
+
+    def instruments(self) -> list[dict[str, Any]]: ...
+
+    def measures(self, code: str) -> list[dict[str, Any]]: ...
+
+    def add_measure(self, code: str, measure: NewMeasure) -> dict[str, Any]: ...
 
     def running_sessions(self) -> list[dict[str, Any]]: ...
 
@@ -217,6 +236,28 @@ def clinic_router(backend: ClinicBackend) -> APIRouter:
         """Save the steps as the next version; the client's next session on the scene uses it."""
         try:
             return backend.save_hierarchy(code, scene, [s.model_dump() for s in hierarchy.steps])
+        except UserError as err:
+            return _problem(err)
+
+    @router.get("/api/instruments", responses=ERRORS)
+    def list_instruments() -> Any:
+        """The instruments for measures between sessions (items and scale from their files)."""
+        return backend.instruments()
+
+    @router.get("/api/clients/{code}/measures", responses=ERRORS)
+    def list_measures(code: str) -> Any:
+        """The client's measures taken outside sessions, by date."""
+        try:
+            return backend.measures(code)
+        except UserError as err:
+            return _problem(err)
+
+    @router.post("/api/clients/{code}/measures", responses=ERRORS)
+    def add_measure(code: str, measure: NewMeasure) -> Any:
+        """Score the answers with the instrument's file and record them (409 when they do not
+        fit the instrument: the sentence says which answer)."""
+        try:
+            return backend.add_measure(code, measure)
         except UserError as err:
             return _problem(err)
 

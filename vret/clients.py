@@ -23,7 +23,7 @@ import io
 import json
 import re
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import date
 from typing import Any
 
@@ -266,11 +266,17 @@ def add_measure(
     )
 
 
-def score_measure(instrument: str, answers_text: str) -> tuple[list[int | float], dict[str, float]]:
-    """The answers (`"0,1,2"`) as numbers and their scores by the instrument's data file;
-    `exposure.measures.MeasureError` (one sentence) when they do not fit the instrument."""
-    answers = parse_answers(answers_text)
-    return answers, score(load_instrument(instrument), answers)
+def score_measure(
+    instrument: str, answers: str | Sequence[int | float]
+) -> tuple[list[int | float], dict[str, float]]:
+    """The answers (`"0,1,2"` or numbers) and their scores by the instrument's data file;
+    `exposure.measures.MeasureError` (one sentence) when they do not fit the instrument.
+    Whole numbers are kept as integers."""
+    if isinstance(answers, str):
+        values = parse_answers(answers)
+    else:
+        values = [int(a) if float(a).is_integer() else float(a) for a in answers]
+    return values, score(load_instrument(instrument), values)
 
 
 def measures(records: Records, code: str) -> list[ClientMeasure]:

@@ -16,7 +16,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from clinician_console.clinic import NewClient, NotFound
+from clinician_console.clinic import NewClient, NewMeasure, NotFound
+from exposure.measures import MeasureError, list_instruments, load_instrument
 from exposure.models import Decision
 from scenes.registry import discover
 from vret import clients, hierarchy
@@ -32,6 +33,9 @@ def _found() -> Iterator[None]:
     except (clients.UnknownClient, hierarchy.UnknownScene) as err:
         raise NotFound(str(err)) from None
 
+
+IN_SESSION_ONLY = frozenset({"expectancy", "sickness"})
+"""Ratings that belong to a moment of a session (around a step, mid-exposure), not between."""
 
 QUIET_S = 60
 """A running session with nothing recorded for this long is shown as silent (its station may
@@ -106,6 +110,50 @@ class RecordsClinic:
     def progress_page(self, code: str) -> str:
         with _found():
             return progress_page(client_progress(self.records, code))
+
+    def instruments(self) -> list[dict[str, Any]]:
+        out = []
+        for name in list_instruments():
+            if name in IN_SESSION_ONLY:
+                continue
+            try:
+                instrument = load_instrument(name)
+            except MeasureError:  # a broken file is left off the list; the CLI names its error
+                continue
+            if instrument.placeholder:
+                continue
+            out.append(
+                {
+                    "name": name,
+                    "title": instrument.title,
+                    "question": instrument.question,
+                    "items": [item.text for item in instrument.items],
+                    "min": instrument.scale.min,
+                    "max": instrument.scale.max,
+                    "completed_steps": instrument.answers == "completed_steps",
+                }
+            )
+        return out
+
+    def measures(self, code: str) -> list[dict[str, Any]]:
+        with _found():
+            clients.get(self.records, code)
+            return [m.model_dump(mode="json") for m in clients.measures(self.records, code)]
+
+    def add_measure(self, code: str, measure: NewMeasure) -> dict[str, Any]:
+        with _found():
+            clients.get(self.records, code)
+            answers, scores = clients.score_measure(measure.instrument, measure.answers)
+            added = clients.add_measure(
+                self.records,
+                code,
+                measure.instrument,
+                answers,
+                scores,
+                taken=measure.taken,
+                note=measure.note,
+            )
+        return added.model_dump(mode="json")
 
     def running_sessions(self) -> list[dict[str, Any]]:
         now = self.records.wall_clock()

@@ -36,7 +36,10 @@ async function loadClients() {
       await api("/api/clients/" + encodeURIComponent(c.code) + "/archive?restore=" + c.archived, { method: "POST" });
       await loadClients();
     });
-    actions.append(edit, " ", progress, " ", archive);
+    const measure = el("button", "Measures", "quiet measures");
+    measure.type = "button";
+    measure.addEventListener("click", () => openMeasures(c));
+    actions.append(edit, " ", measure, " ", progress, " ", archive);
     row.append(actions);
     body.append(row);
   }
@@ -198,7 +201,74 @@ async function saveHierarchy() {
   }
 }
 
+const measuresState = { client: null, instruments: [] };
+
+async function openMeasures(client) {
+  measuresState.client = client;
+  document.getElementById("measures").hidden = false;
+  document.getElementById("m-client").textContent = client.code;
+  const select = document.getElementById("m-instrument");
+  if (!select.options.length) {
+    measuresState.instruments = await api("/api/instruments");
+    for (const inst of measuresState.instruments) {
+      const option = el("option", inst.title);
+      option.value = inst.name;
+      select.append(option);
+    }
+  }
+  showInstrumentHint();
+  await loadMeasures();
+  document.getElementById("measures").scrollIntoView();
+}
+
+function showInstrumentHint() {
+  const inst = measuresState.instruments.find((i) => i.name === document.getElementById("m-instrument").value);
+  if (!inst) return;
+  const count = inst.completed_steps ? "one answer per step completed, up to " + inst.items.length : inst.items.length + " answers, one per item in order";
+  document.getElementById("m-hint").textContent = (inst.question ? inst.question + " " : "") + count + ", each " + inst.min + " to " + inst.max + ", separated by commas.";
+}
+
+async function loadMeasures() {
+  const list = await api("/api/clients/" + encodeURIComponent(measuresState.client.code) + "/measures");
+  const body = document.querySelector("#m-table tbody");
+  body.replaceChildren();
+  for (const m of list) {
+    const scores = Object.entries(m.scores).map(([k, v]) => k.replace(/_/g, " ") + " " + v).join(", ");
+    const row = el("tr");
+    row.append(el("td", m.taken), el("td", m.instrument), el("td", scores), el("td", m.note));
+    body.append(row);
+  }
+}
+
+async function recordMeasure(event) {
+  event.preventDefault();
+  const message = document.getElementById("m-message");
+  const text = document.getElementById("m-answers").value;
+  const answers = text.split(",").map((a) => a.trim()).filter((a) => a !== "").map(Number);
+  if (answers.some((a) => Number.isNaN(a))) {
+    message.textContent = "The answers are numbers separated by commas, such as 10,25,40.";
+    message.className = "error";
+    return;
+  }
+  const body = { instrument: document.getElementById("m-instrument").value, answers, note: document.getElementById("m-note").value.trim() };
+  const taken = document.getElementById("m-date").value;
+  if (taken) body.taken = taken;
+  try {
+    const added = await api("/api/clients/" + encodeURIComponent(measuresState.client.code) + "/measures", { method: "POST", body });
+    message.textContent = "Recorded " + added.instrument + " of " + added.taken + ".";
+    message.className = "ok";
+    document.getElementById("m-form").reset();
+    showInstrumentHint();
+    await loadMeasures();
+  } catch (err) {
+    message.textContent = err.message;
+    message.className = "error";
+  }
+}
+
 document.addEventListener("DOMContentLoaded", () => {
+  document.getElementById("m-form").addEventListener("submit", recordMeasure);
+  document.getElementById("m-instrument").addEventListener("change", showInstrumentHint);
   document.getElementById("add-form").addEventListener("submit", addClient);
   document.getElementById("show-archived").addEventListener("change", loadClients);
   document.getElementById("h-scene").addEventListener("change", loadScene);

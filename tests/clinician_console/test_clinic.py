@@ -115,6 +115,37 @@ def test_a_hierarchy_is_built_from_the_scene_and_saved_in_versions(sqlite_record
         assert len(hierarchy.versions(sqlite_records, "C-0042")) == 2
 
 
+def test_measures_between_sessions_are_scored_and_recorded_over_http(
+    sqlite_records: Records,
+) -> None:
+    with clinic_client(sqlite_records) as http:
+        http.post("/api/clients", json={"code": "C-0042", "phobia": "spiders"})
+        names = [i["name"] for i in http.get("/api/instruments").json()]
+        assert {"bat", "ssq"} <= set(names)
+        assert not {"expectancy", "sickness", "questionnaire_template"} & set(names)
+        url = "/api/clients/C-0042/measures"
+        added = http.post(
+            url, json={"instrument": "bat", "answers": [10, 25, 40], "taken": "2026-10-02"}
+        )
+        assert added.status_code == 200, added.text
+        assert added.json()["scores"]["steps_completed"] == 3.0
+        assert added.json()["answers"] == [10, 25, 40]
+        short = http.post(url, json={"instrument": "ssq", "answers": [1, 2]})
+        assert short.status_code == 409 and "16 answers" in short.json()["detail"]
+        off = http.post(url, json={"instrument": "bat", "answers": [101]})
+        assert off.status_code == 409
+        unknown = http.post(url, json={"instrument": "nosuch", "answers": [1]})
+        assert unknown.status_code == 409
+        assert (
+            http.post(
+                "/api/clients/C-9/measures", json={"instrument": "bat", "answers": [1]}
+            ).status_code
+            == 404
+        )
+        (kept,) = http.get(url).json()
+        assert (kept["taken"], kept["instrument"]) == ("2026-10-02", "bat")
+
+
 def test_the_progress_page_is_served_for_a_client(sqlite_records: Records) -> None:
     start_course(sqlite_records)
     course_session(sqlite_records, "C-0007", climb=1, ssq_pre=[0] * 16, ssq_post=[1] * 16)

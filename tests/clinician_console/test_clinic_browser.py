@@ -201,6 +201,19 @@ def test_a_course_from_the_first_client_to_the_progress_of_two_sessions(
     assert (saved.steps[0].suds, saved.steps[1].name) == (15, "Jar in the middle")
     assert saved.steps[2].params == {"movement": 0.05}
 
+    # the Behavioural Approach Test before the course, scored from its file
+    page.locator('#clients-table tr[data-code="C-0042"] button.measures').click()
+    page.select_option("#m-instrument", "bat")
+    expect(page.locator("#m-hint")).to_contain_text("one answer per step completed")
+    page.fill("#m-answers", "10, 25, x")
+    page.click("#m-send")
+    expect(page.locator("#m-message")).to_contain_text("numbers separated by commas")
+    page.fill("#m-answers", "10, 25, 40")
+    page.fill("#m-date", "2026-10-02")
+    page.click("#m-send")
+    expect(page.locator("#m-message")).to_have_text("Recorded bat of 2026-10-02.")
+    expect(page.locator("#m-table tbody tr")).to_contain_text("steps completed 3")
+
     # two sessions, each with the hierarchy as its ladder
     first = simulated_session(url, "C-0042", 3.0, seed=3)
     second = simulated_session(url, "C-0042", 3.0, seed=4)
@@ -220,7 +233,8 @@ def test_a_course_from_the_first_client_to_the_progress_of_two_sessions(
     expect(sessions.nth(1)).to_contain_text(f"#{second} spiders · v1")
     expect(sessions.nth(0)).to_contain_text("1 of 1")  # one violated expectancy of one
     expect(page.locator("#expectancies tbody tr")).to_have_count(2)
-    assert page.locator("svg.mini").count() == 4
+    assert page.locator("svg.mini").count() == 5  # four across sessions, and the BAT's
+    expect(page.locator("#measures")).to_contain_text("steps completed 3")
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "progress.png"), full_page=True)
     assert problems == []
