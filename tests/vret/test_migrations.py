@@ -6,7 +6,9 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
+import pytest
 import sqlalchemy as sa
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
@@ -156,3 +158,26 @@ def test_two_stations_opening_one_new_database_at_once_both_start(db_url: str) -
         assert errors == []  # the advisory lock puts the second migration after the first
     with Records(db_url) as records, records.transaction("read") as conn:
         assert migrations.current_revision(conn) == migrations.HEAD
+
+
+def test_an_upgrade_that_fails_half_way_leaves_the_old_database_as_it_was(
+    db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    make_old_database(db_url)
+    upgrade = command.upgrade
+
+    def upgrade_then_fail(config: Config, revision: str) -> None:
+        upgrade(config, revision)  # every table and column of the new schema is made...
+        raise RuntimeError("power cut")  # ...and then the process dies before it commits
+
+    monkeypatch.setattr(command, "upgrade", upgrade_then_fail)
+    with pytest.raises(RuntimeError, match="power cut"):
+        Records(db_url)
+    engine = sa.create_engine(db_url)
+    with engine.connect() as conn:
+        assert set(sa.inspect(conn).get_table_names()) == {"sessions", "events", "effects"}
+    engine.dispose()
+    monkeypatch.undo()
+    with Records(db_url) as records:  # the next start migrates it whole
+        assert [r.id for r in records.list_sessions()] == [1]
+    assert schema_differences(db_url) == []

@@ -6,8 +6,10 @@ made before migrations existed (the three tables `sessions`, `events`, `effects`
 `alembic_version`) is stamped at the first revision, which is that schema, and then upgraded in
 place, so its sessions are kept. A database already at the head revision costs one query.
 
-On PostgreSQL an advisory lock held for the transaction makes two stations that open one new
-database at the same moment migrate it one after the other, not both at once.
+The upgrade is one transaction: on PostgreSQL (transactional DDL) as it is, on SQLite with
+BEGIN IMMEDIATE, so a failure half-way leaves the database as it was. On PostgreSQL an advisory
+lock held for the transaction makes two stations that open one new database at the same moment
+migrate it one after the other; on SQLite the immediate transaction's write lock does.
 
 A new migration: copy the latest file in `versions/`, give it the next number as `revision`
 and the latest as `down_revision`, write `upgrade()` with `alembic.op`, and set `HEAD` below.
@@ -43,9 +45,16 @@ def upgrade(conn: sa.Connection) -> str | None:
 
     Runs in the caller's transaction (PostgreSQL rolls back all of it on a failure).
     """
+    if current_revision(conn) == HEAD:
+        return HEAD  # the usual case: no lock, no Alembic scripts loaded
     if conn.dialect.name == "postgresql":
         conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({PG_LOCK_KEY})")
-    before = current_revision(conn)
+    elif conn.dialect.name == "sqlite" and not conn.connection.dbapi_connection.in_transaction:  # type: ignore[union-attr]
+        # Python's sqlite3 commits each CREATE and ALTER on its own unless a transaction is
+        # open: BEGIN IMMEDIATE makes the whole upgrade one transaction (a crash half-way
+        # leaves the old schema, not half of the new) and one process migrates at a time
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+    before = current_revision(conn)  # again, now that no other station can be migrating
     if before == HEAD:
         return before
     from alembic import command
