@@ -22,7 +22,7 @@ from exposure.models import Decision
 from scenes.registry import discover
 from vret import clients, hierarchy
 from vret.records import Records, effects_table
-from vret.report.progress import client_progress, progress_page
+from vret.report.progress import ProgressCache, client_progress, progress_page
 
 
 @contextmanager
@@ -50,6 +50,7 @@ class RecordsClinic:
         self.records = records
         self.own_session = own_session
         self.station = records.host
+        self._progress: ProgressCache = {}
 
     def clients(self, archived: bool) -> list[dict[str, Any]]:
         return [
@@ -109,7 +110,7 @@ class RecordsClinic:
 
     def progress_page(self, code: str) -> str:
         with _found():
-            return progress_page(client_progress(self.records, code))
+            return progress_page(client_progress(self.records, code, self._progress))
 
     def instruments(self) -> list[dict[str, Any]]:
         out = []

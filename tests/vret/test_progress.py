@@ -199,3 +199,22 @@ def test_vret_report_client_writes_the_progress_page(
         )
         == 2
     )
+
+
+def test_the_figures_of_completed_sessions_are_kept_and_a_running_one_is_replayed(
+    records: Records,
+) -> None:
+    start_course(records)
+    done = course_session(records, "C-0007", climb=1, ssq_pre=[0] * 16, ssq_post=[0] * 16)
+    ladder, version = hierarchy.session_ladder(records, "C-0007", "spiders")
+    running = records.open_session(
+        SessionStart(client="C-0007", ladder=ladder), "spiders", hierarchy_version=version
+    )
+    cache: dict = {}
+    first = client_progress(records, "C-0007", cache)
+    assert list(cache) == [(done.session_id, records.get_session(done.session_id).event_count)]
+    records.append(running, Reading(t=1.0, hr=70.0))
+    again = client_progress(records, "C-0007", cache)
+    assert again.sessions[0] is first.sessions[0]  # taken from the cache
+    assert again.sessions == first.sessions  # and the running one replayed to the same figures
+    assert [s.id for s in again.sessions] == [done.session_id, running]
