@@ -44,8 +44,10 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from clinician_console.access import AccessGuard, make_token
+from clinician_console.clinic import ClinicBackend, clinic_router
 from clinician_console.connections import ConnectionLimits, guarded_http
 from clinician_console.limits import BODY_TIMEOUT_S, MAX_BODY_BYTES, BodyLimit
+from clinician_console.measures import measures_router
 from clinician_console.network import ConsoleNetwork
 from clinician_console.ratelimit import ConsoleRateLimits
 from clinician_console.schema import CommandResult, Problem, StateView
@@ -117,6 +119,7 @@ def create_app(
     notice: str | None = None,
     client_view_fov_deg: float | None = None,
     gaze_cone_deg: float | None = None,
+    clinic: ClinicBackend | None = None,
 ) -> FastAPI:
     """The console app for one session.
 
@@ -130,6 +133,7 @@ def create_app(
     library's); `notice` is a line shown on top of the page (e.g. that it is simulated).
     `client_view_fov_deg` (the picture's horizontal field of view) and `gaze_cone_deg` (what
     counts as looking at the stimulus) let the page mark the gaze on the client's view.
+    `clinic` adds the clients, hierarchy, progress and clinic pages (`clinician_console.clinic`).
     """
     if live_hz <= 0:
         raise ValueError("live_hz must be above 0")
@@ -340,6 +344,9 @@ def create_app(
         allowed_origins={*(allowed_origins or ()), *network.allowed_origins},
         host_names=network.host_names(),
     )
+    app.include_router(measures_router())  # SSQ, sickness and expectancy ratings
+    if clinic is not None:
+        app.include_router(clinic_router(clinic))  # clients, hierarchies, progress, stations
     app.state.session = session
     app.state.live_pages = live_pages
     app.state.address = None

@@ -18,6 +18,11 @@ The rules, in a therapist's words:
 - Attention (head tracking): no automatic step up while the client looked at the stimulus for
   less than `attention_min` of the last `attention_window_s`; a sustained look-away, lost
   tracking and fast head motion alert the therapist. Without head tracking the rule is off.
+- Sick, not scared: a mid-session sickness rating above the threshold alerts the therapist to
+  pause. Cybersickness raises HR too, so while it lasts automatic changes hold: the level does
+  not step down (nor up) for the raised HR, exposure does not start after the baseline, and
+  the hard ceiling still goes to the safe scene.
+- Measures and expectancy ratings are recorded events; only the sickness rating moves a rule.
 """
 
 from __future__ import annotations
@@ -28,6 +33,7 @@ from typing import Any
 
 from exposure.models import (
     SAFE_LEVEL,
+    SICKNESS_INSTRUMENT,
     Alert,
     AlertKind,
     AskSuds,
@@ -37,7 +43,9 @@ from exposure.models import (
     Effect,
     End,
     Event,
+    Expectancy,
     Gaze,
+    Measure,
     Note,
     Pause,
     Reading,
@@ -94,7 +102,10 @@ def step(state: SessionState | None, event: Event) -> tuple[SessionState, list[E
     s = state.model_copy(update={"t": now})
 
     if s.phase == "ended":
-        if not isinstance(event, Reading | Gaze | Tick | Note | SystemEvent | Recentre):
+        # a post-session questionnaire may still come in after End
+        if not isinstance(
+            event, Reading | Gaze | Tick | Note | SystemEvent | Recentre | Measure | Expectancy
+        ):
             effects.append(_refused(now, "The session has ended: start a new session to continue."))
         return s, effects
 
@@ -104,7 +115,9 @@ def step(state: SessionState | None, event: Event) -> tuple[SessionState, list[E
         s = _take_gaze(s, event)
     elif isinstance(event, SystemEvent):
         s = _on_system(s, event, effects)
-    elif not isinstance(event, Tick):
+    elif isinstance(event, Measure):
+        s = _on_measure(s, event, effects)
+    elif not isinstance(event, Tick | Expectancy):  # expectancy ratings are recorded only
         s = _on_command(s, event, effects)
 
     # a therapist's level change stands for this step: automatic rules look again at the next one
@@ -335,6 +348,35 @@ _HEADSET_TO_SAFE = {
 }
 """System events after which the headset shows the safe scene: the core follows, so the
 console, the record and the headset agree."""
+
+
+# --------------------------------------------------------------------------- measures
+
+
+def _on_measure(s: SessionState, m: Measure, effects: list[Effect]) -> SessionState:
+    """A mid-session sickness rating sets or clears "sick, not scared"; other measures are recorded only."""
+    rating = m.scores.get(SICKNESS_INSTRUMENT)
+    if m.instrument != SICKNESS_INSTRUMENT or m.phase != "mid" or rating is None:
+        return s
+    limit = s.settings.sickness_threshold
+    sick = rating > limit
+    s = s.model_copy(update={"sickness": rating, "sick": sick, "above_ceiling_since": None})
+    if sick:
+        return _raise(
+            s,
+            effects,
+            "sick_not_scared",
+            "warning",
+            f"Sick, not scared: the client rates sickness {rating:g}/10 (above {limit:g}). "
+            "Pause the session and let the client recover; the level does not step down for "
+            "the raised heart rate. Ask again before you resume.",
+        )
+    return _clear(
+        s,
+        effects,
+        "sick_not_scared",
+        f"Sickness {rating:g}/10 (not above {limit:g}): the usual rules apply again.",
+    )
 
 
 # --------------------------------------------------------------------------- commands
@@ -581,6 +623,8 @@ def _evaluate_baseline(s: SessionState, effects: list[Effect]) -> SessionState:
     assert s.started_at is not None
     if s.baseline_hr is not None or s.t - s.started_at < cfg.baseline_s:
         return s
+    if s.sick:  # sick, not scared: exposure does not start; the baseline goes on
+        return s
     n = len(s.baseline_samples)
     if n < cfg.min_baseline_readings:
         return _raise(
@@ -650,6 +694,9 @@ def _evaluate_exposure(s: SessionState, effects: list[Effect]) -> SessionState:
         )
     s = _clear(s, effects, "hard_ceiling")
 
+    if s.sick:
+        return _evaluate_sick(s, effects, arousal)
+
     if arousal > cfg.ceiling:
         since = s.above_ceiling_since if s.above_ceiling_since is not None else s.t
         s = s.model_copy(update={"above_ceiling_since": since})
@@ -677,6 +724,25 @@ def _evaluate_exposure(s: SessionState, effects: list[Effect]) -> SessionState:
             f"step up to {_name(s, s.level + 1)}.",
         )
     return s
+
+
+def _evaluate_sick(s: SessionState, effects: list[Effect], arousal: float) -> SessionState:
+    """Sick, not scared: HR above the ceiling only alerts, and nothing steps up.
+
+    Cybersickness raises heart rate as fear does; stepping down would teach the client that the
+    feared situation was the danger, so the therapist is told instead and decides.
+    """
+    cfg = s.settings
+    if arousal > cfg.ceiling:
+        return _raise(
+            s,
+            effects,
+            "ceiling",
+            "warning",
+            f"HR {_pct(arousal)} (ceiling {cfg.ceiling:.0%}) while the client reports "
+            f"sickness {s.sickness:g}/10: not stepping down for it; pause the session.",
+        )
+    return _clear(s, effects, "ceiling")
 
 
 def _evaluate_paused(s: SessionState, effects: list[Effect]) -> SessionState:
@@ -711,7 +777,9 @@ def _step_up_blocker(s: SessionState) -> str | None:
     cfg = s.settings
     if s.level >= s.ladder.top:
         return "at the top of the ladder"
-    attention = _attention_blocker(s)  # first: looking away is what the therapist can act on
+    if s.sick:
+        return f"the client reports sickness {s.sickness:g}/10 (sick, not scared)"
+    attention = _attention_blocker(s)  # looking away is what the therapist can act on
     if attention is not None:
         return attention
     if s.arousal is None:
@@ -764,6 +832,11 @@ def _outlook(s: SessionState) -> str:
         if s.baseline_hr is not None:
             return f"Baseline {s.baseline_hr:.0f} bpm: set a level to start exposure (manual mode)."
         left = cfg.baseline_s - (s.t - s.started_at)
+        if s.sick:
+            return (
+                f"Baseline goes on: the client reports sickness {s.sickness:g}/10 (sick, not "
+                "scared); exposure starts after a rating at or under the threshold."
+            )
         if left > 0:
             return f"Measuring resting HR: {left:.0f} s of baseline left, then {_name(s, s.ladder.start_level)}."
         return "Waiting for enough good heart-rate readings to set the baseline."
@@ -777,6 +850,11 @@ def _outlook(s: SessionState) -> str:
         return f"In the safe scene: Resume goes back to {_name(s, s.resume_level)}{measuring}."
     if s.phase == "paused":
         return f"Paused at {_name(s, s.level)}: automatic changes wait for Resume{measuring}."
+    if s.sick:  # the therapist's next move, before what the signal says
+        return (
+            f"At {_name(s, s.level)} the client reports sickness {s.sickness:g}/10 (sick, "
+            "not scared): pause, and ask again before you resume."
+        )
     if s.stale:
         return f"Holding: no fresh heart-rate signal{measuring}."
     if s.baseline_hr is None:

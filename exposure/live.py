@@ -29,6 +29,8 @@ from exposure.models import (
     Decision,
     Effect,
     Event,
+    Expectancy,
+    Measure,
     Reading,
     SessionStart,
     SessionState,
@@ -72,6 +74,8 @@ class LiveSession:
         """One entry per alert episode, in the order they began; an update replaces its entry."""
         self._episode_index: dict[EpisodeKey, int] = {}
         self.levels: list[tuple[float, int]] = []
+        self.measures: list[Measure | Expectancy] = []
+        """The session's questionnaires, sickness and expectancy ratings (the console's panel)."""
         self.records_failing = False
         """True from a failed record until one succeeds again (the console's alert says so)."""
         self.listener_failures = 0
@@ -162,6 +166,8 @@ class LiveSession:
             self.readings.append(event)
             while self.readings and self.readings[0].t < event.t - HISTORY_S:
                 self.readings.popleft()
+        elif isinstance(event, Measure | Expectancy):
+            self.measures.append(event)
         if not self.levels or self.levels[-1][1] != self.state.level:
             self.levels.append((event.t, self.state.level))
         for effect in effects:

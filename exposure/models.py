@@ -151,6 +151,13 @@ class ControlSettings(_Model):
     fast_head_s: float = Field(
         default=3.0, gt=0, description="Fast head motion this long is flagged as discomfort."
     )
+    sickness_threshold: float = Field(
+        default=5.0,
+        ge=0,
+        le=10,
+        description="A mid-session sickness rating (0-10) above this raises 'sick, not scared': "
+        "the therapist is told to pause and the level does not step down for the raised HR.",
+    )
 
     @model_validator(mode="after")
     def _ordered(self) -> ControlSettings:
@@ -346,6 +353,62 @@ class Gaze(_Model):
     valid: bool = Field(default=True, description="False while the headset lost tracking.")
 
 
+MeasurePhase = Literal["pre", "mid", "post"]
+"""When a measure was taken: before exposure, during it, or after it."""
+
+SICKNESS_INSTRUMENT = "sickness"
+"""The instrument whose mid-session rating (score `sickness`, 0-10) the core checks."""
+
+
+class Measure(_Model):
+    """A questionnaire or rating taken during the session, with the scores its instrument gave.
+
+    Scored when it is taken (`exposure.measures.score`), so the record holds the answers and
+    the scores together and replay needs no instrument file.
+    """
+
+    type: Literal["measure"] = "measure"
+    t: float = Field(default=0.0, description="Stamped by the runtime when it is recorded.")
+    instrument: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,39}$")
+    phase: MeasurePhase
+    answers: list[int | float] = Field(max_length=200)
+    scores: dict[str, float]
+
+
+ExpectancyStage = Literal["before", "after"]
+
+
+class Expectancy(_Model):
+    """An expectancy rating around one step: before it what the client expects and how likely
+    it is (0-100 %); after it whether it happened and how surprised the client is (0-100)."""
+
+    type: Literal["expectancy"] = "expectancy"
+    t: float = Field(default=0.0, description="Stamped by the runtime when it is recorded.")
+    level: int = Field(ge=0, le=30, description="The ladder level (step) it is about.")
+    stage: ExpectancyStage
+    expectation: str | None = Field(default=None, max_length=500)
+    likelihood: int | None = Field(default=None, ge=0, le=100)
+    happened: bool | None = None
+    surprise: int | None = Field(default=None, ge=0, le=100)
+
+    @model_validator(mode="after")
+    def _fields_of_its_stage(self) -> Expectancy:
+        if self.stage == "before":
+            if not (self.expectation or "").strip() or self.likelihood is None:
+                raise ValueError(
+                    "before a step give the expectation (what the client expects will happen) "
+                    "and its likelihood (0-100)"
+                )
+            if self.happened is not None or self.surprise is not None:
+                raise ValueError("happened and surprise belong to the rating after the step")
+        else:
+            if self.happened is None or self.surprise is None:
+                raise ValueError("after a step give happened (true or false) and surprise (0-100)")
+            if self.expectation is not None or self.likelihood is not None:
+                raise ValueError("expectation and likelihood belong to the rating before the step")
+        return self
+
+
 class SystemEvent(_Model):
     """Something the runtime saw happen to its parts (a sensor unplugged, a renderer restarted)."""
 
@@ -374,7 +437,9 @@ Event = Annotated[
     | Note
     | SceneEvent
     | AskSuds
-    | Recentre,
+    | Recentre
+    | Measure
+    | Expectancy,
     Field(discriminator="type"),
 ]
 EVENT_ADAPTER: TypeAdapter[Event] = TypeAdapter(Event)
@@ -421,6 +486,7 @@ AlertKind = Literal[
     "looking_away",
     "tracking_lost",
     "fast_head_motion",
+    "sick_not_scared",
 ]
 Severity = Literal["info", "warning", "critical"]
 
@@ -505,6 +571,13 @@ class SessionState(_Model):
     suds: int | None = None
     suds_t: float | None = None
     suds_peak: int | None = Field(default=None, description="Highest SUDS at the current level.")
+    sickness: float | None = Field(
+        default=None, description="The latest mid-session sickness rating (0-10)."
+    )
+    sick: bool = Field(
+        default=False,
+        description="That rating is above the threshold: sick, not scared (no step down for HR).",
+    )
     alerts: tuple[Alert, ...] = ()
     next_step: str = Field(default="", description="What the system would do next, and why.")
     decisions: int = 0

@@ -15,9 +15,18 @@ from exposure import __version__
 from exposure.errors import UserError
 from scenes import cli as scenes_cli
 from sensors import cli as sensors_cli
-from vret import console_cli, records_cli, replay_cli, session_cli
+from vret import clients_cli, console_cli, measures_cli, records_cli, replay_cli, session_cli
 
-COMMAND_MODULES = (replay_cli, records_cli, sensors_cli, scenes_cli, console_cli, session_cli)
+COMMAND_MODULES = (
+    replay_cli,
+    records_cli,
+    clients_cli,
+    sensors_cli,
+    scenes_cli,
+    console_cli,
+    session_cli,
+    measures_cli,
+)
 
 
 def build_parser() -> argparse.ArgumentParser:

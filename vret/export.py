@@ -176,7 +176,12 @@ def export_json(
 
 
 def write_file(path: str | os.PathLike[str], text: str, *, force: bool = False) -> None:
-    """Write `text` (UTF-8) to a new file readable by its owner only (0600, whatever the umask).
+    """Write `text` (UTF-8) to a new file readable by its owner only (see `write_bytes`)."""
+    write_bytes(path, text.encode("utf-8"), force=force)
+
+
+def write_bytes(path: str | os.PathLike[str], data: bytes, *, force: bool = False) -> None:
+    """Write `data` to a new file readable by its owner only (0600, whatever the umask).
 
     Refuses an existing file unless `force` (then it is emptied and rewritten, and made 0600),
     and never follows a symbolic link (O_NOFOLLOW) nor writes into anything but a regular file.
@@ -211,7 +216,6 @@ def write_file(path: str | os.PathLike[str], text: str, *, force: bool = False) 
             raise UserError(f"{shown} is not a regular file: choose another --out path.")
         os.fchmod(fd, FILE_MODE)  # before any data goes in
         os.ftruncate(fd, 0)
-        data = text.encode("utf-8")
         written = 0
         while written < len(data):
             written += os.write(fd, data[written:])

@@ -34,9 +34,14 @@ Health data at rest: the folders vret creates for a SQLite file (the data folder
 0700 and the database with its -wal and -shm files 0600, whatever the umask. A URL's password
 is never shown: `url_text` and every error message hide it.
 
-Tables: `sessions` (one row per session), `events` (session_id, seq, t, type, json: the event
-exactly as `model_dump(mode="json")`) and `effects` (session_id, seq, event_seq, t, type, json:
-each Decision and Alert, with the seq of the event that caused it).
+Tables: `sessions` (one row per session, with the version of the client's hierarchy its ladder
+came from), `events` (session_id, seq, t, type, json: the event exactly as
+`model_dump(mode="json")`) and `effects` (session_id, seq, event_seq, t, type, json: each
+Decision and Alert, with the seq of the event that caused it). The treatment course
+(`vret.clients`, `vret.hierarchy`) adds `clients`, `hierarchies` (one row per saved version),
+`client_measures` (questionnaires and approach tests taken outside a session) and `audit`
+(erasures, with row counts and nothing about the client). The schema is created and upgraded
+by the Alembic migrations in `vret.migrations` when a database is opened.
 
 Wiring a live session (`vret.station.Station` does this)::
 
@@ -79,6 +84,7 @@ from exposure.models import (
     SessionStart,
     parse_event,
 )
+from vret import migrations
 
 Status = Literal["running", "completed", "interrupted"]
 STATUSES: tuple[Status, ...] = ("running", "completed", "interrupted")
@@ -117,6 +123,11 @@ _URL_PASSWORD = re.compile(r"(://[^/@:\s]*:)[^@\s]*@")
 """`scheme://user:password@` in any text: the password part is replaced before it is shown."""
 
 metadata = sa.MetaData()
+"""The tables at the head migration (`vret.migrations`); a new column or table needs both."""
+
+_ADDED_COLUMNS = frozenset({"hierarchy_version"})
+"""Columns added by a migration to a table that existed before: an older vret's table lacks
+them until the migration adds them, and is still a vret record."""
 
 sessions_table = sa.Table(
     "sessions",
@@ -132,6 +143,8 @@ sessions_table = sa.Table(
     sa.Column("ladder", sa.Text, nullable=False),
     sa.Column("settings", sa.Text, nullable=False),
     sa.Column("auto", sa.Boolean, nullable=False),
+    sa.Column("hierarchy_version", sa.Integer, nullable=True),
+    sa.Index("sessions_client", "client"),
 )
 
 events_table = sa.Table(
@@ -154,6 +167,52 @@ effects_table = sa.Table(
     sa.Column("type", sa.String(32), nullable=False),
     sa.Column("json", sa.Text, nullable=False),
 )
+
+
+clients_table = sa.Table(
+    "clients",
+    metadata,
+    sa.Column("code", sa.String(64), primary_key=True),
+    sa.Column("phobia", sa.String(40), nullable=False),
+    sa.Column("start_date", sa.String(10), nullable=False),
+    sa.Column("therapist", sa.String(64), nullable=False),
+    sa.Column("archived", sa.Boolean, nullable=False),
+    sa.Column("created", sa.String(40), nullable=False),
+)
+
+hierarchies_table = sa.Table(
+    "hierarchies",
+    metadata,
+    sa.Column("client", sa.String(64), primary_key=True),
+    sa.Column("scene", sa.String(200), primary_key=True),
+    sa.Column("version", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("saved", sa.String(40), nullable=False),
+    sa.Column("steps", sa.Text, nullable=False),
+)
+
+client_measures_table = sa.Table(
+    "client_measures",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("client", sa.String(64), nullable=False, index=True),
+    sa.Column("taken", sa.String(10), nullable=False),
+    sa.Column("instrument", sa.String(40), nullable=False),
+    sa.Column("answers", sa.Text, nullable=False),
+    sa.Column("scores", sa.Text, nullable=False),
+    sa.Column("note", sa.Text, nullable=False),
+)
+
+audit_table = sa.Table(
+    "audit",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("at", sa.String(40), nullable=False),
+    sa.Column("action", sa.String(40), nullable=False),
+    sa.Column("detail", sa.String(400), nullable=False),
+)
+
+CLIENT_TABLES: tuple[sa.Table, ...] = (clients_table, hierarchies_table, client_measures_table)
+"""The tables with a `client` column besides `sessions` (whose events and effects follow it)."""
 
 
 class RecordsError(UserError):
@@ -181,6 +240,9 @@ class SessionRow(BaseModel):
     start: SessionStart
     event_count: int = 0
     last_t: float | None = None
+    hierarchy_version: int | None = None
+    """The version of the client's fear hierarchy the session's ladder came from (None: the
+    scene's own ladder or a ladder file)."""
 
     def summary(self) -> dict[str, Any]:
         """The row as JSON-ready data without the ladder and settings (for `sessions list`)."""
@@ -344,6 +406,7 @@ class Records:
         return _URL_PASSWORD.sub(r"\1***@", text)
 
     def _create_schema(self) -> None:
+        """Create the tables of a new database, or migrate an older one in place (Alembic)."""
         try:
             with self.engine.begin() as conn:
                 existing = set(sa.inspect(conn).get_table_names())
@@ -351,14 +414,14 @@ class Records:
                     if table.name not in existing:
                         continue
                     columns = {c["name"] for c in sa.inspect(conn).get_columns(table.name)}
-                    missing = {c.name for c in table.columns} - columns
+                    missing = {c.name for c in table.columns} - columns - _ADDED_COLUMNS
                     if missing:
                         raise RecordsError(
                             f"{self.url_text} has a {table.name!r} table that is not a vret "
                             f"record (no {', '.join(sorted(missing))}): give another database "
                             f"with --db or {ENV_VAR}."
                         )
-                metadata.create_all(conn)
+                migrations.upgrade(conn)
         except RecordsError:
             self.engine.dispose()
             raise
@@ -368,6 +431,18 @@ class Records:
                 f"Cannot open the records database {self.url_text} ({self._reason(err)}): "
                 f"check the --db URL or {ENV_VAR}."
             ) from None
+
+    def now_text(self) -> str:
+        """The wall clock's time now as the records stamp it (ISO 8601, UTC, milliseconds)."""
+        return _iso(self.wall_clock())
+
+    @contextmanager
+    def transaction(self, doing: str) -> Iterator[sa.Connection]:
+        """A transaction for the modules that keep more than sessions here (`vret.clients`):
+        committed on exit, and a database failure becomes one RecordsError sentence saying
+        what could not be done (`doing`, as in "Could not <doing> in <db>")."""
+        with self._begin(doing) as conn:
+            yield conn
 
     def close(self) -> None:
         """Make what was written durable and release the database connections."""
@@ -408,10 +483,13 @@ class Records:
 
     # ------------------------------------------------------------------ writing
 
-    def open_session(self, start: SessionStart, scene: str) -> int:
+    def open_session(
+        self, start: SessionStart, scene: str, hierarchy_version: int | None = None
+    ) -> int:
         """Add a `running` session for this process and record its header as event 0.
 
-        Returns the new session id. The runtime's `record` callable then appends every event;
+        `hierarchy_version` is the version of the client's fear hierarchy the ladder was made
+        from (`vret.hierarchy`), if it was. Returns the new session id. The runtime's `record` callable then appends every event;
         `append` ignores the identical SessionStart that `LiveSession` records first.
         """
         if not isinstance(start, SessionStart):
@@ -432,6 +510,7 @@ class Records:
                     ladder=_dumps(start.ladder),
                     settings=_dumps(start.settings),
                     auto=start.auto,
+                    hierarchy_version=hierarchy_version,
                 )
             )
             assert result.inserted_primary_key is not None
@@ -636,6 +715,7 @@ class Records:
             start=start,
             event_count=int(r["n"] or 0),
             last_t=r["last_t"],
+            hierarchy_version=r.get("hierarchy_version"),
         )
 
     def events(self, session_id: int) -> list[Event]:

@@ -8,10 +8,12 @@ import os
 import sys
 from datetime import UTC, datetime
 
+from exposure.errors import UserError
 from exposure.models import Alert, Decision, Event
 from vret.export import export_csv, export_json, write_file
 from vret.records import Records, SessionRow
 from vret.report import build_report
+from vret.report.progress import client_progress, progress_page
 
 READ_TIMEOUT_S = 60.0
 """PostgreSQL statement timeout for these commands: reading a clinic's whole record may take a
@@ -64,17 +66,26 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
     report = sub.add_parser(
         "report",
-        help="write a session report (HTML) to print or attach to the clinical file",
+        help="write a session report, or a client's progress report (HTML)",
         description="One self-contained HTML page: heart rate, levels, SUDS and events on one "
-        "chart, the figures of the session, every level change with its reason, and the notes.",
+        "chart, the figures of the session, every level change with its reason, and the notes. "
+        "With --client CODE instead of an id: the client's progress across sessions.",
     )
     report.add_argument(
-        "id", type=_session_id, metavar="ID", help="session id (see `vret sessions list`)"
+        "id",
+        type=_session_id,
+        metavar="ID",
+        nargs="?",
+        help="session id (see `vret sessions list`)",
+    )
+    report.add_argument(
+        "--client", metavar="CODE", help="a progress report of all of CODE's sessions"
     )
     report.add_argument(
         "--out",
         metavar="FILE.html",
-        help="file to write, readable by you only (default: vret-session-ID.html here)",
+        help="file to write, readable by you only (default: vret-session-ID.html or "
+        "vret-progress-CODE.html here)",
     )
     report.add_argument("--force", action="store_true", help="replace FILE.html if it exists")
     report.add_argument("--db", metavar="URL", help=db_help)
@@ -208,10 +219,33 @@ def _export(args: argparse.Namespace) -> int:
 
 
 def _report(args: argparse.Namespace) -> int:
+    if (args.id is None) == (args.client is None):
+        raise UserError(
+            "Give a session id (vret report 12) or a client (vret report --client C-0042), "
+            "one of the two."
+        )
+    if args.client is not None:
+        return _progress(args)
     row, events, effects, _causes = _read_session(args)
     page = build_report(row, events, effects, generated_at=datetime.now(UTC))
     out = args.out or f"vret-session-{row.id}.html"
     _write(page, out, args.force)
     if out != "-":
         print(f"Wrote the report of session {row.id} (client {row.client or '-'}) to {out}.")
+    return 0
+
+
+def _progress(args: argparse.Namespace) -> int:
+    records = _open(args)
+    try:
+        progress = client_progress(records, args.client)
+    finally:
+        records.close()
+    out = args.out or f"vret-progress-{args.client}.html"
+    _write(progress_page(progress, generated_at=datetime.now(UTC)), out, args.force)
+    if out != "-":
+        print(
+            f"Wrote the progress report of client {args.client} "
+            f"({len(progress.sessions)} sessions) to {out}."
+        )
     return 0

@@ -17,7 +17,8 @@ from exposure.models import ControlSettings, Ladder
 from scenes.pose import PoseScript, from_hpr, pose_line
 from scenes.registry import levels_drawn_otherwise, session_ladder
 from sensors.protocols import get_protocol
-from vret.records import RecordsError, data_folder
+from vret import clients, hierarchy
+from vret.records import Records, RecordsError, data_folder
 from vret.simulated_client import DEMO_SETTINGS, SimulatedClient, demo_heart
 from vret.station import SessionError, SessionPlan, Station, has_display, run
 
@@ -40,7 +41,16 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )
     p.add_argument("--scene", required=True, help="scene name (see `vret scenes list`)")
     p.add_argument(
-        "--ladder", metavar="FILE", help="the client's own ladder as JSON (default: the scene's)"
+        "--ladder",
+        metavar="FILE",
+        help="a ladder as JSON (default: the client's latest hierarchy for the scene, else the "
+        "scene's own ladder)",
+    )
+    p.add_argument(
+        "--start-step",
+        type=int,
+        metavar="N",
+        help="start exposure at step N (default: the highest step the client reached last time)",
     )
     p.add_argument(
         "--sensor",
@@ -378,14 +388,15 @@ def _session(args: argparse.Namespace) -> int:
         get_protocol(args.protocol)
     except ValueError as err:
         raise UserError(str(err)) from None
-    ladder = session_ladder(args.scene, args.ladder)
     settings = settings_from_args(args, ControlSettings())
+    ladder, version = _client_ladder(args)
     if args.ladder is not None:
         print(ladder_warning(ladder) or f"Ladder: {args.ladder}, {ladder.top} levels.")
     network = network_from_args(args, data_folder())
     plan = dict(
         client=args.client,
         ladder=ladder,
+        hierarchy_version=version,
         sensor=args.sensor,
         protocol=args.protocol,
         baudrate=args.baud,
@@ -400,6 +411,48 @@ def _session(args: argparse.Namespace) -> int:
     )
     print("\n".join(settings_lines(settings)), flush=True)
     return _run(plan, args.display)
+
+
+def _client_ladder(args: argparse.Namespace) -> tuple[Ladder, int | None]:
+    """The session's ladder and the hierarchy version it came from.
+
+    A ladder file wins; else a registered client's latest hierarchy for the scene (or the
+    scene's ladder), starting where their last session reached or at --start-step; a code that
+    is not a registered client gets the scene's ladder, as before clients existed.
+    """
+    if args.ladder is not None:
+        ladder = session_ladder(args.scene, args.ladder)
+        return _start_at(ladder, args.start_step), None
+    with Records(args.db) as records:
+        try:
+            client = clients.get(records, args.client)
+        except clients.ClientError:
+            print(
+                f"{args.client} is not a registered client: using the scene's ladder "
+                f"(`vret clients add {args.client} --phobia ...` keeps a course together)."
+            )
+            return _start_at(session_ladder(args.scene, None), args.start_step), None
+        if client.archived:
+            raise UserError(
+                f"{client.code} is archived: `vret clients archive {client.code} --restore` "
+                "to treat them again."
+            )
+        ladder, version = hierarchy.session_ladder(
+            records, client.code, args.scene, args.start_step
+        )
+    where = f"hierarchy v{version}" if version else "the scene's ladder"
+    print(f"{client.code}: {where}, starting at step {ladder.start_level} of {ladder.top}.")
+    return ladder, version
+
+
+def _start_at(ladder: Ladder, step: int | None) -> Ladder:
+    if step is None:
+        return ladder
+    if not 1 <= step <= ladder.top:
+        raise UserError(
+            f"--start-step {step} is not a step of this ladder: give 1 to {ladder.top}."
+        )
+    return ladder.model_copy(update={"start_level": step})
 
 
 def _demo(args: argparse.Namespace) -> int:

@@ -50,6 +50,7 @@ from exposure.models import (
 from scenes.pose import PoseScript
 from scenes.registry import scene_events
 from scenes.render.gaze import CLIENT_VIEW_FOV_DEG, GAZE_CONE_DEG
+from vret.clinic import RecordsClinic
 from vret.record_writer import RecordWriter
 from vret.records import Records, RecordsError, Status
 from vret.render_link import RENDER_POLL_S, RenderLink
@@ -101,6 +102,9 @@ class SessionPlan:
     """Other sites whose pages may use the console (besides its own)."""
     notice: str | None = None
     """A line the console shows on top of its page (e.g. that the session is simulated)."""
+    hierarchy_version: int | None = None
+    """The version of the client's fear hierarchy `ladder` was made from (`vret.hierarchy`);
+    recorded with the session. None: the scene's ladder or a ladder file."""
     network: ConsoleNetwork | None = None
     """The console's address, TLS and limits (from `--host`, `--tls`...); None: plain HTTP on
     `host`:`port` with `allowed_origins`, for code and tests on this computer."""
@@ -129,7 +133,9 @@ class Station:
         self.start_event = SessionStart(
             client=plan.client, ladder=plan.ladder, settings=plan.settings, auto=plan.auto
         )
-        self.session_id = self.records.open_session(self.start_event, plan.ladder.scene)
+        self.session_id = self.records.open_session(
+            self.start_event, plan.ladder.scene, plan.hierarchy_version
+        )
         self._loop: asyncio.AbstractEventLoop | None = None
         self._early: list[Callable[[], None]] = []
         self._early_lock = threading.Lock()
@@ -228,6 +234,7 @@ class Station:
             network=net,
             client_view_fov_deg=CLIENT_VIEW_FOV_DEG,
             gaze_cone_deg=GAZE_CONE_DEG,
+            clinic=RecordsClinic(self.records, self.session_id),
         )
         for sig in (signal.SIGINT, signal.SIGTERM):
             with contextlib.suppress(NotImplementedError, RuntimeError):
