@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import math
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
@@ -113,6 +113,29 @@ class Scene(ABC):
         self._keys = keys
         self._table = [tuple(lv.params.get(k, 0.0) for k in keys) for lv in self.levels]
         self._params: dict[str, float] = dict.fromkeys(keys, 0.0)
+
+    def use_levels(self, levels: Sequence[Mapping[str, float]]) -> None:
+        """Draw the session's own ladder (a client's hierarchy, a ladder file) instead of the
+        scene's: level k shows `levels[k - 1]`. A parameter a level leaves out keeps the value of
+        the scene's own level k (its top level past the top), so a ladder that only renames the
+        levels draws as before; one the scene does not have is ignored (ladders are checked on
+        the control side, `scenes.registry.read_ladder_file`). The runner calls it before
+        `build`, so a scene may size what it builds from `self.levels`.
+        """
+        if not levels or not self._keys:
+            return
+        stock = self._table
+        self.levels = [  # type: ignore[misc]  # this scene object draws the session's ladder
+            Level(
+                name=f"level {k}",
+                params={
+                    key: float(lv.get(key, stock[min(k, len(stock)) - 1][i]))
+                    for i, key in enumerate(self._keys)
+                },
+            )
+            for k, lv in enumerate(levels, start=1)
+        ]
+        self._table = [tuple(lv.params[key] for key in self._keys) for lv in self.levels]
 
     # ------------------------------------------------------------------ for authors
     @abstractmethod

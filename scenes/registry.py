@@ -240,9 +240,8 @@ LADDER_DOC = (
     "`vret session --ladder FILE`. Levels go mildest first; each sets every parameter of the "
     "scene, within the range given under 'parameters' (the scene's own: editing them here "
     "changes nothing). 'suds' is the distress (0-100) the client expects at that level, "
-    "'start_level' the level exposure starts at after the baseline. For now the headset draws "
-    "each level number with the scene's own parameters: rename levels and set their SUDS, but "
-    "keep their order and parameters (see docs/settings.md)."
+    "'start_level' the level exposure starts at after the baseline. The headset draws each "
+    "level as this file sets it: rename, reorder, drop or vary levels (see docs/settings.md)."
 )
 """The `doc` field of a ladder template: how to edit it, in a therapist's words."""
 
@@ -330,20 +329,6 @@ def read_ladder_file(path: Path, dirs: list[Path] | None = None) -> Ladder:
                 )
             previous = (number, lv.suds)
     return ladder
-
-
-def levels_drawn_otherwise(ladder: Ladder, dirs: list[Path] | None = None) -> list[int]:
-    """The levels of `ladder` whose parameters differ from its scene's own level of that number.
-
-    The render process draws level N with the scene's own parameters for level N, so these are
-    the levels where the headset does not show what the ladder file says.
-    """
-    own = get(ladder.scene, dirs).ladder.levels
-    return [
-        number
-        for number, lv in enumerate(ladder.levels, start=1)
-        if number > len(own) or own[number - 1].params != lv.params
-    ]
 
 
 def ladder_summary(path: Path, ladder: Ladder) -> str:

@@ -6,6 +6,7 @@ once, shows one (or fades between two) and carries the camera rig to the scene's
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from panda3d.core import Filename, NodePath, PerspectiveLens, loadPrcFileData
@@ -130,13 +131,16 @@ class Stage:
         self.track_gaze = True
         """Non-VR: the head takes the scene's gaze pitch. VR sets this False (the head pose wins)."""
 
-    def build(self, info: SceneInfo) -> Scene:
-        """Build `info`'s scene once (hidden); later calls return the same scene."""
+    def build(self, info: SceneInfo, levels: Sequence[Mapping[str, float]] | None = None) -> Scene:
+        """Build `info`'s scene once (hidden); later calls return the same scene. `levels`: the
+        session's own ladder for it (a client's hierarchy), drawn instead of the scene's."""
         if info.name in self.scenes:
             return self.scenes[info.name]
         root = self.base.render.attachNewNode(f"scene-{info.name}")
         try:
             scene = info.scene_class(info.name, root, info.folder)
+            if levels:
+                scene.use_levels(levels)
             scene.build()
         except Exception:
             root.removeNode()  # leave nothing half-built on screen

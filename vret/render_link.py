@@ -174,7 +174,8 @@ class RenderLink:
         live.add_listener(self._on_step, first=True)  # the headset hears a step before anyone
 
     def start(self) -> None:
-        """Start a render process in the safe scene, building the ladder's scene up front."""
+        """Start a render process in the safe scene, building the ladder's scene up front with
+        the session's own levels (a client's hierarchy or ladder file may reorder or vary them)."""
         ladder = self.live.state.ladder
         self.handle = start_render(
             display=self.display,
@@ -184,6 +185,7 @@ class RenderLink:
             pipe=self.pipe,
             thumbnail_hz=self.thumbnail_hz,
             pose_script=self.pose_script,
+            scene_levels={ladder.scene: [lv.params for lv in ladder.levels]},
         )
         self.ready = None
         self._started_at = self.clock()

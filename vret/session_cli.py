@@ -15,7 +15,7 @@ from clinician_console.network import add_network_arguments, network_from_args
 from exposure.errors import UserError
 from exposure.models import ControlSettings, Ladder
 from scenes.pose import PoseScript, from_hpr, pose_line
-from scenes.registry import levels_drawn_otherwise, session_ladder
+from scenes.registry import session_ladder
 from sensors.protocols import get_protocol
 from vret import clients, hierarchy
 from vret.records import Records, RecordsError, data_folder
@@ -279,19 +279,6 @@ def settings_lines(settings: ControlSettings) -> list[str]:
     return lines
 
 
-def ladder_warning(ladder: Ladder) -> str:
-    """A note when the headset will not draw some levels as the client's ladder sets them."""
-    levels = levels_drawn_otherwise(ladder)
-    if not levels:
-        return ""
-    which = ", ".join(str(n) for n in levels)
-    return (
-        f"Note: level(s) {which} of this ladder set other parameters than the scene's own "
-        f"levels of the same number; the headset draws the scene's own parameters for each "
-        "level (see docs/settings.md)."
-    )
-
-
 def _common(p: argparse.ArgumentParser, display_default: str | None) -> None:
     p.add_argument(
         "--display",
@@ -389,9 +376,11 @@ def _session(args: argparse.Namespace) -> int:
     except ValueError as err:
         raise UserError(str(err)) from None
     settings = settings_from_args(args, ControlSettings())
+    poses = _pose_script(args, args.display)  # every argument checked before the records open
+    size = _size(args.size)
     ladder, version = _client_ladder(args)
     if args.ladder is not None:
-        print(ladder_warning(ladder) or f"Ladder: {args.ladder}, {ladder.top} levels.")
+        print(f"Ladder: {args.ladder}, {ladder.top} levels.")
     network = network_from_args(args, data_folder())
     plan = dict(
         client=args.client,
@@ -401,13 +390,13 @@ def _session(args: argparse.Namespace) -> int:
         protocol=args.protocol,
         baudrate=args.baud,
         settings=settings,
-        size=_size(args.size),
+        size=size,
         host=network.host,
         port=network.port,
         network=network,
         db=args.db,
         auto=not args.manual,
-        pose_script=_pose_script(args, args.display),
+        pose_script=poses,
     )
     print("\n".join(settings_lines(settings)), flush=True)
     return _run(plan, args.display)

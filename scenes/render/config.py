@@ -52,3 +52,13 @@ class RenderConfig:
     scene_dirs: tuple[str, ...] | None = None
     pose_script: PoseScript | None = None
     """Scripted head poses (tests, demos); the headset's own pose wins in VR."""
+    scene_levels: tuple[tuple[str, tuple[tuple[tuple[str, float], ...], ...]], ...] = ()
+    """The session's own ladder per scene, (scene, levels as (param, value) pairs): a client's
+    hierarchy or ladder file, drawn instead of the scene's stock levels (`Scene.use_levels`)."""
+
+    def levels_of(self, scene: str) -> list[dict[str, float]] | None:
+        """The session's levels for `scene`, or None to draw the scene's own."""
+        for name, levels in self.scene_levels:
+            if name == scene:
+                return [dict(pairs) for pairs in levels]
+        return None

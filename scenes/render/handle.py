@@ -16,7 +16,7 @@ import queue
 import select
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from multiprocessing.connection import Connection
 from typing import Any
 
@@ -392,6 +392,7 @@ def start_render(
     audio: bool = False,
     scene_dirs: Sequence[str] | None = None,
     pose_script: PoseScript | None = None,
+    scene_levels: Mapping[str, Sequence[Mapping[str, float]]] | None = None,
 ) -> RenderHandle:
     """Start the render process (multiprocessing, spawn) and return its handle at once.
 
@@ -401,8 +402,9 @@ def start_render(
     `thumbnail_hz` 0 sends no thumbnails; `pipe` picks the graphics pipe ("tiny", "gl", "egl");
     `scene_dirs` replaces the scene library folders; `pose_script` moves the client's head
     (tests, demos; without it head tracking comes from the headset or the window's mouse and
-    keys, or there is none offscreen). Call `handle.wait_ready()` to wait until the first
-    frame can be drawn.
+    keys, or there is none offscreen); `scene_levels` gives a scene the session's own ladder
+    (a client's hierarchy: each level's parameters), drawn instead of the scene's stock levels.
+    Call `handle.wait_ready()` to wait until the first frame can be drawn.
     """
     config = RenderConfig(
         display=display,
@@ -419,6 +421,10 @@ def start_render(
         audio=audio,
         scene_dirs=tuple(str(d) for d in scene_dirs) if scene_dirs is not None else None,
         pose_script=pose_script,
+        scene_levels=tuple(
+            (name, tuple(tuple(sorted(lv.items())) for lv in levels))
+            for name, levels in (scene_levels or {}).items()
+        ),
     )
     ctx = multiprocessing.get_context("spawn")
     ours, theirs = ctx.Pipe(duplex=True)

@@ -341,7 +341,7 @@ class RenderLoop:
         for name in wanted:
             if name in self.infos and name not in self.stage.scenes:
                 try:
-                    self.stage.build(self.infos[name])
+                    self.stage.build(self.infos[name], self.config.levels_of(name))
                 except Exception as err:  # one broken scene must not keep the others off
                     failures.append((name, err))
         return failures
@@ -396,7 +396,7 @@ class RenderLoop:
     def _build_late(self, info: SceneInfo) -> None:
         """A scene that was not built up front: build it now (a hitch); report it if it raises."""
         try:
-            self.stage.build(info)
+            self.stage.build(info, self.config.levels_of(info.name))
         except Exception as err:  # a scene that cannot build is reported, never shown
             self._scene_failed(info.name, err)
 

@@ -21,7 +21,7 @@ from tests.conftest import wait_for
 from vret.cli import build_parser
 from vret.cli import main as cli_main
 from vret.records import Records
-from vret.session_cli import ladder_warning, settings_from_args, settings_lines
+from vret.session_cli import settings_from_args, settings_lines
 from vret.simulated_client import SimulatedClient
 
 BASE = ["session", "--client", "C-1", "--scene", "spiders", "--sensor", "/dev/null"]
@@ -189,16 +189,3 @@ def test_vret_session_prints_and_records_its_settings(tmp_path: Path) -> None:
         proc.wait(30)
         client.stop()
     assert proc.returncode == 0
-
-
-def test_a_ladder_whose_parameters_the_headset_does_not_draw_is_pointed_out() -> None:
-    own = default_ladder("spiders")
-    assert ladder_warning(own) == ""
-    renamed = own.model_copy(
-        update={"levels": [lv.model_copy(update={"name": f"{lv.name}!"}) for lv in own.levels]}
-    )
-    assert ladder_warning(renamed) == ""  # names and SUDS are the client's own: nothing to say
-    swapped = own.model_copy(update={"levels": [own.levels[0], own.levels[2], own.levels[1]]})
-    assert ladder_warning(swapped).startswith(
-        "Note: level(s) 2, 3 of this ladder set other parameters than the scene's own"
-    )
