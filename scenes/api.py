@@ -120,6 +120,13 @@ class Scene(ABC):
     def on_event(self, name: str) -> None:  # noqa: B027 - optional hook, empty by default
         """A therapist triggered one of `events`."""
 
+    def stimulus(self) -> Any | None:
+        """The node a preview's close-up inset frames (the nearest spider), or None for none.
+
+        Called after `apply`, by previews only (never in a session's frame loop).
+        """
+        return None
+
     def params(self, intensity: float) -> dict[str, float]:
         """The parameters at `intensity`, eased (smoothstep) between the two neighbouring levels.
 

@@ -106,7 +106,7 @@ def cmd_preview(args: argparse.Namespace) -> int:
             f"Cannot create {out} ({err.strerror}): choose another --out folder."
         ) from err
     try:
-        result = render_in_subprocess([info.name], size, out)
+        result = render_in_subprocess([info.name], size, out, inset=True)
     except RuntimeError as err:
         raise UserError(f"Could not render offscreen ({err}): run `vret scenes check`.") from err
     paths = result.get(info.name)

@@ -219,18 +219,34 @@ class Mesh:
     def triangle_count(self) -> int:
         return len(self.tris)
 
-    def node(self, name: str = "mesh") -> NodePath:
-        """A NodePath holding one GeomNode with all the triangles added so far."""
-        fmt = GeomVertexFormat.getV3n3c4()
+    def node(self, name: str = "mesh", tile_m: float | None = None) -> NodePath:
+        """A NodePath holding one GeomNode with all the triangles added so far.
+
+        With `tile_m`, each vertex also gets texture coordinates: the position projected on the
+        plane its normal faces most (a box projection), one texture repeat every `tile_m`
+        metres, so a tiling material (`scenes.textures`) lies on any shape without seams
+        between its faces' scale.
+        """
+        fmt = GeomVertexFormat.getV3n3c4() if tile_m is None else GeomVertexFormat.getV3n3c4t2()
         vdata = GeomVertexData(name, fmt, Geom.UHStatic)
         vdata.uncleanSetNumRows(len(self.verts))
         pw = GeomVertexWriter(vdata, "vertex")
         nw = GeomVertexWriter(vdata, "normal")
         cw = GeomVertexWriter(vdata, "color")
+        tw = GeomVertexWriter(vdata, "texcoord") if tile_m is not None else None
+        k = 1.0 / tile_m if tile_m else 1.0
         for p, n, c in self.verts:
             pw.setData3f(*p)
             nw.setData3f(*n)
             cw.setData4f(*c)
+            if tw is not None:
+                ax, ay, az = abs(n[0]), abs(n[1]), abs(n[2])
+                if az >= ax and az >= ay:
+                    tw.setData2f(p[0] * k, p[1] * k)
+                elif ax >= ay:
+                    tw.setData2f(p[1] * k, p[2] * k)
+                else:
+                    tw.setData2f(p[0] * k, p[2] * k)
         prim = GeomTriangles(Geom.UHStatic)
         if len(self.verts) > 65535:
             prim.setIndexType(Geom.NTUint32)

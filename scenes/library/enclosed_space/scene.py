@@ -6,6 +6,7 @@ from panda3d.core import AmbientLight, DirectionalLight, NodePath
 
 from scenes.api import Scene, level, wave
 from scenes.geometry import Mesh
+from scenes.look import textured
 
 DOOR_W = 0.9
 DOOR_H = 2.05
@@ -141,14 +142,14 @@ class EnclosedSpace(Scene):
         )
         self.walls: dict[str, NodePath] = {}
         for name in ("front-left", "front-right", "lintel", "back", "left", "right"):
-            node = wall.node(name)
+            node = textured(wall, "plaster", 0.5, name)
             node.reparentTo(self.root)
             if name not in ("lintel",):
                 skirting.node("skirting").reparentTo(node)
             self.walls[name] = node
-        self.floor = floor.node("floor")
+        self.floor = textured(floor, "carpet", 0.3, "floor")
         self.floor.reparentTo(self.root)
-        self.ceiling = ceiling.node("ceiling")
+        self.ceiling = textured(ceiling, "plaster", 0.6, "ceiling")
         self.ceiling.reparentTo(self.root)
 
         corridor = Mesh()  # the bright corridor seen through the open door
@@ -171,7 +172,7 @@ class EnclosedSpace(Scene):
             (DOOR_W / 2, 0, DOOR_H / 2), (DOOR_W - 0.02, 0.04, DOOR_H - 0.02), (0.62, 0.44, 0.28)
         )
         leaf.sphere((DOOR_W - 0.1, -0.05, 1.0), 0.03, (0.85, 0.8, 0.5), segs=6, rings=4)
-        self.door = leaf.node("door")
+        self.door = textured(leaf, "wood", 0.9, "door", {"planks": 3.0})
         self.door.reparentTo(self.root)
 
         window = Mesh()
@@ -186,7 +187,7 @@ class EnclosedSpace(Scene):
         stuff.box((0.25, 0.2, 0.2), (0.4, 0.35, 0.4), (0.62, 0.48, 0.3))
         stuff.box((0.25, 0.22, 0.58), (0.34, 0.3, 0.36), (0.66, 0.52, 0.34))
         stuff.box((0.2, 0.55, 0.15), (0.3, 0.3, 0.3), (0.58, 0.45, 0.28))
-        self.stuff = stuff.node("boxes")
+        self.stuff = textured(stuff, "fabric", 0.4, "boxes")
         self.stuff.reparentTo(self.root)
         lamp = Mesh().box((0, 0, -0.02), (0.5, 0.5, 0.04), (1.0, 0.98, 0.9))
         self.lamp_panel = lamp.node("lamp-panel")

@@ -8,6 +8,7 @@ from panda3d.core import AmbientLight, DirectionalLight, Fog, NodePath
 
 from scenes.api import Scene, level, wave
 from scenes.geometry import Mesh
+from scenes.look import Look, apply_look, textured
 
 TOWER_W = 24.0
 TOWER_D = 24.0
@@ -94,6 +95,9 @@ class Heights(Scene):
     ]
 
     def build(self) -> None:
+        apply_look(
+            self.root, Look(sky=((0.32, 0.5, 0.82), (0.8, 0.84, 0.9), (0.5, 0.52, 0.5)))
+        )  # a gradient sky behind the scene
         rng = random.Random(3)
         # Flat ground layers are drawn first, in order, without a depth test: at these
         # distances a software depth buffer cannot separate layers a few centimetres apart.
@@ -117,7 +121,7 @@ class Heights(Scene):
             (0.78, 0.74, 0.62),
         )  # its central path
         city.box((0, STREET_Y + 95, 0.09), (70, 30, 0.06), (0.3, 0.45, 0.62))  # a pond
-        ground_np = ground.node("ground")
+        ground_np = textured(ground, "concrete", 6.0, "ground")
         ground_np.reparentTo(self.root)
         ground_np.setBin("background", 10)
         ground_np.setDepthTest(False)
@@ -154,7 +158,7 @@ class Heights(Scene):
         for k in (-3, -2, -1, 1, 2, 3):
             h = rng.uniform(8, 18)
             city.box((k * 30.0, -TOWER_D / 2 - 2, h / 2), (22, TOWER_D, h), (0.72, 0.62, 0.52))
-        city.node("city").reparentTo(self.root)
+        textured(city, "concrete", 3.0, "city").reparentTo(self.root)
 
         tower = Mesh()
         tower.box(
@@ -165,7 +169,7 @@ class Heights(Scene):
             z = -f * FLOOR_M - 1.6
             tower.box((0, 0.02, z), (TOWER_W - 1.0, 0.04, 1.4), (0.32, 0.42, 0.52))
         tower.box((0, -TOWER_D / 2, 0.05), (TOWER_W, TOWER_D, 0.1), (0.55, 0.55, 0.55))  # roof deck
-        self.tower = tower.node("tower")
+        self.tower = textured(tower, "concrete", 1.2, "tower")
         self.tower.reparentTo(self.root)
 
         rail = Mesh()

@@ -8,6 +8,7 @@ from panda3d.core import AmbientLight, DirectionalLight, NodePath, PointLight
 
 from scenes.api import Scene, level, wave
 from scenes.geometry import Mesh
+from scenes.look import textured
 
 ROWS = 6
 SEATS = 8
@@ -184,7 +185,7 @@ class PublicSpeaking(Scene):
                 room.box((k * 5.97, 3.0 + j * 4.0, 2.0), (0.04, 2.0, 1.4), (0.55, 0.7, 0.85))
         room.box((4.2, 12.97, 1.05), (1.2, 0.04, 2.1), (0.35, 0.25, 0.18))  # door at the back
         room.box((-2.0, 12.97, 1.9), (3.0, 0.04, 1.4), (0.2, 0.35, 0.25))  # notice board
-        room.node("room").reparentTo(self.root)
+        textured(room, "plaster", 1.2, "room").reparentTo(self.root)
 
         self.people: list[tuple[NodePath, NodePath, float, float, float, float, float]] = []
         self.seats = NodePath("seats")
@@ -205,8 +206,8 @@ class PublicSpeaking(Scene):
                 rng.choice([(0.15, 0.17, 0.25), (0.3, 0.3, 0.3), (0.35, 0.28, 0.2)]),
             )
             p = self.seats.attachNewNode("person")
-            body.node("body").reparentTo(p)
-            h = head.node("head")
+            textured(body, "fabric", 0.25, "body").reparentTo(p)
+            h = textured(head, "skin", 0.12, "head")
             h.reparentTo(p)
             h.setPos(0, -0.05, 1.12)
             p.setH(180)  # face the speaker
@@ -228,7 +229,7 @@ class PublicSpeaking(Scene):
                     chair.box((x + lx, y, z + 0.21), (0.04, 0.4, 0.42), (0.2, 0.2, 0.22))
             if r > 0:  # the tier this row stands on
                 chair.box((0, y - 0.05, z / 2), (11.9, ROW_M + 0.02, z), (0.4, 0.32, 0.3))
-        self.chairs = chair.node("chairs")
+        self.chairs = textured(chair, "fabric", 0.3, "chairs")
         self.chairs.reparentTo(self.root)
 
         cam = Mesh()
