@@ -5,8 +5,9 @@ cephalothorax (carapace with a fovea and radiating grooves), pedicel, abdomen wi
 species' markings, chelicerae with fangs, two palps (three segments each), eight eyes in two
 rows (the front middle pair large and glossy) and hairs. Each of the eight legs is its own
 node with the coxa at the hip; the femur, patella, tibia, metatarsus and tarsus are baked in
-with their joint bends, and two rotations at the hip (swing and lift) walk it. A spider is
-9 geoms (one body, eight legs), so twelve of them stay inside a software frame budget.
+with their joint bends, and two rotations at the hip (swing and lift) walk it (`rig`). For
+drawing, the walk cycle is baked into a few one-geom poses with a near and a far version
+(`build_species`), so twelve spiders stay inside a software frame budget.
 
 Gait: the alternating tetrapod gait real spiders use. Legs L1, R2, L3 and R4 swing together
 while R1, L2, R3 and L4 push, then the other way round. A leg lifts as it swings forward.
@@ -24,7 +25,7 @@ import math
 import random
 from dataclasses import dataclass, field
 
-from panda3d.core import NodePath
+from panda3d.core import LODNode, NodePath, SwitchNode
 
 from scenes.geometry import Color, Mesh
 
@@ -66,7 +67,7 @@ SPECIES: tuple[Species, ...] = (
         thorax=(0.058, 0.07, 0.04),
         leg_radius=0.011,
         leg_reach=1.0,
-        hairs=60,
+        hairs=30,
         bands=False,
         pattern="chevrons",
     ),
@@ -79,7 +80,7 @@ SPECIES: tuple[Species, ...] = (
         thorax=(0.075, 0.09, 0.055),
         leg_radius=0.016,
         leg_reach=0.9,
-        hairs=90,
+        hairs=45,
         bands=True,
         pattern="stripe",
     ),
@@ -92,7 +93,7 @@ SPECIES: tuple[Species, ...] = (
         thorax=(0.1, 0.11, 0.06),
         leg_radius=0.028,
         leg_reach=0.82,
-        hairs=180,
+        hairs=80,
         bands=True,
         pattern="none",
     ),
@@ -117,11 +118,16 @@ def _hair(
         root[1] + direction[1] * length,
         root[2] + direction[2] * length,
     )
-    mesh.prism(root, tip, width, color, sides=3, radius1=width * 0.15, caps=False)
+    # a thin blade crossed with a second one: 6 vertices, seen from any side
+    mesh.prism(root, tip, width, color, sides=2, radius1=width * 0.15, caps=False)
 
 
-def body_mesh(sp: Species, seed: int = 3) -> Mesh:
-    """The spider's body (everything but the legs), in spider units, facing +Y."""
+def body_mesh(sp: Species, seed: int = 3, detail: bool = True) -> Mesh:
+    """The spider's body (everything but the legs), in spider units, facing +Y.
+
+    `detail` False is the far version: the same shape and markings, without hairs, grooves,
+    fangs and eye highlights (a quarter of the vertices).
+    """
     rng = random.Random(seed)
     m = Mesh()
     ax, ay, az = sp.abdomen
@@ -131,17 +137,27 @@ def body_mesh(sp: Species, seed: int = 3) -> Mesh:
     thx_c = (0.0, 0.02, hip_z)
     dark = _mix(sp.body, (0, 0, 0), 0.45)
     # abdomen and its markings (a few flattened ellipsoids laid on its back)
-    m.sphere(abd_c, (ax, ay, az), sp.body, segs=12, rings=8)
+    m.sphere(abd_c, (ax, ay, az), sp.body, segs=10, rings=6)
     if sp.pattern == "chevrons":
         for k in range(4):
             y = abd_c[1] + ay * (0.45 - k * 0.3)
             w = ax * (0.75 - k * 0.13)
             zt = abd_c[2] + az * math.sqrt(max(0.05, 1 - ((y - abd_c[1]) / ay) ** 2)) * 0.98
             m.prism(
-                (-w, y - 0.012, zt - 0.004), (0, y + 0.01, zt + 0.003), 0.007, sp.marking, sides=4
+                (-w, y - 0.012, zt - 0.004),
+                (0, y + 0.01, zt + 0.003),
+                0.007,
+                sp.marking,
+                sides=3,
+                caps=False,
             )
             m.prism(
-                (w, y - 0.012, zt - 0.004), (0, y + 0.01, zt + 0.003), 0.007, sp.marking, sides=4
+                (w, y - 0.012, zt - 0.004),
+                (0, y + 0.01, zt + 0.003),
+                0.007,
+                sp.marking,
+                sides=3,
+                caps=False,
             )
     elif sp.pattern == "stripe":
         m.sphere(
@@ -175,11 +191,11 @@ def body_mesh(sp: Species, seed: int = 3) -> Mesh:
         sides=5,
     )
     # cephalothorax: carapace, with a fovea and grooves from it
-    m.sphere(thx_c, (tx, ty, tz), sp.body, segs=12, rings=6)
+    m.sphere(thx_c, (tx, ty, tz), sp.body, segs=10, rings=5)
     m.sphere(
         (0, thx_c[1] - ty * 0.1, thx_c[2] + tz * 0.93), (0.006, 0.012, 0.003), dark, segs=5, rings=2
     )
-    for k in range(4):
+    for k in range(4 if detail else 0):
         a = math.radians(k * 45 + 22.5)
         for side in (1, -1):
             p0 = (0.0, thx_c[1] - ty * 0.1, thx_c[2] + tz * 0.95)
@@ -204,7 +220,11 @@ def body_mesh(sp: Species, seed: int = 3) -> Mesh:
         (-0.04, -0.035, 0.01, 0.007),  # posterior lateral
     ):
         c = (x * tx / 0.06, front_y + dy, eye_z + dz)
-        m.sphere(c, r * tx / 0.06, black, segs=6, rings=4)
+        if not detail and r < 0.01:
+            continue  # far away only the two big front eyes show
+        m.sphere(c, r * tx / 0.06, black, segs=5 if detail else 4, rings=3 if detail else 2)
+        if not detail or r < 0.01:
+            continue
         m.sphere(
             (c[0] + r * 0.3, c[1] + r * 0.55, c[2] + r * 0.45),
             r * 0.3,
@@ -232,12 +252,14 @@ def body_mesh(sp: Species, seed: int = 3) -> Mesh:
         p2 = (side * tx * 0.85, front_y + 0.1, thx_c[2] - tz * 0.2)
         p3 = (side * tx * 0.7, front_y + 0.12, 0.02)
         r = sp.leg_radius * 0.8
-        m.prism(p0, p1, r, sp.legs, sides=5)
-        m.sphere(p1, r * 1.1, sp.legs, segs=5, rings=3)
-        m.prism(p1, p2, r, sp.legs, sides=5)
-        m.prism(p2, p3, r, sp.legs, sides=5, radius1=r * 1.25)
+        n = 5 if detail else 3
+        m.prism(p0, p1, r, sp.legs, sides=n, caps=False)
+        if detail:
+            m.sphere(p1, r * 1.1, sp.legs, segs=5, rings=3)
+        m.prism(p1, p2, r, sp.legs, sides=n, caps=False)
+        m.prism(p2, p3, r, sp.legs, sides=n, radius1=r * 1.25)
     # hairs: on the abdomen and the carapace, longer and paler on a tarantula
-    for _ in range(sp.hairs):
+    for _ in range(sp.hairs if detail else 0):
         on_abdomen = rng.random() < 0.7
         cx, cy, cz = abd_c if on_abdomen else thx_c
         rx, ry, rz = sp.abdomen if on_abdomen else sp.thorax
@@ -252,11 +274,12 @@ def body_mesh(sp: Species, seed: int = 3) -> Mesh:
     return m
 
 
-def leg_mesh(sp: Species, side: int, pair: int, seed: int = 5) -> Mesh:
+def leg_mesh(sp: Species, side: int, pair: int, seed: int = 5, detail: bool = True) -> Mesh:
     """One leg from its hip at the origin, reaching out along +X (side 1) or -X (side -1).
 
     Segments: coxa, trochanter, femur (up), patella (the knee, the highest point), tibia and
     metatarsus (down), tarsus (on the ground). Its node turns it to its pair's heading.
+    `detail` False is the far version: four-sided segments, no joint knobs and no setae.
     """
     rng = random.Random(seed * 31 + pair * 2 + (side > 0))
     m = Mesh()
@@ -278,13 +301,21 @@ def leg_mesh(sp: Species, side: int, pair: int, seed: int = 5) -> Mesh:
     dark = _mix(sp.legs, (0, 0, 0), 0.35)
     pale = _mix(sp.legs, sp.marking, 0.75)
     for k in range(len(joints) - 1):
-        m.prism(joints[k], joints[k + 1], radii[k], sp.legs, sides=6, radius1=radii[k + 1])
-        if 0 < k < len(joints) - 2:
+        m.prism(
+            joints[k],
+            joints[k + 1],
+            radii[k],
+            sp.legs,
+            sides=5 if detail else 3,
+            radius1=radii[k + 1],
+            caps=False,
+        )
+        if detail and 0 < k < len(joints) - 2:
             m.sphere(
-                joints[k + 1], radii[k + 1] * 1.12, pale if sp.bands else dark, segs=6, rings=3
+                joints[k + 1], radii[k + 1] * 1.12, pale if sp.bands else dark, segs=5, rings=3
             )
     # setae: short stiff hairs along the leg
-    for _ in range(sp.hairs // 3):
+    for _ in range(sp.hairs // 4 if detail else 0):
         k = rng.randrange(2, len(joints) - 1)
         f = rng.random()
         a, b = joints[k], joints[k + 1]
@@ -295,65 +326,105 @@ def leg_mesh(sp: Species, side: int, pair: int, seed: int = 5) -> Mesh:
     return m
 
 
+GAIT_POSES = 8
+"""Poses baked per gait cycle; a ninth is the spider standing still."""
+STANDING = GAIT_POSES
+NEAR_SPANS = 4.0
+"""Closer than this many leg spans to the camera a spider shows every hair and joint; farther,
+its far version (the same outline, a fifth of the vertices)."""
+
+
 @dataclass
-class SpiderModel:
-    """One spider's nodes: the whole spider, its body and its eight legs (hip nodes)."""
+class Rig:
+    """A spider with movable legs: the body and eight hip nodes, for posing (and baking)."""
 
     root: NodePath
-    body: NodePath
     legs: list[tuple[NodePath, float, float, bool]]
     """(hip node, resting heading, side -1 left / 1 right, in tetrapod group A), L1..R4."""
 
 
-def build_species(sp: Species, material: str | None = None) -> NodePath:
-    """A template spider of species `sp` (copy it with `copyTo`); textured when `material`."""
+def rig(sp: Species, detail: bool = True, material: str | None = None) -> Rig:
+    """Body and eight legs of species `sp`, each leg on its own hip node."""
     from scenes.look import textured  # the look loads textures: only when a spider is built
 
+    def geom(mesh: Mesh, name: str) -> NodePath:
+        return textured(mesh, material, 0.08, name) if material else mesh.node(name)
+
     root = NodePath(f"spider-{sp.name}")
-    body = body_mesh(sp)
-    node = textured(body, material, 0.08, "body") if material else body.node("body")
-    node.reparentTo(root)
-    hip_z = 0.0
-    for side_name, side in (("L", -1), ("R", 1)):
-        for pair, ang in enumerate(LEG_ANGLES, start=1):
-            mesh = leg_mesh(sp, side, pair)
-            leg = (
-                textured(mesh, material, 0.08, f"leg-{side_name}{pair}")
-                if material
-                else (mesh.node(f"leg-{side_name}{pair}"))
-            )
-            hip = root.attachNewNode(f"hip-{side_name}{pair}")
-            a = math.radians(ang)
-            hip.setPos(side * sp.thorax[0] * 0.7, 0.02 + math.sin(a) * sp.thorax[1] * 0.6, hip_z)
-            hip.setH(side * ang)
-            leg.reparentTo(hip)
-    return root
-
-
-def instance(template: NodePath, parent: NodePath) -> SpiderModel:
-    """A copy of a species template under `parent`, with handles on its body and legs."""
-    root = template.copyTo(parent)
+    geom(body_mesh(sp, detail=detail), "body").reparentTo(root)
     legs = []
     for side_name, side in (("L", -1), ("R", 1)):
         for pair, ang in enumerate(LEG_ANGLES, start=1):
-            hip = root.find(f"hip-{side_name}{pair}")
+            hip = root.attachNewNode(f"hip-{side_name}{pair}")
+            a = math.radians(ang)
+            hip.setPos(side * sp.thorax[0] * 0.7, 0.02 + math.sin(a) * sp.thorax[1] * 0.6, 0.0)
+            hip.setH(side * ang)
+            geom(leg_mesh(sp, side, pair, detail=detail), "leg").reparentTo(hip)
             legs.append((hip, side * ang, float(side), (side_name, pair) in TETRAPOD_A))
-    return SpiderModel(root, root.find("body"), legs)
+    return Rig(root, legs)
 
 
-def pose_legs(model: SpiderModel, phase: float, stride: float, twitch: float = 0.0) -> None:
+def pose_legs(spider: Rig, phase: float, stride: float) -> None:
     """Set the legs for gait `phase` (cycles; group B half a cycle behind) and `stride` (0-1).
 
     A leg swings forward while lifted and pushes back on the ground: sin gives the swing,
-    the positive half of cos the lift. `twitch` adds a small restless lift with no stride.
+    the positive half of cos the lift.
     """
-    for k, (hip, rest, side, group_a) in enumerate(model.legs):
+    for hip, rest, side, group_a in spider.legs:
         ph = 2.0 * math.pi * (phase + (0.0 if group_a else 0.5))
         swing = math.sin(ph) * 16.0 * stride
         lift = max(0.0, math.cos(ph)) * 18.0 * stride
-        if twitch:
-            lift += twitch * 10.0 * max(0.0, math.sin(phase * 5.0 + k * 1.7))
         hip.setHpr(rest + side * swing, 0.0, side * lift)
+
+
+def _baked(sp: Species, detail: bool, material: str | None, pose: int) -> NodePath:
+    r = rig(sp, detail, material)
+    if pose == STANDING:
+        pose_legs(r, 0.0, 0.0)
+    else:
+        pose_legs(r, pose / GAIT_POSES, 1.0)
+    r.root.flattenStrong()  # one geom: the pose is baked into the vertices
+    return r.root
+
+
+def build_species(sp: Species, material: str | None = None) -> NodePath:
+    """A template spider of species `sp` (copy it with `copyTo`); textured when `material`.
+
+    The gait is baked: GAIT_POSES poses of the walk cycle and one standing, each one geom
+    with a near and a far version (`NEAR_SPANS`), under a switch that shows one. Posing
+    eight legs as separate nodes cost about 0.5 ms a spider a frame in software rendering
+    (twelve spiders did not fit a 90 Hz frame); a baked pose draws as one.
+    """
+    root = NodePath(f"spider-{sp.name}")
+    poses = root.attachNewNode(SwitchNode("poses"))
+    for pose in range(GAIT_POSES + 1):
+        lod = poses.attachNewNode(LODNode(f"pose-{pose}"))
+        _baked(sp, True, material, pose).reparentTo(lod)
+        lod.node().addSwitch(NEAR_SPANS, 0.0)
+        _baked(sp, False, material, pose).reparentTo(lod)
+        lod.node().addSwitch(1e6, NEAR_SPANS)
+    poses.node().setVisibleChild(STANDING)
+    return root
+
+
+@dataclass
+class SpiderModel:
+    """One spider in a scene: its root (place, turn and scale it) and its pose switch."""
+
+    root: NodePath
+    poses: NodePath
+
+    def pose(self, phase: float, stride: float) -> int:
+        """Show the baked pose nearest gait `phase` (or standing with no stride); its index."""
+        index = STANDING if stride <= 0.05 else int(phase * GAIT_POSES) % GAIT_POSES
+        self.poses.node().setVisibleChild(index)
+        return index
+
+
+def instance(template: NodePath, parent: NodePath) -> SpiderModel:
+    """A copy of a species template under `parent`."""
+    root = template.copyTo(parent)
+    return SpiderModel(root, root.find("poses"))
 
 
 @dataclass

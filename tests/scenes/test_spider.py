@@ -10,7 +10,9 @@ from panda3d.core import NodePath
 
 from scenes.checks import diff_fraction, load_rgb, render_in_subprocess
 from scenes.creatures.spider import (
+    GAIT_POSES,
     SPECIES,
+    STANDING,
     TETRAPOD_A,
     Walker,
     body_mesh,
@@ -18,6 +20,7 @@ from scenes.creatures.spider import (
     instance,
     leg_mesh,
     pose_legs,
+    rig,
 )
 from scenes.registry import LIBRARY, get
 
@@ -31,14 +34,16 @@ def _cache(monkeypatch, tmp_path_factory):
 
 
 @pytest.mark.parametrize("sp", SPECIES, ids=[s.name for s in SPECIES])
-def test_a_spider_has_a_body_and_eight_jointed_legs_each_its_own_node(sp):
-    model = instance(build_species(sp), NodePath("table"))
-    assert len(model.legs) == 8
-    assert len({hip.getName() for hip, *_ in model.legs}) == 8
-    assert sum(1 for *_, side, _a in model.legs if side < 0) == 4
-    # each leg is seven segments with a joint between them: far more than a stick
+def test_a_spider_has_a_body_and_eight_jointed_legs_each_on_its_own_hip(sp):
+    spider = rig(sp)
+    assert len(spider.legs) == 8
+    assert len({hip.getName() for hip, *_ in spider.legs}) == 8
+    assert sum(1 for *_, side, _a in spider.legs if side < 0) == 4
+    # each leg is seven segments with a knob at each joint: far more than a stick
     assert leg_mesh(sp, 1, 1).triangle_count > 7 * 12
-    assert body_mesh(sp).triangle_count > 1000  # abdomen, carapace, eyes, palps, hairs
+    assert body_mesh(sp).triangle_count > 600  # abdomen, carapace, eyes, palps, hairs
+    # the far version keeps the outline with far fewer vertices
+    assert len(body_mesh(sp, detail=False).verts) < 0.6 * len(body_mesh(sp).verts)
 
 
 def test_species_differ_in_build_and_hair():
@@ -49,18 +54,33 @@ def test_species_differ_in_build_and_hair():
 
 
 def test_the_gait_swings_legs_l1_r2_l3_r4_against_the_other_four():
-    model = instance(build_species(SPECIES[0]), NodePath("table"))
-    names = [hip.getName()[-2:] for hip, *_ in model.legs]
+    spider = rig(SPECIES[0])
+    names = [hip.getName()[-2:] for hip, *_ in spider.legs]
     group_a = {f"{side}{pair}" for side, pair in TETRAPOD_A}
-    pose_legs(model, 0.0, 1.0)
-    lifted = {n for n, (hip, *_) in zip(names, model.legs, strict=True) if abs(hip.getR()) > 1}
+    pose_legs(spider, 0.0, 1.0)
+    lifted = {n for n, (hip, *_) in zip(names, spider.legs, strict=True) if abs(hip.getR()) > 1}
     assert lifted == group_a == {"L1", "R2", "L3", "R4"}
-    pose_legs(model, 0.5, 1.0)
-    lifted = {n for n, (hip, *_) in zip(names, model.legs, strict=True) if abs(hip.getR()) > 1}
+    pose_legs(spider, 0.5, 1.0)
+    lifted = {n for n, (hip, *_) in zip(names, spider.legs, strict=True) if abs(hip.getR()) > 1}
     assert lifted == set(names) - group_a
-    pose_legs(model, 0.3, 0.0)  # no stride: every foot on the ground at its resting heading
-    for hip, rest, _side, _a in model.legs:
+    pose_legs(spider, 0.3, 0.0)  # no stride: every foot on the ground at its resting heading
+    for hip, rest, _side, _a in spider.legs:
         assert abs(hip.getR()) < 1e-6 and abs(hip.getH() - rest) < 1e-6
+
+
+def test_the_walk_cycle_is_baked_into_poses_one_shown_at_a_time():
+    model = instance(build_species(SPECIES[1]), NodePath("table"))
+    switch = model.poses.node()
+    assert switch.getNumChildren() == GAIT_POSES + 1
+    assert model.pose(0.0, 0.0) == STANDING and switch.getVisibleChild() == STANDING
+    shown = [model.pose(k / GAIT_POSES + 0.01, 1.0) for k in range(GAIT_POSES)]
+    assert shown == list(range(GAIT_POSES))
+    assert model.pose(1.26, 0.7) == 2  # the cycle repeats
+    # each pose is one near and one far geom, and walking poses differ from standing
+    near = [model.poses.getChild(k).getChild(0) for k in (0, 4, STANDING)]
+    assert all(n.findAllMatches("**/+GeomNode").getNumPaths() == 1 for n in near)
+    bounds = [n.getTightBounds() for n in near]
+    assert bounds[0] != bounds[2] and bounds[1] != bounds[2]
 
 
 def run(walker: Walker, seconds: float, movement: float, face: float, dt: float = 1 / 30):

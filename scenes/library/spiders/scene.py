@@ -8,7 +8,7 @@ import random
 from panda3d.core import AmbientLight, DirectionalLight, PointLight, TransparencyAttrib
 
 from scenes.api import Scene, level
-from scenes.creatures.spider import SPECIES, SpiderModel, Walker, build_species, instance, pose_legs
+from scenes.creatures.spider import SPECIES, SpiderModel, Walker, build_species, instance
 from scenes.geometry import Mesh
 from scenes.look import Look, apply_look, textured
 
@@ -72,7 +72,7 @@ class Spiders(Scene):
             "Larger spider in the middle of the table, twitching",
             suds=40,
             count=1,
-            distance=1.2,
+            distance=1.05,
             span=0.12,
             movement=0.15,
             jar=0.0,
@@ -192,7 +192,7 @@ class Spiders(Scene):
             textured(mesh, material, tile, params=params).reparentTo(self.root)
 
         # one template per species, copied for each spider (and one more for the drop)
-        templates = [build_species(sp, "skin") for sp in SPECIES]
+        templates = [build_species(sp) for sp in SPECIES]
         self.spiders = [[instance(t, self.root) for t in templates] for _ in range(MAX_SPIDERS + 1)]
         self.walkers = [Walker(seed=100 + i) for i in range(MAX_SPIDERS + 1)]
         for models in self.spiders:
@@ -231,6 +231,10 @@ class Spiders(Scene):
             if hpr:
                 np_.setHpr(*hpr)
             self.root.setLight(np_)
+            if light is lamp:  # spiders are lit by two lights, not three: vertex light is dear
+                for models in self.spiders:
+                    for model in models:
+                        model.root.setLightOff(np_)
         apply_look(self.root, Look(fog_color=self.background, fog_density=0.0))
         self.gaze_pitch = -33.0
         self._drop = -1.0
@@ -293,9 +297,10 @@ class Spiders(Scene):
             stride = w.step(dt, move, face, home, bounds, client, span)
             size = span * min(1.0, shown)
             model.root.setPosHprScale(w.x, w.y, TABLE_TOP_Z, w.heading, 0, 0, size, size, size)
-            twitch = 0.6 if 0.05 < move < 0.3 and stride == 0.0 else 0.0
-            pose_legs(model, w.phase + (self.time * 0.7 if twitch else 0.0), stride, twitch)
-            model.body.setZ(0.012 * stride * abs(math.sin(w.phase * 2 * math.pi)))
+            if 0.05 < move < 0.3 and stride == 0.0 and math.sin(self.time * 9.0 + i) > 0.6:
+                model.pose(self.time * 0.4, 0.5)  # a restless twitch of the legs while it waits
+            else:
+                model.pose(w.phase, stride)
         self._apply_drop(dt, span, species)
         jar = p["jar"]
         if jar <= 0.01:
@@ -335,7 +340,7 @@ class Spiders(Scene):
         model.root.setPosHprScale(
             x, y, z, 180.0 + 20 * math.sin(t * 0.7), -90.0, 0, size, size, size
         )
-        pose_legs(model, 0.25, 0.5, 0.0)
+        model.pose(0.25, 1.0)
         self.thread.show()
         self.thread.setPos(x, y, z + 0.05 * size)
         self.thread.setSz(max(0.01, CEILING_Z - z))
