@@ -252,12 +252,12 @@ def body_mesh(sp: Species, seed: int = 3, detail: bool = True) -> Mesh:
         p2 = (side * tx * 0.85, front_y + 0.1, thx_c[2] - tz * 0.2)
         p3 = (side * tx * 0.7, front_y + 0.12, 0.02)
         r = sp.leg_radius * 0.8
-        n = 5 if detail else 3
-        m.prism(p0, p1, r, sp.legs, sides=n, caps=False)
+        faces = 5 if detail else 3
+        m.prism(p0, p1, r, sp.legs, sides=faces, caps=False)
         if detail:
             m.sphere(p1, r * 1.1, sp.legs, segs=5, rings=3)
-        m.prism(p1, p2, r, sp.legs, sides=n, caps=False)
-        m.prism(p2, p3, r, sp.legs, sides=n, radius1=r * 1.25)
+        m.prism(p1, p2, r, sp.legs, sides=faces, caps=False)
+        m.prism(p2, p3, r, sp.legs, sides=faces, radius1=r * 1.25)
     # hairs: on the abdomen and the carapace, longer and paler on a tarantula
     for _ in range(sp.hairs if detail else 0):
         on_abdomen = rng.random() < 0.7
