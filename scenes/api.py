@@ -100,9 +100,11 @@ class Scene(ABC):
         """Set the scene for `intensity` (1..N, fractional between levels); `dt` seconds passed."""
 
     def load_model(self, filename: str) -> Any:
-        """Load a model file (.bam, .egg, .gltf with panda3d-gltf) from the scene's folder.
+        """Load a model file (.gltf/.glb through panda3d-gltf, .bam, .egg) from the scene's folder.
 
-        Call it in `build` only: loading during a level change would stall the frame.
+        Call it in `build` only: loading during a level change would stall the frame. Give the
+        file a line in the folder's `assets.toml` (`scenes.assets`), or `vret scenes check`
+        fails the scene.
         """
         # Panda3D: loaded in the render process when a scene builds, not by the scene library
         from panda3d.core import Filename, Loader, LoaderOptions, NodePath

@@ -1,6 +1,7 @@
 """What `vret scenes check` verifies, as plain functions the tests use too.
 
-Static checks read the registry only. Render checks draw every level offscreen (in a fresh
+Static checks read the registry and the scene folder (every asset file needs a line in its
+`assets.toml`). Render checks draw every level offscreen (in a fresh
 process: one ShowBase per process) and look at the pixels: no level may be blank, and each level
 must look different from the one below it, not only have different parameters.
 """
@@ -14,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from scenes.assets import asset_problems
 from scenes.preview import render_levels
 from scenes.registry import SceneInfo, discover
 
@@ -54,7 +56,7 @@ def flat_share(img: np.ndarray) -> float:
 
 def static_problems(info: SceneInfo) -> tuple[list[str], list[str]]:
     """(errors, warnings) about a scene's metadata and ladder, without rendering it."""
-    errors: list[str] = []
+    errors: list[str] = list(asset_problems(info.folder))
     warnings: list[str] = []
     levels = info.ladder.levels
     lo, hi = RECOMMENDED_LEVELS
