@@ -58,6 +58,11 @@ def configure(
         "model-cache-dir",
         "show-frame-rate-meter false",
     ]
+    if display == "offscreen":
+        # previews, tests, benchmarks: a video frame is decoded in the frame that shows it, so
+        # a picture at scene time t is the same every run (on a display, decoding stays in
+        # ffmpeg's own thread, a frame ahead, off the render loop)
+        lines.append("ffmpeg-max-readahead-frames 0")
     if frame_rate:
         lines += ["clock-mode limited", f"clock-frame-rate {frame_rate:g}"]
     loadPrcFileData("vret-stage", "\n".join(line for line in lines if line))
