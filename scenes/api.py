@@ -31,6 +31,7 @@ from typing import Any, ClassVar
 
 from exposure.constants import SAFE_SCENE
 from exposure.models import Ladder, Level
+from scenes.sound import SOUNDS, SpatialSound
 
 EYE_HEIGHT_M = 1.6
 """Standing eye height used for every non-VR camera; in VR the headset's tracked height wins."""
@@ -89,6 +90,8 @@ class Scene(ABC):
         self._keys = keys
         self._table = [tuple(lv.params.get(k, 0.0) for k in keys) for lv in self.levels]
         self._params: dict[str, float] = dict.fromkeys(keys, 0.0)
+        self.spatial_sounds: list[SpatialSound] = []
+        """Sounds attached to nodes (`spatial_sound`); the stage loads and plays them."""
 
     # ------------------------------------------------------------------ for authors
     @abstractmethod
@@ -118,6 +121,19 @@ class Scene(ABC):
         if node is None:
             raise FileNotFoundError(f"{path} could not be loaded as a model")
         return NodePath(node)
+
+    def spatial_sound(
+        self, name: str, node: Any, volume: float = 1.0, min_distance: float = 1.0
+    ) -> SpatialSound:
+        """Attach sound `name` (see `scenes.sound.SOUNDS`) to `node`; call it in `build`.
+
+        Set the returned sound's `volume` (0-1) in `apply`, and call its `trigger()` for a
+        one-shot sound. `min_distance` (metres) is how near it is at full volume.
+        """
+        loops = SOUNDS[name][2]
+        sound = SpatialSound(name, node, volume, min_distance, loop=loops)
+        self.spatial_sounds.append(sound)
+        return sound
 
     def on_event(self, name: str) -> None:  # noqa: B027 - optional hook, empty by default
         """A therapist triggered one of `events`."""

@@ -12,6 +12,7 @@ from panda3d.core import Filename, NodePath, PerspectiveLens, loadPrcFileData
 
 from scenes.api import EYE_HEIGHT_M, Scene
 from scenes.registry import SceneInfo
+from scenes.sound import Soundscape
 
 DISPLAYS = ("offscreen", "window", "openvr")
 PIPES = {"tiny": "p3tinydisplay", "gl": "pandagl", "egl": "p3headlessgl"}
@@ -134,6 +135,8 @@ class Stage:
         """Windows and buffers that take the scene's clear colour (VR adds its eye buffers)."""
         self.track_gaze = True
         """Non-VR: the head takes the scene's gaze pitch. VR sets this False (the head pose wins)."""
+        self.soundscape = Soundscape(base)
+        """The scenes' spatial sounds (3D audio from the camera; null audio without a device)."""
 
     def build(self, info: SceneInfo) -> Scene:
         """Build `info`'s scene once (hidden); later calls return the same scene."""
@@ -150,6 +153,7 @@ class Stage:
         self.scenes[info.name] = scene
         if scene.sound:
             self._load_sound(scene)
+        self.soundscape.load(scene.spatial_sounds)
         return scene
 
     def _load_sound(self, scene: Scene) -> None:
@@ -172,9 +176,11 @@ class Stage:
                 self.current.root.stash()
                 if self.current.name in self.sounds:
                     self.sounds[self.current.name].stop()
+                self.soundscape.stop(self.current.spatial_sounds)
             scene.root.unstash()
             if name in self.sounds:
                 self.sounds[name].play()
+            self.soundscape.start(scene.spatial_sounds)
             self.rig.reparentTo(scene.viewpoint)
             self.current = scene
             self.set_fade(self.fade)
@@ -186,6 +192,7 @@ class Stage:
             self.current.root.stash()
             if self.current.name in self.sounds:
                 self.sounds[self.current.name].stop()
+            self.soundscape.stop(self.current.spatial_sounds)
             self.current = None
 
     def set_fade(self, fade: float) -> None:
@@ -207,3 +214,8 @@ class Stage:
         scene.advance(intensity, dt)
         if self.track_gaze:
             self.head.setP(scene.gaze_pitch)
+        self.soundscape.update(scene.spatial_sounds)
+
+    def set_muted(self, muted: bool) -> None:
+        """Silence every sound (ambient loops and spatial sounds), or give them back."""
+        self.soundscape.set_muted(muted)

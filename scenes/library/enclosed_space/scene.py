@@ -203,10 +203,14 @@ class EnclosedSpace(Scene):
         self.root.setLight(self.root.attachNewNode(self.fill))
         self.viewpoint.setH(-28)  # facing the door, turned a little toward the room's corner
         self._slam = 0.0
+        self.vent = self.spatial_sound("ventilation", self.lamp_panel, volume=0.2, min_distance=1.0)
+        self.door_sound = self.spatial_sound("door", self.door, min_distance=1.5)
+        self._door_angle = -1.0
 
     def on_event(self, name: str) -> None:
         if name == "door_slam":
             self._slam = 1.0
+            self.door_sound.trigger()
 
     def apply(self, intensity: float, dt: float) -> None:
         p = self.params(intensity)
@@ -236,7 +240,13 @@ class EnclosedSpace(Scene):
         self.frame.setPos(0, yf, 0)
         self._slam = max(0.0, self._slam - dt * 1.5)
         self.door.setPos(-DOOR_W / 2, yf, 0)
-        self.door.setH(100.0 * max(0.0, p["door"] - self._slam))
+        angle = 100.0 * max(0.0, p["door"] - self._slam)
+        self.door.setH(angle)
+        if angle < 3.0 <= self._door_angle and not self._slam:
+            self.door_sound.trigger()  # the door swings shut as the level closes it
+        self._door_angle = angle
+        # the ventilation fills a small closed room: louder as the walls come in
+        self.vent.volume = min(1.0, 0.15 + 0.85 * (1.0 - min(1.0, w * d / 42.0)))
         win = p["window"]
         if win < 0.02:
             self.window.hide()

@@ -7,6 +7,7 @@ import random
 from panda3d.core import AmbientLight, DirectionalLight, Fog, NodePath
 
 from scenes.api import Scene, level, wave
+from scenes.creatures.birds import Flock
 from scenes.geometry import Mesh
 from scenes.look import Look, apply_look, textured
 
@@ -202,6 +203,14 @@ class Heights(Scene):
             c.setH(0 if speed > 0 else 180)
             self.cars.append((c, speed, c.getX()))
 
+        # birds circling over the park far below, wind at the edge, traffic on the avenue
+        self.birds = Flock(self.root, 7, (25.0, STREET_Y + 60.0), 22.0, 14.0, scale=2.0)
+        self.wind = self.spatial_sound("wind", self.viewpoint, volume=0.2, min_distance=2.0)
+        street = self.root.attachNewNode("street-noise")
+        street.setPos(0, STREET_Y, 0)
+        self.traffic = self.spatial_sound("traffic", street, volume=0.8, min_distance=20.0)
+        self.birdsong = self.spatial_sound("birds", self.birds.root, volume=0.4, min_distance=15.0)
+
         ambient = AmbientLight("sky")
         ambient.setColor((0.45, 0.47, 0.52, 1))
         sun = DirectionalLight("sun")
@@ -229,6 +238,8 @@ class Heights(Scene):
             self.rail.show()
             self.rail.setSz(rail / RAIL_M)
         self.gaze_pitch = p["look"] + 1.5 * wave(self.time, 11.0)
+        self.birds.update(self.time)
+        self.wind.volume = min(1.0, 0.15 + height / 120.0 + 0.1 * wave(self.time, 7.0))
         for car, speed, x0 in self.cars:
             x = (x0 + speed * self.time + 320.0) % 640.0 - 320.0
             car.setX(x)

@@ -215,6 +215,10 @@ class PublicSpeaking(Scene):
         self.viewpoint.setPos(0, -0.1, STAGE_Z)
         self.gaze_pitch = -4.0
         self._cough = 0.0
+        self.murmur_at = self.seats.attachNewNode("murmur")
+        self.murmur_at.setPos(0, 2.5 * ROW_M, 1.2)
+        self.murmur = self.spatial_sound("murmur", self.murmur_at, volume=0.0, min_distance=3.0)
+        self.cough_sound = self.spatial_sound("cough", self.people[5][0].head, min_distance=1.5)
         self._event: tuple[str, float] | None = None
         self._intensity = 1.0
 
@@ -229,6 +233,7 @@ class PublicSpeaking(Scene):
     def on_event(self, name: str) -> None:
         if name == "cough":
             self._cough = 1.0
+            self.cough_sound.trigger()
         elif name in GESTURES:
             self._event = (name, self.time)  # the nearest person does it now
 
@@ -276,6 +281,8 @@ class PublicSpeaking(Scene):
                 gesture,
                 progress,
             )
+        # a room talks among itself when it is not listening; a full attentive room is quiet
+        self.murmur.volume = min(1.0, count / 24.0) * (1.0 - 0.75 * attention)
         light = p["lights"]
         self.house.setColor((0.62 * light, 0.62 * light, 0.6 * light, 1))
         self.ceiling.setColor((0.6 * light, 0.58 * light, 0.55 * light, 1))

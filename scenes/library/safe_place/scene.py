@@ -8,6 +8,7 @@ import random
 from panda3d.core import AmbientLight, DirectionalLight, Fog, NodePath
 
 from scenes.api import Scene, level, wave
+from scenes.creatures.birds import Flock
 from scenes.geometry import Mesh
 from scenes.look import Look, apply_look, textured
 
@@ -126,11 +127,19 @@ class SafePlace(Scene):
         fog.setExpDensity(0.0012)
         self.root.setFog(fog)
         self.gaze_pitch = -4.0
+        # swallows over the lake, their song, small waves on the shore, wind in the trees
+        self.birds = Flock(self.root, 5, (0.0, 60.0), 30.0, 18.0, scale=1.5, seed=8)
+        shore = self.root.attachNewNode("shore")
+        shore.setPos(0, 22, 0)
+        self.spatial_sound("water", shore, volume=0.5, min_distance=6.0)
+        self.spatial_sound("birds", self.trees[0][0], volume=0.5, min_distance=6.0)
+        self.spatial_sound("wind", self.trees[-1][0], volume=0.25, min_distance=8.0)
 
     def apply(self, intensity: float, dt: float) -> None:
         t = self.time
         for tree, phase in self.trees:  # a light breeze
             tree.setR(1.2 * wave(t, 6.0, phase))
+        self.birds.update(t)
         drift = self.params(intensity)["clouds"]
         for cloud, x0, speed in self.clouds:
             cloud.setX(math.fmod(x0 + speed * drift * t + 600.0, 1200.0) - 600.0)

@@ -236,6 +236,8 @@ class Spiders(Scene):
                     for model in models:
                         model.root.setLightOff(np_)
         apply_look(self.root, Look(fog_color=self.background, fog_density=0.0))
+        self.scuttle_at = self.root.attachNewNode("scuttle")
+        self.scuttle = self.spatial_sound("scuttle", self.scuttle_at, volume=0.0, min_distance=0.3)
         self.gaze_pitch = -33.0
         self._drop = -1.0
         self._shown: list[int] = [-1] * (MAX_SPIDERS + 1)
@@ -301,6 +303,10 @@ class Spiders(Scene):
                 model.pose(self.time * 0.4, 0.5)  # a restless twitch of the legs while it waits
             else:
                 model.pose(w.phase, stride)
+        first = self.walkers[0]
+        self.scuttle_at.setPos(first.x, first.y, TABLE_TOP_Z)
+        walking = 0.0 if first.mode == "pause" else (1.0 if first.mode == "run" else 0.6)
+        self.scuttle.volume = min(1.0, count) * (1.0 - p["jar"]) * walking * (0.4 + 0.6 * move)
         self._apply_drop(dt, span, species)
         jar = p["jar"]
         if jar <= 0.01:
