@@ -289,7 +289,7 @@ class Soundscape:
             if sfx is None:
                 continue
             key = id(sound)
-            volume = max(0.0, min(1.0, sound.volume))
+            volume = 0.0 if self.muted else max(0.0, min(1.0, sound.volume))
             if self._volumes.get(key) != volume:
                 self._volumes[key] = volume
                 sfx.setVolume(volume)
@@ -303,5 +303,6 @@ class Soundscape:
     def set_muted(self, muted: bool) -> None:
         """Silence (or give back) every sound of the station: the console's mute."""
         self.muted = muted
+        self._volumes.clear()  # every sound takes its (muted or own) volume at the next update
         if self.manager is not None:
-            self.manager.setActive(not muted)
+            self.manager.setActive(not muted)  # the scenes' ambient loops too
