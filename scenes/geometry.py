@@ -194,6 +194,31 @@ class Mesh:
                     self.tris.append((b, d, c))
         return self
 
+    def plane(
+        self, x0: float, y0: float, x1: float, y1: float, z: float, color: Color, cells: int = 16
+    ) -> Mesh:
+        """A flat upward-facing rectangle cut into `cells` x `cells` quads.
+
+        For ground that reaches the horizon: fog and lighting are worked out per vertex in the
+        fixed pipeline, and one quad 800 m across would be fogged by its far corners.
+        """
+        col = rgba(color)
+        rows = []
+        for j in range(cells + 1):
+            y = y0 + (y1 - y0) * j / cells
+            rows.append(
+                [
+                    self._vertex((x0 + (x1 - x0) * i / cells, y, z), (0.0, 0.0, 1.0), col)
+                    for i in range(cells + 1)
+                ]
+            )
+        for j in range(cells):
+            for i in range(cells):
+                a, b, c, d = rows[j][i], rows[j][i + 1], rows[j + 1][i + 1], rows[j + 1][i]
+                self.tris.append((a, b, c))
+                self.tris.append((a, c, d))
+        return self
+
     def disc(self, center: Vec, radius: float, color: Color, sides: int = 16) -> Mesh:
         """A flat horizontal disc facing up."""
         col = rgba(color)

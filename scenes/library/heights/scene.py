@@ -104,7 +104,7 @@ class Heights(Scene):
         # distances a software depth buffer cannot separate layers a few centimetres apart.
         ground = Mesh()
         city = ground
-        city.quad((-700, -700, 0), (700, -700, 0), (700, 700, 0), (-700, 700, 0), (0.36, 0.4, 0.33))
+        city.plane(-700, -700, 700, 700, 0, (0.36, 0.4, 0.33))  # cells: GL fogs per vertex
         city.box((0, STREET_Y, 0.02), (1400, 14, 0.04), (0.22, 0.22, 0.24))  # avenue
         for k in range(-30, 31):  # lane markings give the drop a scale
             city.box((k * 8.0, STREET_Y, 0.05), (3.0, 0.2, 0.02), (0.9, 0.9, 0.85))

@@ -31,10 +31,8 @@ class SafePlace(Scene):
         rng = random.Random(5)
         # flat layers first, in order, without depth test (see heights: software depth buffer)
         grass, lake, path = Mesh(), Mesh(), Mesh()
-        grass.quad(
-            (-800, -800, 0), (800, -800, 0), (800, 800, 0), (-800, 800, 0), (0.42, 0.62, 0.3)
-        )
-        lake.quad((-600, 22, 0), (600, 22, 0), (600, 700, 0), (-600, 700, 0), (0.34, 0.55, 0.72))
+        grass.plane(-800, -800, 800, 800, 0, (0.42, 0.62, 0.3))  # cells: GL fogs per vertex
+        lake.plane(-600, 22, 600, 700, 0, (0.34, 0.55, 0.72))
         path.quad((-600, 20, 0), (600, 20, 0), (600, 23, 0), (-600, 23, 0), (0.86, 0.8, 0.62))
         path.quad((-1.2, -2, 0), (1.2, -2, 0), (1.0, 20, 0), (-1.0, 20, 0), (0.72, 0.65, 0.5))
         for order, (mesh, material, tile) in enumerate(
