@@ -137,8 +137,8 @@ def body_mesh(sp: Species, seed: int = 3, detail: bool = True) -> Mesh:
     thx_c = (0.0, 0.02, hip_z)
     dark = _mix(sp.body, (0, 0, 0), 0.45)
     # abdomen and its markings (a few flattened ellipsoids laid on its back)
-    m.sphere(abd_c, (ax, ay, az), sp.body, segs=10, rings=6)
-    if sp.pattern == "chevrons":
+    m.sphere(abd_c, (ax, ay, az), sp.body, segs=10 if detail else 7, rings=6 if detail else 4)
+    if sp.pattern == "chevrons" and detail:
         for k in range(4):
             y = abd_c[1] + ay * (0.45 - k * 0.3)
             w = ax * (0.75 - k * 0.13)
@@ -159,7 +159,7 @@ def body_mesh(sp: Species, seed: int = 3, detail: bool = True) -> Mesh:
                 sides=3,
                 caps=False,
             )
-    elif sp.pattern == "stripe":
+    elif sp.pattern == "stripe" and detail:
         m.sphere(
             (abd_c[0], abd_c[1], abd_c[2] + az * 0.72),
             (ax * 0.3, ay * 0.85, az * 0.32),
@@ -180,7 +180,8 @@ def body_mesh(sp: Species, seed: int = 3, detail: bool = True) -> Mesh:
         (0, abd_c[1] - ay * 1.08, abd_c[2] - az * 0.3),
         0.012,
         dark,
-        sides=4,
+        sides=4 if detail else 3,
+        caps=detail,
     )
     # pedicel: the narrow waist
     m.prism(
@@ -188,10 +189,11 @@ def body_mesh(sp: Species, seed: int = 3, detail: bool = True) -> Mesh:
         (0, abd_c[1] + ay * 0.85, abd_c[2] - az * 0.2),
         0.014,
         dark,
-        sides=5,
+        sides=5 if detail else 3,
+        caps=detail,
     )
     # cephalothorax: carapace, with a fovea and grooves from it
-    m.sphere(thx_c, (tx, ty, tz), sp.body, segs=10, rings=5)
+    m.sphere(thx_c, (tx, ty, tz), sp.body, segs=10 if detail else 7, rings=5 if detail else 3)
     m.sphere(
         (0, thx_c[1] - ty * 0.1, thx_c[2] + tz * 0.93), (0.006, 0.012, 0.003), dark, segs=5, rings=2
     )
@@ -236,15 +238,16 @@ def body_mesh(sp: Species, seed: int = 3, detail: bool = True) -> Mesh:
     for side in (1, -1):
         top = (side * tx * 0.3, front_y - 0.004, thx_c[2] - tz * 0.05)
         low = (side * tx * 0.26, front_y + 0.018, thx_c[2] - tz * 0.85)
-        m.prism(top, low, tx * 0.22, dark, sides=6, radius1=tx * 0.16)
-        m.prism(
-            low,
-            (side * tx * 0.12, front_y + 0.012, low[2] - 0.016),
-            0.004,
-            black,
-            sides=3,
-            radius1=0.001,
-        )
+        m.prism(top, low, tx * 0.22, dark, sides=6 if detail else 3, radius1=tx * 0.16, caps=detail)
+        if detail:  # the fangs
+            m.prism(
+                low,
+                (side * tx * 0.12, front_y + 0.012, low[2] - 0.016),
+                0.004,
+                black,
+                sides=3,
+                radius1=0.001,
+            )
     # palps: three short segments each, reaching forward and down
     for side in (1, -1):
         p0 = (side * tx * 0.55, front_y - 0.01, thx_c[2] - tz * 0.3)
@@ -300,16 +303,20 @@ def leg_mesh(sp: Species, side: int, pair: int, seed: int = 5, detail: bool = Tr
     radii = [r * 1.2, r * 1.15, r * 1.1, r, r * 0.95, r * 0.8, r * 0.6, r * 0.35]
     dark = _mix(sp.legs, (0, 0, 0), 0.35)
     pale = _mix(sp.legs, sp.marking, 0.75)
-    for k in range(len(joints) - 1):
+    # far away the leg keeps its bends (hip, knee, tibia, metatarsus, foot) in four segments
+    drawn = range(len(joints)) if detail else (0, 3, 5, 6, 7)
+    pairs = list(zip(drawn, list(drawn)[1:], strict=False))
+    for a, b in pairs:
         m.prism(
-            joints[k],
-            joints[k + 1],
-            radii[k],
+            joints[a],
+            joints[b],
+            radii[a],
             sp.legs,
             sides=5 if detail else 3,
-            radius1=radii[k + 1],
+            radius1=radii[b],
             caps=False,
         )
+    for k in range(len(joints) - 1):
         if detail and 0 < k < len(joints) - 2:
             m.sphere(
                 joints[k + 1], radii[k + 1] * 1.12, pale if sp.bands else dark, segs=5, rings=3
@@ -329,9 +336,11 @@ def leg_mesh(sp: Species, side: int, pair: int, seed: int = 5, detail: bool = Tr
 GAIT_POSES = 8
 """Poses baked per gait cycle; a ninth is the spider standing still."""
 STANDING = GAIT_POSES
-NEAR_SPANS = 4.0
-"""Closer than this many leg spans to the camera a spider shows every hair and joint; farther,
-its far version (the same outline, a fifth of the vertices)."""
+NEAR_M = 0.7
+"""Nearer than this to the camera (metres, whatever the spider's size: Panda3D measures LOD
+distances in the camera's space) a spider shows every hair and joint; farther, its far version
+(the same outline, a fifth of the vertices). From the client's seat the table's spiders are
+about 1 m away; the preview's close-up and a dropped spider come nearer."""
 
 
 @dataclass
@@ -391,7 +400,7 @@ def build_species(sp: Species, material: str | None = None) -> NodePath:
     """A template spider of species `sp` (copy it with `copyTo`); textured when `material`.
 
     The gait is baked: GAIT_POSES poses of the walk cycle and one standing, each one geom
-    with a near and a far version (`NEAR_SPANS`), under a switch that shows one. Posing
+    with a near and a far version (`NEAR_M`), under a switch that shows one. Posing
     eight legs as separate nodes cost about 0.5 ms a spider a frame in software rendering
     (twelve spiders did not fit a 90 Hz frame); a baked pose draws as one.
     """
@@ -400,9 +409,9 @@ def build_species(sp: Species, material: str | None = None) -> NodePath:
     for pose in range(GAIT_POSES + 1):
         lod = poses.attachNewNode(LODNode(f"pose-{pose}"))
         _baked(sp, True, material, pose).reparentTo(lod)
-        lod.node().addSwitch(NEAR_SPANS, 0.0)
+        lod.node().addSwitch(NEAR_M, 0.0)
         _baked(sp, False, material, pose).reparentTo(lod)
-        lod.node().addSwitch(1e6, NEAR_SPANS)
+        lod.node().addSwitch(1e6, NEAR_M)
     poses.node().setVisibleChild(STANDING)
     return root
 
