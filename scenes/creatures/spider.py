@@ -306,14 +306,14 @@ def leg_mesh(sp: Species, side: int, pair: int, seed: int = 5, detail: bool = Tr
     # far away the leg keeps its bends (hip, knee, tibia, metatarsus, foot) in four segments
     drawn = range(len(joints)) if detail else (0, 3, 5, 6, 7)
     pairs = list(zip(drawn, list(drawn)[1:], strict=False))
-    for a, b in pairs:
+    for i, j in pairs:
         m.prism(
-            joints[a],
-            joints[b],
-            radii[a],
+            joints[i],
+            joints[j],
+            radii[i],
             sp.legs,
             sides=5 if detail else 3,
-            radius1=radii[b],
+            radius1=radii[j],
             caps=False,
         )
     for k in range(len(joints) - 1):
