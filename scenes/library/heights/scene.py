@@ -123,6 +123,11 @@ class Heights(Scene):
         )  # its central path
         city.box((0, STREET_Y + 95, 0.09), (70, 30, 0.06), (0.3, 0.45, 0.62))  # a pond
         ground_np = textured(ground, "concrete", 6.0, "ground")
+        # flat ground under a sun and a sky is lit the same everywhere: bake it (x1.09, the sun
+        # at 55 degrees plus the sky light) instead of lighting it every frame (textured and
+        # lit it cost 1.5 ms a frame in software, textured and unlit 0.5 ms)
+        ground_np.setLightOff(1)
+        ground_np.setColorScale(1.09, 1.09, 1.09, 1.0)
         ground_np.reparentTo(self.root)
         ground_np.setBin("background", 10)
         ground_np.setDepthTest(False)
