@@ -123,15 +123,25 @@ class Scene(ABC):
         return NodePath(node)
 
     def spatial_sound(
-        self, name: str, node: Any, volume: float = 1.0, min_distance: float = 1.0
+        self,
+        name: str,
+        node: Any,
+        volume: float = 1.0,
+        min_distance: float = 1.0,
+        file: str | None = None,
     ) -> SpatialSound:
         """Attach sound `name` (see `scenes.sound.SOUNDS`) to `node`; call it in `build`.
 
         Set the returned sound's `volume` (0-1) in `apply`, and call its `trigger()` for a
-        one-shot sound. `min_distance` (metres) is how near it is at full volume.
+        one-shot sound. `min_distance` (metres) is how near it is at full volume. With `file`,
+        the sound is that file of the scene's folder (looped; give it a line in assets.toml).
         """
-        loops = SOUNDS[name][2]
-        sound = SpatialSound(name, node, volume, min_distance, loop=loops)
+        if file is not None:
+            if self.folder is None or not (self.folder / file).is_file():
+                raise FileNotFoundError(f"{file}: the scene's sound file is missing")
+            sound = SpatialSound(name, node, volume, min_distance, path=self.folder / file)
+        else:
+            sound = SpatialSound(name, node, volume, min_distance, loop=SOUNDS[name][2])
         self.spatial_sounds.append(sound)
         return sound
 

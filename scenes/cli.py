@@ -167,7 +167,10 @@ def cmd_new(args: argparse.Namespace) -> int:
     files: list[Path] = []
     if args.from_360 is not None:
         files = _media_to_copy(args.from_360)
-        text = _pano_scene_text(name, title, class_name, phobia, args.stereo, files)
+        files += [s for s in map(_sound_for, files) if s is not None]
+        text = _pano_scene_text(
+            name, title, class_name, phobia, args.stereo, media_files(args.from_360)
+        )
     else:
         text = string.Template(TEMPLATE.read_text()).substitute(
             name=name,
@@ -210,11 +213,22 @@ def _media_to_copy(source: Path) -> list[Path]:
     return files
 
 
+def _sound_for(media: Path) -> Path | None:
+    """The sound recorded with a 360 file: the .wav or .ogg of the same name, if any."""
+    for suffix in (".wav", ".ogg"):
+        sound = media.with_suffix(suffix)
+        if sound.is_file():
+            return sound
+    return None
+
+
 def _pano_scene_text(
     name: str, title: str, class_name: str, phobia: str, stereo: str, files: list[Path]
 ) -> str:
     top = len(files)
     media = "\n".join(f"        {json.dumps(p.name)}," for p in files)
+    sounds = [_sound_for(p) for p in files]
+    audio = "\n".join(f"        {json.dumps(s.name) if s else 'None'}," for s in sounds)
     levels = "\n".join(
         f"        level({json.dumps(level_name(p))}, suds={round(10 + 90 * k / max(1, top - 1))}, media={k}),"
         for k, p in enumerate(files)
@@ -227,6 +241,7 @@ def _pano_scene_text(
         description=f"{title}: 360-degree footage, one file per level.",
         stereo=stereo,
         media=media,
+        audio=audio if any(sounds) else "",
         levels=levels,
     )
 

@@ -23,7 +23,9 @@ level's on top, its alpha following the same smoothstep as every scene's paramet
 `.webm`, ...) play through Panda3D's bundled ffmpeg, looping, kept on scene time, so a paused
 scene holds its frame and a preview at a given time always shows the same frame. Top-bottom stereo files set
 `stereo = "top-bottom"`; the top half (the left eye) is shown on every display for now (see
-docs/authoring.md). Optional `audio` gives one sound file per entry of `media` (or None).
+docs/authoring.md). Optional `audio` gives one sound file per entry of `media` (or None): it
+loops while its file is on show and fades with it (`vret scenes new --from-360` pairs a
+`.wav`/`.ogg` with the picture or video of the same name).
 """
 
 from __future__ import annotations
@@ -171,6 +173,12 @@ class PanoramaScene(Scene):
             self.spheres.append(sphere)
         self.spheres[1].setTransparency(TransparencyAttrib.MAlpha)
         self._shown: list[int] = [-1, -1]
+        # each file's own sound, at the client's head, faded with its picture
+        self.level_sounds = {
+            index: self.spatial_sound(f"media-{index}", self.head, 0.0, 1.0, file=name)
+            for index, name in enumerate(self.audio)
+            if name
+        }
 
     def _show(self, k: int, index: int) -> None:
         if self._shown[k] != index:
@@ -186,6 +194,8 @@ class PanoramaScene(Scene):
         lo = min(last, max(0, int(round(self.levels[below - 1].params["media"]))))
         hi = min(last, max(0, int(round(self.levels[above - 1].params["media"]))))
         fade = smoothstep(x - below) if hi != lo else 0.0  # the same ease as every scene's
+        for index, sound in self.level_sounds.items():
+            sound.volume = (1.0 - fade if index == lo else 0.0) + (fade if index == hi else 0.0)
         self._show(0, lo)
         if fade > 0.002:
             self._show(1, hi)

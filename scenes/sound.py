@@ -226,6 +226,8 @@ class SpatialSound:
     """How many times `trigger` was called (the stage plays once per new trigger)."""
     handle: Any = field(default=None, repr=False)
     """The loaded AudioSound (set by the stage)."""
+    path: Path | None = None
+    """A sound file of the scene's own (a 360 scene's recorded audio) instead of `name`'s."""
 
     def trigger(self) -> None:
         """Play a one-shot sound (a cough, a door) once more from the start."""
@@ -262,7 +264,8 @@ class Soundscape:
         from panda3d.core import Filename  # Panda3D: only in a process that renders
 
         for sound in sounds:
-            sfx = self.audio3d.loadSfx(Filename.fromOsSpecific(str(sound_file(sound.name))))
+            path = sound.path if sound.path is not None else sound_file(sound.name)
+            sfx = self.audio3d.loadSfx(Filename.fromOsSpecific(str(path)))
             sfx.setLoop(sound.loop)
             self.audio3d.attachSoundToObject(sfx, sound.node)
             self.audio3d.setSoundMinDistance(sfx, sound.min_distance)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import multiprocessing
 import shutil
 import subprocess
+import wave
 from pathlib import Path
 
 import numpy as np
@@ -73,6 +74,13 @@ def footage(tmp_path_factory) -> Path:
     write_clip(src / "02_dog far away.mp4", clip_frames([YELLOW, BLUE, BLUE, YELLOW], True))
     write_clip(src / "10_dog close.mp4", clip_frames([RED, RED, RED, RED], False))
     (src / "notes.txt").write_text("not footage")
+    for stem in ("01_empty-park", "02_dog far away"):  # the sound recorded with two of them
+        with wave.open(str(src / f"{stem}.wav"), "wb") as out:
+            out.setnchannels(1)
+            out.setsampwidth(2)
+            out.setframerate(8000)
+            tone = np.sin(np.arange(8000) * 2 * np.pi * 440 / 8000) * 8000
+            out.writeframes(tone.astype("<i2").tobytes())
     return src
 
 
@@ -143,8 +151,17 @@ def test_the_new_scene_is_a_ladder_of_the_files_and_needs_their_licences(scene_l
         "02_dog far away.mp4",
         "10_dog close.mp4",
     ]
+    assert sorted(p.name for p in folder.iterdir() if p.suffix == ".wav") == [
+        "01_empty-park.wav",
+        "02_dog far away.wav",
+    ]
     found, problems = discover([scene_lib])
     assert not problems
+    assert found["dogs_park"].scene_class.audio == [
+        "01_empty-park.wav",
+        "02_dog far away.wav",
+        None,
+    ]
     ladder = found["dogs_park"].ladder
     assert [lv.name for lv in ladder.levels] == ["Empty park", "Dog far away", "Dog close"]
     assert [lv.params["media"] for lv in ladder.levels] == [0.0, 1.0, 2.0]
@@ -154,7 +171,13 @@ def test_the_new_scene_is_a_ladder_of_the_files_and_needs_their_licences(scene_l
     errors, _ = check_scenes([found["dogs_park"]], render=False)["dogs_park"]
     assert errors == [
         f"assets.toml: {n} has no author, licence: add it"
-        for n in ("01_empty-park.png", "02_dog far away.mp4", "10_dog close.mp4")
+        for n in (
+            "01_empty-park.png",
+            "02_dog far away.mp4",
+            "10_dog close.mp4",
+            "01_empty-park.wav",
+            "02_dog far away.wav",
+        )
     ]
     toml = folder / "assets.toml"
     toml.write_text(
@@ -254,3 +277,21 @@ def test_a_folder_without_footage_is_one_sentence(tmp_path, capsys):
         == 2
     )
     assert "is not a folder" in capsys.readouterr().err
+
+
+def test_each_files_sound_plays_with_it_and_fades_with_it(scene_lib):
+    from panda3d.core import NodePath
+
+    info = discover([scene_lib])[0]["dogs_park"]
+    scene = info.scene_class("dogs_park", NodePath("root"), info.folder)
+    scene.build()
+    park, dog = scene.level_sounds[0], scene.level_sounds[1]
+    assert [s.path.name for s in scene.spatial_sounds] == [
+        "01_empty-park.wav",
+        "02_dog far away.wav",
+    ]
+    volumes = []
+    for level in (1.0, 1.5, 2.0, 3.0):
+        scene.advance(level, 0.0)
+        volumes.append((round(park.volume, 2), round(dog.volume, 2)))
+    assert volumes == [(1.0, 0.0), (0.5, 0.5), (0.0, 1.0), (0.0, 0.0)]
