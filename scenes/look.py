@@ -111,6 +111,44 @@ def textured(
     return node
 
 
+def bake_sunlight(
+    mesh: Mesh,
+    ambient: tuple[float, float, float],
+    sun: tuple[float, float, float],
+    sun_hpr: tuple[float, float, float],
+) -> bool:
+    """In software rendering, light a static mesh once: its vertex colours take the ambient
+    light and a directional sun (Lambert), and the caller sets its node's light off.
+
+    Under ambient and directional light a static surface's light never changes, so lighting
+    it every frame is waste; in p3tinydisplay a lit textured surface also draws through a
+    slower path (heights' textured ground: 1.5 ms a frame lit, 0.5 ms baked). Returns False
+    and leaves the mesh alone where shaders run (there the light is per pixel, normal maps
+    and all).
+    """
+    if shaders_available():
+        return False
+    from panda3d.core import LVector3, Quat  # Panda3D math: already loaded with the look
+
+    q = Quat()
+    q.setHpr(sun_hpr)
+    toward = -q.getForward()  # from a surface toward the sun
+    toward.normalize()
+    for k, (p, n, c) in enumerate(mesh.verts):
+        lambert = max(0.0, toward.dot(LVector3(*n)))
+        mesh.verts[k] = (
+            p,
+            n,
+            (
+                min(1.0, c[0] * (ambient[0] + sun[0] * lambert)),
+                min(1.0, c[1] * (ambient[1] + sun[1] * lambert)),
+                min(1.0, c[2] * (ambient[2] + sun[2] * lambert)),
+                c[3],
+            ),
+        )
+    return True
+
+
 @dataclass(frozen=True)
 class Look:
     """A scene's atmosphere: fog, sky and the renderer tier's lighting.

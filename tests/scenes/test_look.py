@@ -8,7 +8,7 @@ from panda3d.core import NodePath, TextureStage
 
 from scenes.checks import flat_share, load_rgb, render_in_subprocess
 from scenes.geometry import Mesh
-from scenes.look import Look, apply_look, material_textures, sky_dome, textured
+from scenes.look import Look, apply_look, bake_sunlight, material_textures, sky_dome, textured
 from scenes.registry import LIBRARY
 from tests.scenes.conftest import BUILT_IN
 
@@ -88,3 +88,16 @@ def test_the_preview_inset_shows_the_stimulus_close_up(tmp_path):
     )
     calm_plain = render_in_subprocess(["safe_place"], (160, 120), tmp_path / "d", dirs=[LIBRARY])
     assert np.array_equal(load_rgb(calm["safe_place"][0]), load_rgb(calm_plain["safe_place"][0]))
+
+
+def test_software_rendering_lights_a_static_mesh_once_in_its_vertex_colours():
+    floor = Mesh().quad((0, 0, 0), (1, 0, 0), (1, 1, 0), (0, 1, 0), (0.5, 0.5, 0.5))
+    shade = Mesh().quad((0, 0, 0), (0, 1, 0), (1, 1, 0), (1, 0, 0), (0.5, 0.5, 0.5))  # faces down
+    ambient, sun = (0.4, 0.4, 0.4), (0.8, 0.6, 0.4)
+    assert bake_sunlight(floor, ambient, sun, (0.0, -30.0, 0.0))  # no shaders here: baked
+    assert bake_sunlight(shade, ambient, sun, (0.0, -30.0, 0.0))
+    lit = 0.5  # the sun 30 degrees up lights a floor by sin(30)
+    assert floor.verts[0][2] == pytest.approx(
+        (0.5 * (0.4 + 0.8 * lit), 0.5 * (0.4 + 0.6 * lit), 0.5 * (0.4 + 0.4 * lit), 1.0)
+    )
+    assert shade.verts[0][2] == pytest.approx((0.2, 0.2, 0.2, 1.0))  # the sky light only
