@@ -101,3 +101,50 @@ def test_software_rendering_lights_a_static_mesh_once_in_its_vertex_colours():
         (0.5 * (0.4 + 0.8 * lit), 0.5 * (0.4 + 0.6 * lit), 0.5 * (0.4 + 0.4 * lit), 1.0)
     )
     assert shade.verts[0][2] == pytest.approx((0.2, 0.2, 0.2, 1.0))  # the sky light only
+
+
+def gl_child(conn) -> None:
+    """In a fresh process on OpenGL through EGL (Mesa llvmpipe here): the spiders' look."""
+    from panda3d.core import ShaderAttrib
+
+    from scenes.look import shaders_available
+    from scenes.preview import screenshot_rgb
+    from scenes.registry import discover
+    from scenes.stage import Stage, configure, make_base
+
+    configure("offscreen", (96, 72), pipe="egl")
+    base = make_base()
+    out = {"renderer": base.win.getGsg().getDriverRenderer(), "shaders": shaders_available()}
+    stage = Stage(base)
+    scene = stage.build(discover([LIBRARY])[0]["spiders"])
+    stage.show("spiders")
+    stage.frame(10.0, 0.5)
+    base.graphicsEngine.renderFrame()
+    base.graphicsEngine.renderFrame()
+    out["shader_auto"] = scene.root.hasAttrib(ShaderAttrib)
+    stages = [ts.getName() for ts in scene.root.find("**/wood").findAllTextureStages()]
+    out["stages"] = stages
+    out["image"] = screenshot_rgb(base)
+    conn.send(out)
+    conn.close()
+
+
+@pytest.mark.render
+def test_on_opengl_the_shader_generator_lights_every_pixel_with_normal_maps():
+    import multiprocessing
+
+    ctx = multiprocessing.get_context("spawn")
+    ours, theirs = ctx.Pipe(duplex=False)
+    proc = ctx.Process(target=gl_child, args=(theirs,))
+    proc.start()
+    theirs.close()
+    assert ours.poll(120), "the OpenGL render process sent nothing"
+    out = ours.recv()
+    proc.join(10)
+    if "tiny" in out["renderer"].lower():
+        pytest.skip("no OpenGL through EGL on this machine: only software rendering")
+    assert out["shaders"] and out["shader_auto"]
+    assert out["stages"] == ["default", "normal"]  # the detail map and its normal map
+    w, h, rgb = out["image"]
+    img = np.frombuffer(rgb, np.uint8).reshape(h, w, 3)
+    assert flat_share(img) < 0.5 and img.std() > 10
