@@ -12,8 +12,8 @@ shifting (a slow sway of the whole body). Gestures: nod, yawn, phone, whisper; e
 start one in each window of `GESTURE_WINDOW_S` with the level's `gestures` odds, and a scene
 event makes one person do one now.
 
-Vertex budget: about 500 vertices a person, about what the old block people cost, because a
-full room is 48 of them and software rendering lights every vertex.
+Vertex budget: about 550 vertices a person near (the first rows), 230 far (the old block
+people: 390), because a full room is 48 of them and software rendering lights every vertex.
 """
 
 from __future__ import annotations

@@ -400,9 +400,9 @@ def build_species(sp: Species, material: str | None = None) -> NodePath:
     """A template spider of species `sp` (copy it with `copyTo`); textured when `material`.
 
     The gait is baked: GAIT_POSES poses of the walk cycle and one standing, each one geom
-    with a near and a far version (`NEAR_M`), under a switch that shows one. Posing
-    eight legs as separate nodes cost about 0.5 ms a spider a frame in software rendering
-    (twelve spiders did not fit a 90 Hz frame); a baked pose draws as one.
+    with a near and a far version (`NEAR_M`), under a switch that shows one. Eight leg
+    nodes a spider cost about 0.2 ms a spider a frame more in software rendering than one
+    baked pose, which draws as one geom.
     """
     root = NodePath(f"spider-{sp.name}")
     poses = root.attachNewNode(SwitchNode("poses"))
