@@ -37,6 +37,7 @@ from typing import Any, ClassVar
 
 from exposure.constants import SAFE_SCENE
 from exposure.models import Ladder, Level
+from scenes.sound import SOUNDS, SpatialSound
 
 EYE_HEIGHT_M = 1.6
 """Standing eye height used for every non-VR camera; in VR the headset's tracked height wins."""
@@ -113,6 +114,8 @@ class Scene(ABC):
         self._keys = keys
         self._table = [tuple(lv.params.get(k, 0.0) for k in keys) for lv in self.levels]
         self._params: dict[str, float] = dict.fromkeys(keys, 0.0)
+        self.spatial_sounds: list[SpatialSound] = []
+        """Sounds attached to nodes (`spatial_sound`); the stage loads and plays them."""
 
     def use_levels(self, levels: Sequence[Mapping[str, float]]) -> None:
         """Draw the session's own ladder (a client's hierarchy, a ladder file) instead of the
@@ -147,9 +150,11 @@ class Scene(ABC):
         """Set the scene for `intensity` (1..N, fractional between levels); `dt` seconds passed."""
 
     def load_model(self, filename: str) -> Any:
-        """Load a model file (.bam, .egg, .gltf with panda3d-gltf) from the scene's folder.
+        """Load a model file (.gltf/.glb through panda3d-gltf, .bam, .egg) from the scene's folder.
 
-        Call it in `build` only: loading during a level change would stall the frame.
+        Call it in `build` only: loading during a level change would stall the frame. Give the
+        file a line in the folder's `assets.toml` (`scenes.assets`), or `vret scenes check`
+        fails the scene.
         """
         # Panda3D: loaded in the render process when a scene builds, not by the scene library
         from panda3d.core import Filename, Loader, LoaderOptions, NodePath
@@ -164,6 +169,29 @@ class Scene(ABC):
             raise FileNotFoundError(f"{path} could not be loaded as a model")
         return NodePath(node)
 
+    def spatial_sound(
+        self,
+        name: str,
+        node: Any,
+        volume: float = 1.0,
+        min_distance: float = 1.0,
+        file: str | None = None,
+    ) -> SpatialSound:
+        """Attach sound `name` (see `scenes.sound.SOUNDS`) to `node`; call it in `build`.
+
+        Set the returned sound's `volume` (0-1) in `apply`, and call its `trigger()` for a
+        one-shot sound. `min_distance` (metres) is how near it is at full volume. With `file`,
+        the sound is that file of the scene's folder (looped; give it a line in assets.toml).
+        """
+        if file is not None:
+            if self.folder is None or not (self.folder / file).is_file():
+                raise FileNotFoundError(f"{file}: the scene's sound file is missing")
+            sound = SpatialSound(name, node, volume, min_distance, path=self.folder / file)
+        else:
+            sound = SpatialSound(name, node, volume, min_distance, loop=SOUNDS[name][2])
+        self.spatial_sounds.append(sound)
+        return sound
+
     def on_event(self, name: str) -> None:  # noqa: B027 - optional hook, empty by default
         """A therapist triggered one of `events`."""
 
@@ -177,6 +205,13 @@ class Scene(ABC):
         default), and then no attention is measured. Called every frame: keep it cheap.
         """
         return ()
+
+    def stimulus(self) -> Any | None:
+        """The node a preview's close-up inset frames (the nearest spider), or None for none.
+
+        Called after `apply`, by previews only (never in a session's frame loop).
+        """
+        return None
 
     def params(self, intensity: float) -> dict[str, float]:
         """The parameters at `intensity`, eased (smoothstep) between the two neighbouring levels.

@@ -1,6 +1,7 @@
 """What `vret scenes check` verifies, as plain functions the tests use too.
 
-Static checks read the registry only. Render checks draw every level offscreen (in a fresh
+Static checks read the registry and the scene folder (every asset file needs a line in its
+`assets.toml`). Render checks draw every level offscreen (in a fresh
 process: one ShowBase per process) and look at the pixels: no level may be blank, and each level
 must look different from the one below it, not only have different parameters.
 """
@@ -14,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from scenes.assets import asset_problems
 from scenes.preview import render_levels
 from scenes.registry import SceneInfo, discover
 
@@ -40,9 +42,21 @@ def diff_fraction(a: np.ndarray, b: np.ndarray) -> float:
     return float((d > DIFF_THRESHOLD).mean())
 
 
+def flat_share(img: np.ndarray) -> float:
+    """The share of pixels with exactly the colour of their right and lower neighbours.
+
+    Flat-shaded boxes score high (the old scenes: 83 to 99.5 % at 640x480); texture, shading
+    and sky gradients bring it down. A measure of the look, not a pass/fail check of scenes.
+    """
+    a = img.astype(np.int16)
+    right = (a[:-1, 1:] == a[:-1, :-1]).all(axis=2)
+    down = (a[1:, :-1] == a[:-1, :-1]).all(axis=2)
+    return float((right & down).mean())
+
+
 def static_problems(info: SceneInfo) -> tuple[list[str], list[str]]:
     """(errors, warnings) about a scene's metadata and ladder, without rendering it."""
-    errors: list[str] = []
+    errors: list[str] = list(asset_problems(info.folder))
     warnings: list[str] = []
     levels = info.ladder.levels
     lo, hi = RECOMMENDED_LEVELS
@@ -77,7 +91,12 @@ def render_problems(images: list[np.ndarray]) -> list[str]:
 
 
 def _render_child(
-    names: list[str], dirs: list[str] | None, size: tuple[int, int], out: str, conn: Any
+    names: list[str],
+    dirs: list[str] | None,
+    size: tuple[int, int],
+    out: str,
+    conn: Any,
+    inset: bool = False,
 ) -> None:
     from scenes.stage import configure, make_base  # Panda3D: in the render child only
 
@@ -88,7 +107,9 @@ def _render_child(
         base = make_base()
         for name in names:
             try:
-                written = render_levels([found[name]], Path(out), size=size, sheet=False, base=base)
+                written = render_levels(
+                    [found[name]], Path(out), size=size, sheet=False, base=base, inset=inset
+                )
                 result[name] = [str(p) for p in written[name]]
             except Exception as err:  # one broken scene must not hide the others
                 result[name] = f"{type(err).__name__}: {err}"
@@ -104,16 +125,25 @@ def render_in_subprocess(
     out: Path,
     dirs: list[Path] | None = None,
     timeout: float = 300.0,
+    inset: bool = False,
 ) -> dict[str, list[Path] | str]:
     """Render every level of the named scenes to `out` in a fresh process.
 
+    The client's view alone, or with `inset` the preview's close-up of the stimulus too.
     Returns the PNG paths by scene name, or a one-line error for a scene that failed.
     """
     ctx = multiprocessing.get_context("spawn")
     ours, theirs = ctx.Pipe(duplex=False)
     proc = ctx.Process(
         target=_render_child,
-        args=(names, [str(d) for d in dirs] if dirs is not None else None, size, str(out), theirs),
+        args=(
+            names,
+            [str(d) for d in dirs] if dirs is not None else None,
+            size,
+            str(out),
+            theirs,
+            inset,
+        ),
     )
     proc.start()
     theirs.close()

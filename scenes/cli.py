@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import argparse
+import json
 import re
+import shutil
 import string
 import sys
 from pathlib import Path
 
 from exposure.errors import UserError
+from scenes.assets import ASSETS_FILE
 from scenes.checks import check_scenes, render_in_subprocess
+from scenes.pano import MEDIA_SUFFIXES, STEREO_MODES, level_name, media_files
 from scenes.preview import contact_sheet
 from scenes.registry import (
     LIBRARY,
@@ -24,6 +28,7 @@ from scenes.registry import (
 from scenes.show import show, show_in_headset
 
 TEMPLATE = Path(__file__).resolve().parent / "template" / "scene.py.tmpl"
+PANO_TEMPLATE = Path(__file__).resolve().parent / "template" / "pano_scene.py.tmpl"
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -48,6 +53,20 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         type=Path,
         default=None,
         help="library folder to create it in (default: the built-in library)",
+    )
+    p.add_argument(
+        "--from-360",
+        type=Path,
+        default=None,
+        metavar="FOLDER",
+        help="make a 360-degree scene of FOLDER's equirectangular pictures and videos, "
+        "one per level in the order of their names",
+    )
+    p.add_argument(
+        "--stereo",
+        choices=STEREO_MODES,
+        default="mono",
+        help="with --from-360: mono, or top-bottom stereo files (default mono)",
     )
     p.set_defaults(func=cmd_new)
 
@@ -140,7 +159,7 @@ def cmd_preview(args: argparse.Namespace) -> int:
             f"Cannot create {out} ({err.strerror}): choose another --out folder."
         ) from err
     try:
-        result = render_in_subprocess([info.name], size, out)
+        result = render_in_subprocess([info.name], size, out, inset=True)
     except RuntimeError as err:
         raise UserError(f"Could not render offscreen ({err}): run `vret scenes check`.") from err
     paths = result.get(info.name)
@@ -179,26 +198,103 @@ def cmd_new(args: argparse.Namespace) -> int:
     title = name.replace("_", " ").capitalize()
     phobia = args.phobia or f"fear of {name.replace('_', ' ')}"
     class_name = "".join(part.capitalize() for part in name.split("_")) or "NewScene"
-    text = string.Template(TEMPLATE.read_text()).substitute(
-        name=name,
-        title=title,
-        class_name=class_name,
-        phobia=phobia.replace('"', "'"),
-        description=f"{title}: a stand-in object comes closer, level by level.",
-    )
+    files: list[Path] = []
+    if args.from_360 is not None:
+        files = _media_to_copy(args.from_360)
+        files += [s for s in map(_sound_for, files) if s is not None]
+        text = _pano_scene_text(
+            name, title, class_name, phobia, args.stereo, media_files(args.from_360)
+        )
+    else:
+        text = string.Template(TEMPLATE.read_text()).substitute(
+            name=name,
+            title=title,
+            class_name=class_name,
+            phobia=phobia.replace('"', "'"),
+            description=f"{title}: a stand-in object comes closer, level by level.",
+        )
     try:
         folder.mkdir(parents=True)
+        for path in files:
+            shutil.copy2(path, folder / path.name)
+        if files:
+            (folder / ASSETS_FILE).write_text(_assets_text(files, args.from_360))
         (folder / "scene.py").write_text(text)
         (folder / "__init__.py").write_text(f'"""Scene {name}; see scene.py."""\n')
     except OSError as err:
         raise UserError(
             f"Cannot write {folder} ({err.strerror}): use --dir with a folder you can write to."
         ) from err
+    if files:
+        print(
+            f"copied {len(files)} files; fill in their author and licence in {folder / ASSETS_FILE}"
+        )
     print(f"created {folder / 'scene.py'}")
     if library not in scene_dirs():
         print(f"add the library to the search path:  export VRET_SCENE_PATH={library}")
     print(f"next:  vret scenes check {name}   then   vret scenes preview {name} --out previews/")
     return 0
+
+
+def _media_to_copy(source: Path) -> list[Path]:
+    """The pictures and videos of a --from-360 folder; UserError when there are none."""
+    if not source.is_dir():
+        raise UserError(f"--from-360 {source} is not a folder: give the folder of 360 files.")
+    files = media_files(source)
+    if not files:
+        kinds = ", ".join(MEDIA_SUFFIXES)
+        raise UserError(f"{source} has no pictures or videos ({kinds}): add one per level.")
+    return files
+
+
+def _sound_for(media: Path) -> Path | None:
+    """The sound recorded with a 360 file: the .wav or .ogg of the same name, if any."""
+    for suffix in (".wav", ".ogg"):
+        sound = media.with_suffix(suffix)
+        if sound.is_file():
+            return sound
+    return None
+
+
+def _pano_scene_text(
+    name: str, title: str, class_name: str, phobia: str, stereo: str, files: list[Path]
+) -> str:
+    top = len(files)
+    media = "\n".join(f"        {json.dumps(p.name)}," for p in files)
+    sounds = [_sound_for(p) for p in files]
+    audio = "\n".join(f"        {json.dumps(s.name) if s else 'None'}," for s in sounds)
+    levels = "\n".join(
+        f"        level({json.dumps(level_name(p))}, suds={round(10 + 90 * k / max(1, top - 1))}, media={k}),"
+        for k, p in enumerate(files)
+    )
+    return string.Template(PANO_TEMPLATE.read_text()).substitute(
+        name=name,
+        title=title,
+        class_name=class_name,
+        phobia=phobia.replace('"', "'"),
+        description=f"{title}: 360-degree footage, one file per level.",
+        stereo=stereo,
+        media=media,
+        audio=audio if any(sounds) else "",
+        levels=levels,
+    )
+
+
+def _assets_text(files: list[Path], source: Path) -> str:
+    lines = [
+        "# Every picture, video and sound of this scene: fill in author and licence for each",
+        "# (`vret scenes check` fails on a file without them). See docs/authoring.md.",
+    ]
+    for path in files:
+        lines += [
+            "",
+            "[[asset]]",
+            f"file = {json.dumps(path.name)}",
+            f"source = {json.dumps(str(source.resolve() / path.name))}",
+            'author = ""',
+            'licence = ""',
+        ]
+    return "\n".join(lines) + "\n"
 
 
 def cmd_check(args: argparse.Namespace) -> int:

@@ -194,6 +194,31 @@ class Mesh:
                     self.tris.append((b, d, c))
         return self
 
+    def plane(
+        self, x0: float, y0: float, x1: float, y1: float, z: float, color: Color, cells: int = 16
+    ) -> Mesh:
+        """A flat upward-facing rectangle cut into `cells` x `cells` quads.
+
+        For ground that reaches the horizon: fog and lighting are worked out per vertex in the
+        fixed pipeline, and one quad 800 m across would be fogged by its far corners.
+        """
+        col = rgba(color)
+        rows = []
+        for j in range(cells + 1):
+            y = y0 + (y1 - y0) * j / cells
+            rows.append(
+                [
+                    self._vertex((x0 + (x1 - x0) * i / cells, y, z), (0.0, 0.0, 1.0), col)
+                    for i in range(cells + 1)
+                ]
+            )
+        for j in range(cells):
+            for i in range(cells):
+                a, b, c, d = rows[j][i], rows[j][i + 1], rows[j + 1][i + 1], rows[j + 1][i]
+                self.tris.append((a, b, c))
+                self.tris.append((a, c, d))
+        return self
+
     def disc(self, center: Vec, radius: float, color: Color, sides: int = 16) -> Mesh:
         """A flat horizontal disc facing up."""
         col = rgba(color)
@@ -219,18 +244,34 @@ class Mesh:
     def triangle_count(self) -> int:
         return len(self.tris)
 
-    def node(self, name: str = "mesh") -> NodePath:
-        """A NodePath holding one GeomNode with all the triangles added so far."""
-        fmt = GeomVertexFormat.getV3n3c4()
+    def node(self, name: str = "mesh", tile_m: float | None = None) -> NodePath:
+        """A NodePath holding one GeomNode with all the triangles added so far.
+
+        With `tile_m`, each vertex also gets texture coordinates: the position projected on the
+        plane its normal faces most (a box projection), one texture repeat every `tile_m`
+        metres, so a tiling material (`scenes.textures`) lies on any shape without seams
+        between its faces' scale.
+        """
+        fmt = GeomVertexFormat.getV3n3c4() if tile_m is None else GeomVertexFormat.getV3n3c4t2()
         vdata = GeomVertexData(name, fmt, Geom.UHStatic)
         vdata.uncleanSetNumRows(len(self.verts))
         pw = GeomVertexWriter(vdata, "vertex")
         nw = GeomVertexWriter(vdata, "normal")
         cw = GeomVertexWriter(vdata, "color")
+        tw = GeomVertexWriter(vdata, "texcoord") if tile_m is not None else None
+        k = 1.0 / tile_m if tile_m else 1.0
         for p, n, c in self.verts:
             pw.setData3f(*p)
             nw.setData3f(*n)
             cw.setData4f(*c)
+            if tw is not None:
+                ax, ay, az = abs(n[0]), abs(n[1]), abs(n[2])
+                if az >= ax and az >= ay:
+                    tw.setData2f(p[0] * k, p[1] * k)
+                elif ax >= ay:
+                    tw.setData2f(p[1] * k, p[2] * k)
+                else:
+                    tw.setData2f(p[0] * k, p[2] * k)
         prim = GeomTriangles(Geom.UHStatic)
         if len(self.verts) > 65535:
             prim.setIndexType(Geom.NTUint32)

@@ -13,6 +13,75 @@ from scenes.registry import SceneInfo
 
 PREVIEW_SETTLE_S = 0.5
 """Scene time before the snapshot, so ambient motion has started (same for every level)."""
+INSET = (0.64, 0.98, 0.03, 0.37)
+"""Where the close-up of the stimulus goes: left, right, bottom, top as window fractions."""
+INSET_FOV = 24.0
+
+
+class CloseUp:
+    """A close-up inset of the scene's stimulus (`Scene.stimulus`) in a corner of the picture.
+
+    A second camera in its own display region looks at the stimulus from the client's side,
+    near enough that it fills the inset, so a level's picture shows what changed even when the
+    stimulus is a few pixels of the client's view. Previews only: a session never draws it.
+    """
+
+    def __init__(self, base: Any) -> None:
+        from panda3d.core import Camera, NodePath, PerspectiveLens  # Panda3D: previews only
+
+        self.base = base
+        left, right, bottom, top = INSET
+        px = 2.0 / max(1, base.win.getXSize())
+        py = 2.0 / max(1, base.win.getYSize())
+        self.frame = base.win.makeDisplayRegion(left - px, right + px, bottom - py, top + py)
+        self.frame.setSort(20)
+        self.frame.setClearColorActive(True)
+        self.frame.setClearColor((0.92, 0.92, 0.92, 1))
+        blank = Camera("inset-frame")
+        blank.setScene(NodePath("nothing"))
+        self.frame.setCamera(NodePath(blank))
+        self.region = base.win.makeDisplayRegion(left, right, bottom, top)
+        self.region.setSort(21)
+        self.region.setClearColorActive(True)
+        self.region.setClearDepthActive(True)
+        lens = PerspectiveLens()
+        lens.setFov(INSET_FOV)
+        w = (right - left) * base.win.getXSize()
+        h = (top - bottom) * base.win.getYSize()
+        lens.setAspectRatio(w / max(1.0, h))
+        lens.setNearFar(0.005, 100.0)
+        cam = Camera("close-up")
+        cam.setLens(lens)
+        self.cam = base.render.attachNewNode(cam)
+        self.region.setCamera(self.cam)
+        self.show(False)
+
+    def show(self, on: bool) -> None:
+        self.frame.setActive(on)
+        self.region.setActive(on)
+
+    def aim(self, scene: Any) -> bool:
+        """Point the inset at `scene.stimulus()`; False (and hidden) when there is none."""
+        import math
+
+        node = scene.stimulus()
+        bounds = node.getTightBounds(self.base.render) if node is not None else None
+        if not bounds:
+            self.show(False)
+            return False
+        lo, hi = bounds
+        center = (lo + hi) * 0.5
+        radius = max(0.01, (hi - lo).length() * 0.5)
+        eye = self.base.camera.getPos(self.base.render)
+        direction = center - eye
+        direction.normalize()
+        distance = radius / math.tan(math.radians(INSET_FOV / 2)) * 1.15
+        self.cam.setPos(center - direction * distance)
+        self.cam.lookAt(center)
+        bg = scene.background
+        self.region.setClearColor((bg[0], bg[1], bg[2], 1))
+        self.show(True)
+        return True
 
 
 def screenshot_rgb(base: Any) -> tuple[int, int, bytes]:
@@ -34,10 +103,13 @@ def render_levels(
     size: tuple[int, int] = (480, 360),
     sheet: bool = True,
     base: Any = None,
+    inset: bool = True,
 ) -> dict[str, list[Path]]:
     """Render each level of each scene to OUT/NAME-NN.png (and OUT/NAME-sheet.png).
 
-    Starts an offscreen software ShowBase unless `base` is given. Returns the PNG paths by scene.
+    Starts an offscreen software ShowBase unless `base` is given. With `inset`, each picture
+    carries a close-up of the scene's stimulus in its lower right corner (`CloseUp`). Returns
+    the PNG paths by scene.
     """
     from PIL import Image  # heavy: only the preview commands need it
 
@@ -47,6 +119,7 @@ def render_levels(
         configure("offscreen", size)
         base = make_base()
     stage = Stage(base)
+    close_up = CloseUp(base) if inset else None
     out.mkdir(parents=True, exist_ok=True)
     written: dict[str, list[Path]] = {}
     for info in infos:
@@ -58,6 +131,8 @@ def render_levels(
             scene.time = 0.0
             stage.frame(float(number), 0.0)  # reset any motion state to this level
             stage.frame(float(number), PREVIEW_SETTLE_S)
+            if close_up is not None:
+                close_up.aim(scene)
             base.graphicsEngine.renderFrame()
             w, h, rgb = screenshot_rgb(base)
             img = Image.frombytes("RGB", (w, h), rgb)
@@ -73,6 +148,8 @@ def render_levels(
             paths.append(sheet_path)
         written[info.name] = paths
         stage.hide()
+        if close_up is not None:
+            close_up.show(False)
     return written
 
 

@@ -13,6 +13,7 @@ from panda3d.core import Filename, NodePath, PerspectiveLens, loadPrcFileData
 
 from scenes.api import EYE_HEIGHT_M, Scene
 from scenes.registry import SceneInfo
+from scenes.sound import Soundscape
 
 DISPLAYS = ("offscreen", "window", "openvr")
 PIPES = {"tiny": "p3tinydisplay", "gl": "pandagl", "egl": "p3headlessgl"}
@@ -59,6 +60,11 @@ def configure(
         "model-cache-dir",
         "show-frame-rate-meter false",
     ]
+    if display == "offscreen":
+        # previews, tests, benchmarks: a video frame is decoded in the frame that shows it, so
+        # a picture at scene time t is the same every run (on a display, decoding stays in
+        # ffmpeg's own thread, a frame ahead, off the render loop)
+        lines.append("ffmpeg-max-readahead-frames 0")
     if frame_rate:
         lines += ["clock-mode limited", f"clock-frame-rate {frame_rate:g}"]
     loadPrcFileData("vret-stage", "\n".join(line for line in lines if line))
@@ -130,6 +136,8 @@ class Stage:
         """Windows and buffers that take the scene's clear colour (VR adds its eye buffers)."""
         self.track_gaze = True
         """Non-VR: the head takes the scene's gaze pitch. VR sets this False (the head pose wins)."""
+        self.soundscape = Soundscape(base)
+        """The scenes' spatial sounds (3D audio from the camera; null audio without a device)."""
 
     def build(self, info: SceneInfo, levels: Sequence[Mapping[str, float]] | None = None) -> Scene:
         """Build `info`'s scene once (hidden); later calls return the same scene. `levels`: the
@@ -149,6 +157,7 @@ class Stage:
         self.scenes[info.name] = scene
         if scene.sound:
             self._load_sound(scene)
+        self.soundscape.load(scene.spatial_sounds)
         return scene
 
     def _load_sound(self, scene: Scene) -> None:
@@ -171,9 +180,11 @@ class Stage:
                 self.current.root.stash()
                 if self.current.name in self.sounds:
                     self.sounds[self.current.name].stop()
+                self.soundscape.stop(self.current.spatial_sounds)
             scene.root.unstash()
             if name in self.sounds:
                 self.sounds[name].play()
+            self.soundscape.start(scene.spatial_sounds)
             self.rig.reparentTo(scene.viewpoint)
             self.current = scene
             self.set_fade(self.fade)
@@ -185,6 +196,7 @@ class Stage:
             self.current.root.stash()
             if self.current.name in self.sounds:
                 self.sounds[self.current.name].stop()
+            self.soundscape.stop(self.current.spatial_sounds)
             self.current = None
 
     def set_fade(self, fade: float) -> None:
@@ -206,3 +218,8 @@ class Stage:
         scene.advance(intensity, dt)
         if self.track_gaze:
             self.head.setP(scene.gaze_pitch)
+        self.soundscape.update(scene.spatial_sounds)
+
+    def set_muted(self, muted: bool) -> None:
+        """Silence every sound (ambient loops and spatial sounds), or give them back."""
+        self.soundscape.set_muted(muted)

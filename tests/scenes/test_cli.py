@@ -230,7 +230,7 @@ def _typo(template):
         (_set(["safe_scene"], "beach"), "no usable safe scene named 'beach'"),
         (
             _typo,
-            "level 3 ('Jar removed: spider at the far end, still') sets 'cuont', which spiders does not have (its parameters: count, distance, jar, movement, span).",
+            "level 3 ('Jar removed: spider at the far end, still') sets 'cuont', which spiders does not have (its parameters: count, distance, face, jar, movement, span, species).",
         ),
         (_drop_jar, "level 2 ('Spider in a closed jar, middle of the table') does not set 'jar'"),
         (

@@ -6,6 +6,7 @@ from panda3d.core import AmbientLight, DirectionalLight, NodePath
 
 from scenes.api import Param, Scene, level, wave
 from scenes.geometry import Mesh
+from scenes.look import textured
 
 DOOR_W = 0.9
 DOOR_H = 2.05
@@ -150,14 +151,14 @@ class EnclosedSpace(Scene):
         )
         self.walls: dict[str, NodePath] = {}
         for name in ("front-left", "front-right", "lintel", "back", "left", "right"):
-            node = wall.node(name)
+            node = textured(wall, "plaster", 0.5, name)
             node.reparentTo(self.root)
             if name not in ("lintel",):
                 skirting.node("skirting").reparentTo(node)
             self.walls[name] = node
-        self.floor = floor.node("floor")
+        self.floor = textured(floor, "carpet", 0.3, "floor")
         self.floor.reparentTo(self.root)
-        self.ceiling = ceiling.node("ceiling")
+        self.ceiling = textured(ceiling, "plaster", 0.6, "ceiling")
         self.ceiling.reparentTo(self.root)
 
         corridor = Mesh()  # the bright corridor seen through the open door
@@ -180,7 +181,7 @@ class EnclosedSpace(Scene):
             (DOOR_W / 2, 0, DOOR_H / 2), (DOOR_W - 0.02, 0.04, DOOR_H - 0.02), (0.62, 0.44, 0.28)
         )
         leaf.sphere((DOOR_W - 0.1, -0.05, 1.0), 0.03, (0.85, 0.8, 0.5), segs=6, rings=4)
-        self.door = leaf.node("door")
+        self.door = textured(leaf, "wood", 0.9, "door", {"planks": 3.0})
         self.door.reparentTo(self.root)
 
         window = Mesh()
@@ -195,7 +196,7 @@ class EnclosedSpace(Scene):
         stuff.box((0.25, 0.2, 0.2), (0.4, 0.35, 0.4), (0.62, 0.48, 0.3))
         stuff.box((0.25, 0.22, 0.58), (0.34, 0.3, 0.36), (0.66, 0.52, 0.34))
         stuff.box((0.2, 0.55, 0.15), (0.3, 0.3, 0.3), (0.58, 0.45, 0.28))
-        self.stuff = stuff.node("boxes")
+        self.stuff = textured(stuff, "fabric", 0.4, "boxes")
         self.stuff.reparentTo(self.root)
         lamp = Mesh().box((0, 0, -0.02), (0.5, 0.5, 0.04), (1.0, 0.98, 0.9))
         self.lamp_panel = lamp.node("lamp-panel")
@@ -211,10 +212,14 @@ class EnclosedSpace(Scene):
         self.root.setLight(self.root.attachNewNode(self.fill))
         self.viewpoint.setH(-28)  # facing the door, turned a little toward the room's corner
         self._slam = 0.0
+        self.vent = self.spatial_sound("ventilation", self.lamp_panel, volume=0.2, min_distance=1.0)
+        self.door_sound = self.spatial_sound("door", self.door, min_distance=1.5)
+        self._door_angle = -1.0
 
     def on_event(self, name: str) -> None:
         if name == "door_slam":
             self._slam = 1.0
+            self.door_sound.trigger()
 
     def stimulus_anchors(self, intensity: float) -> list[tuple[float, float, float]]:
         """The confinement: the wall ahead (with its door) and the side walls at eye level,
@@ -257,7 +262,13 @@ class EnclosedSpace(Scene):
         self.frame.setPos(0, yf, 0)
         self._slam = max(0.0, self._slam - dt * 1.5)
         self.door.setPos(-DOOR_W / 2, yf, 0)
-        self.door.setH(100.0 * max(0.0, p["door"] - self._slam))
+        angle = 100.0 * max(0.0, p["door"] - self._slam)
+        self.door.setH(angle)
+        if angle < 3.0 <= self._door_angle and not self._slam:
+            self.door_sound.trigger()  # the door swings shut as the level closes it
+        self._door_angle = angle
+        # the ventilation fills a small closed room: louder as the walls come in
+        self.vent.volume = min(1.0, 0.15 + 0.85 * (1.0 - min(1.0, w * d / 42.0)))
         win = p["window"]
         if win < 0.02:
             self.window.hide()

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import math
 import random
 
 from panda3d.core import AmbientLight, DirectionalLight, NodePath, PointLight
 
 from scenes.api import Param, Scene, level, wave
+from scenes.creatures.people import GESTURE_S, GESTURES, Person
 from scenes.geometry import Mesh
+from scenes.look import textured
 
 ROWS = 6
 SEATS = 8
@@ -17,58 +20,15 @@ STAGE_Z = 0.3
 AISLE_X = 5.4
 RAKE_M = 0.24
 """Each row stands this much higher than the one in front (a raked lecture room)."""
-SKIN = [
-    (0.96, 0.8, 0.66),
-    (0.85, 0.65, 0.5),
-    (0.62, 0.44, 0.32),
-    (0.42, 0.3, 0.22),
-    (0.93, 0.75, 0.6),
-]
-CLOTHES = [
-    (0.2, 0.3, 0.55),
-    (0.6, 0.15, 0.15),
-    (0.25, 0.45, 0.3),
-    (0.3, 0.3, 0.32),
-    (0.75, 0.7, 0.6),
-    (0.5, 0.35, 0.55),
-    (0.85, 0.55, 0.2),
-    (0.15, 0.15, 0.18),
-]
-HAIR = [
-    (0.1, 0.07, 0.05),
-    (0.35, 0.22, 0.1),
-    (0.6, 0.45, 0.25),
-    (0.5, 0.5, 0.5),
-    (0.05, 0.05, 0.05),
-]
-
-
-def person_meshes(skin, clothes, hair, legs) -> tuple[Mesh, Mesh]:  # noqa: ANN001
-    """A seated person facing +Y: the body, and the head (separate so it can turn)."""
-    body = Mesh()
-    body.box((0, -0.05, 0.8), (0.38, 0.24, 0.6), clothes)  # torso
-    body.box((0.11, 0.15, 0.52), (0.14, 0.42, 0.14), legs)  # thighs
-    body.box((-0.11, 0.15, 0.52), (0.14, 0.42, 0.14), legs)
-    body.box((0.11, 0.34, 0.24), (0.12, 0.12, 0.48), legs)  # shins
-    body.box((-0.11, 0.34, 0.24), (0.12, 0.12, 0.48), legs)
-    body.box((0.23, 0.08, 0.78), (0.09, 0.3, 0.1), clothes)  # arms resting forward
-    body.box((-0.23, 0.08, 0.78), (0.09, 0.3, 0.1), clothes)
-    body.box((0, 0.22, 0.74), (0.2, 0.1, 0.06), skin)  # hands in the lap
-    head = Mesh()
-    head.sphere((0, 0, 0.13), (0.085, 0.095, 0.115), skin, segs=8, rings=5)
-    head.sphere((0, -0.015, 0.18), (0.09, 0.095, 0.085), hair, segs=8, rings=4)
-    head.sphere((0.032, 0.082, 0.15), 0.014, (0.08, 0.06, 0.05), segs=5, rings=3)  # eyes
-    head.sphere((-0.032, 0.082, 0.15), 0.014, (0.08, 0.06, 0.05), segs=5, rings=3)
-    head.box((0, 0.088, 0.085), (0.05, 0.012, 0.012), (0.55, 0.3, 0.28))  # mouth
-    head.prism((0, 0, -0.06), (0, 0, 0.03), 0.045, skin, sides=6)  # neck
-    return body, head
+LECTERN = (0.0, 0.5)
+"""Where the speaker (the client) stands, on the stage: heads that listen turn to it."""
 
 
 class PublicSpeaking(Scene):
     phobia = "public speaking (social anxiety)"
     description = "A lecture room seen from the lectern: from empty seats to a full, staring audience and a camera."
     background = (0.1, 0.1, 0.12)
-    events = ("cough", "whisper")
+    events = ("cough", "whisper", "nod", "yawn", "phone")
     parameters = {
         "audience": Param("How many people sit in the audience", 0, ROWS * SEATS, "people"),
         "attention": Param("How many of them watch the speaker (0 none, 1 all)", 0, 1),
@@ -76,6 +36,9 @@ class PublicSpeaking(Scene):
         "lights": Param("Brightness of the hall (1 full, lower is dimmer)", 0.2, 1),
         "camera": Param(
             "A video camera on its tripod pointed at the speaker (0 none, 1 close)", 0, 1
+        ),
+        "gestures": Param(
+            "How often listeners nod, yawn, check a phone or whisper (0 never, 1 often)", 0, 1
         ),
     }
     levels = [
@@ -87,6 +50,7 @@ class PublicSpeaking(Scene):
             front=4.0,
             lights=1.0,
             camera=0.0,
+            gestures=0.0,
         ),
         level(
             "One listener, second row",
@@ -96,6 +60,7 @@ class PublicSpeaking(Scene):
             front=4.0,
             lights=1.0,
             camera=0.0,
+            gestures=0.15,
         ),
         level(
             "Three listeners, mostly looking at their phones",
@@ -105,6 +70,7 @@ class PublicSpeaking(Scene):
             front=4.0,
             lights=1.0,
             camera=0.0,
+            gestures=0.3,
         ),
         level(
             "Eight people, half of them listening",
@@ -114,6 +80,7 @@ class PublicSpeaking(Scene):
             front=3.6,
             lights=1.0,
             camera=0.0,
+            gestures=0.3,
         ),
         level(
             "Fifteen people, most looking at you",
@@ -123,6 +90,7 @@ class PublicSpeaking(Scene):
             front=3.3,
             lights=1.0,
             camera=0.0,
+            gestures=0.35,
         ),
         level(
             "Twenty-four people, front row close",
@@ -132,6 +100,7 @@ class PublicSpeaking(Scene):
             front=2.8,
             lights=0.95,
             camera=0.0,
+            gestures=0.35,
         ),
         level(
             "Thirty-two people, nearly all eyes on you",
@@ -141,6 +110,7 @@ class PublicSpeaking(Scene):
             front=2.6,
             lights=0.9,
             camera=0.0,
+            gestures=0.4,
         ),
         level(
             "Forty people, house lights down",
@@ -150,6 +120,7 @@ class PublicSpeaking(Scene):
             front=2.4,
             lights=0.6,
             camera=0.0,
+            gestures=0.4,
         ),
         level(
             "Full room of 48, a camera recording you",
@@ -159,6 +130,7 @@ class PublicSpeaking(Scene):
             front=2.2,
             lights=0.6,
             camera=1.0,
+            gestures=0.45,
         ),
         level(
             "Full room, everyone staring, front row at arm's length, camera",
@@ -168,6 +140,7 @@ class PublicSpeaking(Scene):
             front=1.6,
             lights=0.45,
             camera=1.0,
+            gestures=0.5,
         ),
     ]
 
@@ -193,9 +166,9 @@ class PublicSpeaking(Scene):
                 room.box((k * 5.97, 3.0 + j * 4.0, 2.0), (0.04, 2.0, 1.4), (0.55, 0.7, 0.85))
         room.box((4.2, 12.97, 1.05), (1.2, 0.04, 2.1), (0.35, 0.25, 0.18))  # door at the back
         room.box((-2.0, 12.97, 1.9), (3.0, 0.04, 1.4), (0.2, 0.35, 0.25))  # notice board
-        room.node("room").reparentTo(self.root)
+        textured(room, "plaster", 1.2, "room").reparentTo(self.root)
 
-        self.people: list[tuple[NodePath, NodePath, float, float, float, float, float]] = []
+        self.people: list[tuple[Person, float, float, float, float]] = []
         self.seats = NodePath("seats")
         self.seats.reparentTo(self.root)
         # seat order: the first three sit a few rows back, then the room fills from the middle
@@ -207,22 +180,10 @@ class PublicSpeaking(Scene):
         )
         order = first + rest
         for r, s in order:
-            body, head = person_meshes(
-                rng.choice(SKIN),
-                rng.choice(CLOTHES),
-                rng.choice(HAIR),
-                rng.choice([(0.15, 0.17, 0.25), (0.3, 0.3, 0.3), (0.35, 0.28, 0.2)]),
-            )
-            p = self.seats.attachNewNode("person")
-            body.node("body").reparentTo(p)
-            h = head.node("head")
-            h.reparentTo(p)
-            h.setPos(0, -0.05, 1.12)
-            p.setH(180)  # face the speaker
+            person = Person(self.seats, rng)
+            person.root.setH(180)  # face the speaker
             x = (s - (SEATS - 1) / 2) * SEAT_M + (0.3 if s >= SEATS / 2 else -0.3)
-            self.people.append(
-                (p, h, x, r * ROW_M, r * RAKE_M, rng.random(), rng.uniform(0.0, 1.0))
-            )
+            self.people.append((person, x, r * ROW_M, r * RAKE_M, rng.random()))
         # empty chairs stay visible in every seat
         chair = Mesh()
         for r in range(ROWS):
@@ -237,7 +198,7 @@ class PublicSpeaking(Scene):
                     chair.box((x + lx, y, z + 0.21), (0.04, 0.4, 0.42), (0.2, 0.2, 0.22))
             if r > 0:  # the tier this row stands on
                 chair.box((0, y - 0.05, z / 2), (11.9, ROW_M + 0.02, z), (0.4, 0.32, 0.3))
-        self.chairs = chair.node("chairs")
+        self.chairs = chair.node("chairs")  # untextured: 0.6 ms a frame in software
         self.chairs.reparentTo(self.root)
 
         cam = Mesh()
@@ -262,13 +223,31 @@ class PublicSpeaking(Scene):
         spot_np = self.root.attachNewNode(spot)
         spot_np.setPos(0, 1.5, 3.2)
         self.root.setLight(spot_np)
+        self.seats.setLightOff(spot_np)  # people: two lights, not three (vertex light is dear)
         self.viewpoint.setPos(0, -0.1, STAGE_Z)
         self.gaze_pitch = -4.0
         self._cough = 0.0
+        self.murmur_at = self.seats.attachNewNode("murmur")
+        self.murmur_at.setPos(0, 2.5 * ROW_M, 1.2)
+        self.murmur = self.spatial_sound("murmur", self.murmur_at, volume=0.0, min_distance=3.0)
+        self.cough_sound = self.spatial_sound("cough", self.people[5][0].head, min_distance=1.5)
+        self._event: tuple[str, float] | None = None
+        self._intensity = 1.0
+
+    def stimulus(self) -> NodePath | None:
+        """The head of the nearest person in the audience (faces are what a speaker fears)."""
+        count = self.params(self._intensity)["audience"]
+        shown = [
+            (y, abs(x), person) for i, (person, x, y, _z, _r) in enumerate(self.people) if i < count
+        ]
+        return min(shown, key=lambda e: (e[0], e[1]))[2].head if shown else None
 
     def on_event(self, name: str) -> None:
         if name == "cough":
             self._cough = 1.0
+            self.cough_sound.trigger()
+        elif name in GESTURES:
+            self._event = (name, self.time)  # the nearest person does it now
 
     def stimulus_anchors(self, intensity: float) -> list[tuple[float, float, float]]:
         """The audience: the front rows and the back rows of the seats, and the camera if any."""
@@ -284,31 +263,50 @@ class PublicSpeaking(Scene):
 
     def apply(self, intensity: float, dt: float) -> None:
         p = self.params(intensity)
+        self._intensity = intensity
         count, attention, front = p["audience"], p["attention"], p["front"]
         t = self.time
         self._cough = max(0.0, self._cough - dt)
         self.seats.setY(front)
         self.chairs.setY(front)
-        for i, (person, head, x, y, z, r, phase) in enumerate(self.people):
+        odds = p["gestures"]
+        event, event_t = self._event if self._event else (None, 0.0)
+        if event is not None and t - event_t > GESTURE_S:
+            self._event = event = None
+        for i, (person, x, y, z, r) in enumerate(self.people):
             shown = count - i
             if shown <= 0.0:
-                person.hide()
+                person.root.hide()
                 continue
-            person.show()
+            person.root.show()
             # a person arriving walks in from the side aisle to the seat
             arrive = min(1.0, shown)
             px = AISLE_X + (x - AISLE_X) * arrive
-            person.setPos(px, y, z)
-            # each person looks at the speaker when the level's attention is above their
-            # own threshold `r`; the rest look down at a phone or to the side
+            person.root.setPos(px, y, z)
+            # each person looks at the speaker when the level's attention is above their own
+            # threshold `r`; the rest look at their phones
             look = min(1.0, max(0.0, (attention - r) * 6.0 + 0.5))
-            sway = wave(t, 6.0 + 3.0 * phase, phase)
-            head.setHpr(
-                (1.0 - look) * (35.0 if phase > 0.5 else -35.0) + 4.0 * sway,
-                (1.0 - look) * -30.0 + 2.0 * wave(t, 4.0, phase) + 12.0 * self._cough * (i == 5),
-                3.0 * sway,
+            dx, dy = LECTERN[0] - px, LECTERN[1] - (y + front)
+            dz = STAGE_Z + 1.6 - (z + 1.25)
+            to_speaker = math.degrees(math.atan2(-dx, dy)) - 180.0
+            to_speaker = (to_speaker + 180.0) % 360.0 - 180.0
+            pitch = math.degrees(math.atan2(dz, math.hypot(dx, dy)))
+            gesture: str | None
+            if i == 0 and event is not None:
+                gesture, progress = event, (t - event_t) / GESTURE_S
+            elif look < 0.5:
+                gesture, progress = "phone", 0.5  # head down over the phone, held
+            else:
+                gesture, progress = person.gesture_at(t, odds)
+            person.pose(
+                t,
+                to_speaker * look + 4.0 * wave(t, 7.0, r),
+                pitch * look - 10.0 * (1.0 - look) + 12.0 * self._cough * (i == 5),
+                gesture,
+                progress,
             )
-            person.setR(1.5 * wave(t, 9.0 + 4.0 * phase, phase + 0.3))
+        # a room talks among itself when it is not listening; a full attentive room is quiet
+        self.murmur.volume = min(1.0, count / 24.0) * (1.0 - 0.75 * attention)
         light = p["lights"]
         self.house.setColor((0.62 * light, 0.62 * light, 0.6 * light, 1))
         self.ceiling.setColor((0.6 * light, 0.58 * light, 0.55 * light, 1))

@@ -8,7 +8,9 @@ import random
 from panda3d.core import AmbientLight, DirectionalLight, Fog, NodePath
 
 from scenes.api import Param, Scene, level, wave
+from scenes.creatures.birds import Flock
 from scenes.geometry import Mesh
+from scenes.look import Look, apply_look, textured
 
 
 class SafePlace(Scene):
@@ -26,17 +28,23 @@ class SafePlace(Scene):
     ]
 
     def build(self) -> None:
+        apply_look(
+            self.root, Look(sky=((0.36, 0.58, 0.9), (0.78, 0.87, 0.96), (0.55, 0.65, 0.5)))
+        )  # a gradient sky behind the scene
         rng = random.Random(5)
         # flat layers first, in order, without depth test (see heights: software depth buffer)
-        flat = Mesh()
-        flat.quad((-800, -800, 0), (800, -800, 0), (800, 800, 0), (-800, 800, 0), (0.42, 0.62, 0.3))
-        flat.quad((-600, 22, 0), (600, 22, 0), (600, 700, 0), (-600, 700, 0), (0.34, 0.55, 0.72))
-        flat.quad((-600, 20, 0), (600, 20, 0), (600, 23, 0), (-600, 23, 0), (0.86, 0.8, 0.62))
-        flat.quad((-1.2, -2, 0), (1.2, -2, 0), (1.0, 20, 0), (-1.0, 20, 0), (0.72, 0.65, 0.5))
-        ground = flat.node("ground")
-        ground.reparentTo(self.root)
-        ground.setBin("background", 10)
-        ground.setDepthTest(False)
+        grass, lake, path = Mesh(), Mesh(), Mesh()
+        grass.plane(-800, -800, 800, 800, 0, (0.42, 0.62, 0.3))  # cells: GL fogs per vertex
+        lake.plane(-600, 22, 600, 700, 0, (0.34, 0.55, 0.72))
+        path.quad((-600, 20, 0), (600, 20, 0), (600, 23, 0), (-600, 23, 0), (0.86, 0.8, 0.62))
+        path.quad((-1.2, -2, 0), (1.2, -2, 0), (1.0, 20, 0), (-1.0, 20, 0), (0.72, 0.65, 0.5))
+        for order, (mesh, material, tile) in enumerate(
+            ((grass, "foliage", 5.0), (lake, "water", 9.0), (path, "concrete", 1.5))
+        ):
+            ground = textured(mesh, material, tile, f"ground-{material}")
+            ground.reparentTo(self.root)
+            ground.setBin("background", 10 + order)
+            ground.setDepthTest(False)
 
         land = Mesh()
         for k in range(14):  # far hills across the lake
@@ -62,7 +70,7 @@ class SafePlace(Scene):
         land.box((2.2, 3.78, 0.75), (1.6, 0.05, 0.35), wood)  # faces the lake
         for x in (1.55, 2.85):
             land.box((x, 4.0, 0.22), (0.06, 0.4, 0.44), (0.3, 0.3, 0.3))
-        land.node("land").reparentTo(self.root)
+        textured(land, "foliage", 12.0, "land").reparentTo(self.root)
 
         self.trees: list[tuple[NodePath, float]] = []
         spots = [(-6, 9), (-9, 14), (7, 12), (11, 6), (-13, 5), (15, 15), (-4, 17), (5, 18)]
@@ -74,7 +82,7 @@ class SafePlace(Scene):
             tree.sphere((0, 0, h * 0.65), h * 0.3, green, segs=8, rings=5)
             tree.sphere((h * 0.12, 0.1, h * 0.8), h * 0.22, green, segs=7, rings=4)
             tree.sphere((-h * 0.1, -0.1, h * 0.78), h * 0.22, green, segs=7, rings=4)
-            node = tree.node("tree")
+            node = textured(tree, "foliage", 1.5, "tree")
             node.reparentTo(self.root)
             node.setPos(x, y, 0)
             self.trees.append((node, rng.uniform(0, 1)))
@@ -120,11 +128,19 @@ class SafePlace(Scene):
         fog.setExpDensity(0.0012)
         self.root.setFog(fog)
         self.gaze_pitch = -4.0
+        # swallows over the lake, their song, small waves on the shore, wind in the trees
+        self.birds = Flock(self.root, 5, (0.0, 60.0), 30.0, 18.0, scale=1.5, seed=8)
+        shore = self.root.attachNewNode("shore")
+        shore.setPos(0, 22, 0)
+        self.spatial_sound("water", shore, volume=0.5, min_distance=6.0)
+        self.spatial_sound("birds", self.trees[0][0], volume=0.5, min_distance=6.0)
+        self.spatial_sound("wind", self.trees[-1][0], volume=0.25, min_distance=8.0)
 
     def apply(self, intensity: float, dt: float) -> None:
         t = self.time
         for tree, phase in self.trees:  # a light breeze
             tree.setR(1.2 * wave(t, 6.0, phase))
+        self.birds.update(t)
         drift = self.params(intensity)["clouds"]
         for cloud, x0, speed in self.clouds:
             cloud.setX(math.fmod(x0 + speed * drift * t + 600.0, 1200.0) - 600.0)

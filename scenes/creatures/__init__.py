@@ -1,0 +1,1 @@
+"""Procedural creatures for scenes: spiders and people, built once, posed each frame."""

@@ -1,0 +1,362 @@
+"""Procedural people for an audience: bodies, faces, hair and clothes in variety, and the small
+motions that make a seated crowd look alive.
+
+A `Person` is seated, facing +Y, feet on z = 0 (turn its root to face the speaker). It is four
+nodes: the body (clothes, hands, shoes), the head on its neck pivot (face, ears, hair; skin and
+hair differ per person; body and head each with a near and a far version), the eyelids (shown for a blink) and the right forearm on its elbow
+pivot (it lifts a phone, covers a yawn, goes to the mouth for a whisper). Poses are functions
+of scene time, so a preview at a given time always shows the same crowd.
+
+Idle motion: breathing (the chest rises, 3-5 s a breath), blinking (every 2-6 s, 0.15 s),
+shifting (a slow sway of the whole body). Gestures: nod, yawn, phone, whisper; each person may
+start one in each window of `GESTURE_WINDOW_S` with the level's `gestures` odds, and a scene
+event makes one person do one now.
+
+Vertex budget: about 550 vertices a person near (the first rows), 230 far (the old block
+people: 390), because a full room is 48 of them and software rendering lights every vertex.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from dataclasses import dataclass
+
+from panda3d.core import LODNode, NodePath, SwitchNode
+
+from scenes.geometry import Color, Mesh
+
+SKIN: tuple[Color, ...] = (
+    (0.96, 0.8, 0.66),
+    (0.88, 0.68, 0.54),
+    (0.72, 0.52, 0.38),
+    (0.55, 0.38, 0.27),
+    (0.4, 0.27, 0.19),
+    (0.93, 0.75, 0.6),
+)
+HAIR: tuple[Color, ...] = (
+    (0.1, 0.07, 0.05),
+    (0.32, 0.2, 0.1),
+    (0.6, 0.45, 0.25),
+    (0.55, 0.55, 0.55),
+    (0.05, 0.05, 0.05),
+    (0.55, 0.25, 0.12),
+)
+TOPS: tuple[Color, ...] = (
+    (0.2, 0.3, 0.55),
+    (0.6, 0.15, 0.15),
+    (0.25, 0.45, 0.3),
+    (0.3, 0.3, 0.32),
+    (0.8, 0.76, 0.68),
+    (0.5, 0.35, 0.55),
+    (0.85, 0.55, 0.2),
+    (0.15, 0.15, 0.18),
+    (0.9, 0.9, 0.9),
+)
+TROUSERS: tuple[Color, ...] = (
+    (0.15, 0.17, 0.25),
+    (0.3, 0.3, 0.3),
+    (0.35, 0.28, 0.2),
+    (0.1, 0.1, 0.1),
+)
+HAIR_STYLES = ("short", "long", "bun", "curly", "bald", "cap")
+GESTURES = ("nod", "yawn", "phone", "whisper")
+GESTURE_WINDOW_S = 9.0
+GESTURE_S = 3.0
+NECK = (0.0, -0.05, 1.12)
+"""The head's pivot (top of the neck) in the person's frame."""
+ELBOW = (0.19, 0.02, 0.78)
+
+
+@dataclass(frozen=True)
+class Look:
+    """What one person looks like: colours and styles, drawn from a seeded generator."""
+
+    skin: Color
+    hair: Color
+    top: Color
+    trousers: Color
+    hair_style: str
+    jacket: bool
+    glasses: bool
+    build: float
+    """Width factor of the body, 0.9 slight .. 1.15 broad."""
+
+    @staticmethod
+    def random(rng: random.Random) -> Look:
+        return Look(
+            skin=rng.choice(SKIN),
+            hair=rng.choice(HAIR),
+            top=rng.choice(TOPS),
+            trousers=rng.choice(TROUSERS),
+            hair_style=rng.choice(HAIR_STYLES),
+            jacket=rng.random() < 0.35,
+            glasses=rng.random() < 0.25,
+            build=rng.uniform(0.9, 1.15),
+        )
+
+
+def _darker(c: Color, f: float = 0.7) -> tuple[float, float, float]:
+    return (c[0] * f, c[1] * f, c[2] * f)
+
+
+def body_mesh(look: Look, detail: bool = True, right_forearm: bool = True) -> Mesh:
+    """Torso, shoulders, arms resting on the lap, legs and shoes.
+
+    `detail` False is the far version: a coarser torso, the jacket as its colour only.
+    `right_forearm` False leaves the right forearm out, for the person's gesturing arm.
+    """
+    m = Mesh()
+    w = look.build
+    n = 5 if detail else 4  # sides of limbs
+    top = _darker(look.top, 0.6) if look.jacket and not detail else look.top
+    m.sphere(
+        (0, -0.05, 0.86),
+        (0.17 * w, 0.11, 0.27),
+        top,
+        segs=8 if detail else 5,
+        rings=4 if detail else 3,
+    )  # chest and belly
+    m.prism((-0.17 * w, -0.05, 1.02), (0.17 * w, -0.05, 1.02), 0.065, top, sides=n, caps=detail)
+    if look.jacket and detail:  # open jacket: darker panels either side of the shirt
+        jacket = _darker(top, 0.45)
+        for side in (-1, 1):
+            m.sphere((side * 0.1 * w, -0.03, 0.86), (0.09 * w, 0.1, 0.26), jacket, segs=5, rings=3)
+    m.sphere((0, -0.02, 0.56), (0.17 * w, 0.14, 0.09), look.trousers, segs=n + 1, rings=n - 2)
+    for side in (-1, 1):
+        x = side * 0.1 * w
+        m.prism((x, 0.0, 0.52), (x, 0.42, 0.5), 0.075, look.trousers, sides=n, caps=False)
+        m.prism((x, 0.42, 0.5), (x, 0.46, 0.08), 0.06, look.trousers, sides=n, caps=False)
+        if detail:
+            m.box((x, 0.5, 0.04), (0.1, 0.24, 0.08), (0.12, 0.1, 0.09))  # shoe
+        # upper arms hang from the shoulders to the elbows
+        shoulder = (side * 0.2 * w, -0.05, 1.0)
+        m.prism(shoulder, (side * 0.21 * w, 0.0, 0.78), 0.05, top, sides=n, caps=False)
+    # the forearms rest on the lap, hands on the thighs
+    for side in (-1, 1) if right_forearm else (-1,):
+        m.prism(
+            (side * 0.21 * w, 0.0, 0.78), (side * 0.12, 0.28, 0.6), 0.04, top, sides=n, caps=False
+        )
+        m.sphere((side * 0.1, 0.32, 0.59), (0.04, 0.055, 0.025), look.skin, segs=n, rings=n - 2)
+    return m
+
+
+def head_mesh(look: Look, detail: bool = True) -> Mesh:
+    """Head about the neck pivot: neck, face with nose, mouth, brows, ears; hair; glasses.
+
+    `detail` False is the far version: the same head and hair, coarser, with dark eyes only.
+    """
+    m = Mesh()
+    skin, hair = look.skin, look.hair
+    segs = 9 if detail else 5
+    m.prism((0, 0, -0.07), (0, 0, 0.04), 0.05, skin, sides=5, caps=False)  # neck
+    m.sphere((0, 0.005, 0.13), (0.078, 0.095, 0.112), skin, segs=segs, rings=5 if detail else 4)
+    for side in (-1, 1):
+        m.sphere((side * 0.031, 0.1, 0.152), 0.0065, (0.12, 0.08, 0.05), segs=4, rings=2)
+    if detail:
+        m.prism((0, 0.095, 0.15), (0, 0.112, 0.11), 0.012, _darker(skin, 0.92), sides=3)  # nose
+        m.sphere((0, 0.075, 0.065), (0.05, 0.03, 0.035), skin, segs=6, rings=3)  # jaw, chin
+        m.prism(
+            (-0.021, 0.101, 0.082), (0.021, 0.101, 0.082), 0.005, (0.6, 0.3, 0.3), 3, caps=False
+        )
+        for side in (-1, 1):
+            m.sphere((side * 0.08, 0.0, 0.13), (0.012, 0.022, 0.03), skin, segs=4, rings=2)  # ear
+            m.sphere((side * 0.031, 0.094, 0.152), (0.016, 0.008, 0.01), (0.95, 0.95, 0.93), 5, 2)
+            m.prism(
+                (side * 0.047, 0.098, 0.172),
+                (side * 0.017, 0.098, 0.174),
+                0.004,
+                _darker(hair, 0.9),
+                sides=3,
+                caps=False,
+            )  # brow
+            if look.glasses:
+                m.prism(
+                    (side * 0.05, 0.108, 0.152),
+                    (side * 0.012, 0.108, 0.152),
+                    0.017,
+                    (0.1, 0.1, 0.12),
+                    sides=4,
+                    caps=False,
+                )
+    style = look.hair_style
+    if style != "bald":
+        m.sphere(
+            (0, -0.012, 0.17), (0.084, 0.097, 0.085), hair, segs=segs - 1, rings=4 if detail else 3
+        )
+    if style == "long":
+        m.box((0, -0.06, 0.07), (0.17, 0.06, 0.2), hair)
+    elif style == "bun":
+        m.sphere((0, -0.085, 0.2), 0.04, hair, segs=5, rings=3)
+    elif style == "curly":
+        for k in range(5 if detail else 3):
+            a = 2 * math.pi * k / (5 if detail else 3)
+            m.sphere((0.07 * math.cos(a), -0.01 + 0.07 * math.sin(a), 0.2), 0.035, hair, 4, 2)
+    elif style == "cap":
+        m.box((0, 0.09, 0.2), (0.15, 0.08, 0.012), look.top)  # the peak of a cap
+    return m
+
+
+def lids_mesh(look: Look) -> Mesh:
+    """Closed eyelids, drawn over the eyes only while the person blinks."""
+    m = Mesh()
+    for side in (-1, 1):
+        m.sphere((side * 0.031, 0.097, 0.152), (0.019, 0.01, 0.013), look.skin, segs=5, rings=2)
+    return m
+
+
+def forearm_mesh(look: Look) -> tuple[Mesh, Mesh]:
+    """The right forearm and hand from the elbow (pointing +Y), and the phone in that hand."""
+    arm = Mesh()
+    arm.prism((0, 0, 0), (0, 0.26, 0), 0.04, look.top, sides=5, caps=False)
+    arm.sphere((0, 0.3, 0), (0.035, 0.05, 0.022), look.skin, segs=5, rings=3)
+    phone = Mesh()
+    phone.box((0, 0.31, 0.025), (0.07, 0.14, 0.01), (0.08, 0.08, 0.1))
+    phone.box((0, 0.31, 0.031), (0.06, 0.12, 0.002), (0.55, 0.75, 0.95))  # its lit screen
+    return arm, phone
+
+
+NEAR_M = 3.5
+"""Nearer than this to the camera a person shows the full face and clothes; farther, the far
+version (half the vertices): the front rows are what a speaker reads faces in."""
+
+
+def _lod(name: str, near: NodePath, far: NodePath) -> NodePath:
+    node = NodePath(LODNode(name))
+    near.reparentTo(node)
+    node.node().addSwitch(NEAR_M, 0.0)
+    far.reparentTo(node)
+    node.node().addSwitch(1e6, NEAR_M)
+    return node
+
+
+class Person:
+    """One seated person's nodes and idle rhythm; `pose` sets everything for a moment."""
+
+    def __init__(self, parent: NodePath, rng: random.Random, material: bool = True) -> None:
+        from scenes.look import textured  # textures load only when a person is built
+
+        self.look = Look.random(rng)
+        self.root = parent.attachNewNode("person")
+        self.shift = self.root.attachNewNode("shift")
+
+        def version(mesh: Mesh, name: str, texture: str, tile: float) -> NodePath:
+            # only the near version wears a texture: from the back rows it is below a texel
+            # a pixel, and costs about 1.8 ms a frame for a full room in software
+            near = material and not name.endswith("-far")
+            return textured(mesh, texture, tile, name) if near else mesh.node(name)
+
+        # two bodies: arms at rest (one geom), or the right forearm left out while its own
+        # node gestures. A separate forearm geom in every person cost about 1 ms a frame for
+        # a full room in software, so it is drawn only during a gesture
+        self.bodies = self.shift.attachNewNode(SwitchNode("bodies"))
+        for arm in (True, False):
+            _lod(
+                "body",
+                version(body_mesh(self.look, right_forearm=arm), "body", "fabric", 0.25),
+                version(
+                    body_mesh(self.look, detail=False, right_forearm=arm),
+                    "body-far",
+                    "fabric",
+                    0.25,
+                ),
+            ).reparentTo(self.bodies)
+        self.bodies.node().setVisibleChild(0)
+        self.head = self.shift.attachNewNode("neck")
+        self.head.setPos(*NECK)
+        _lod(
+            "head",
+            version(head_mesh(self.look), "head", "skin", 0.12),
+            version(head_mesh(self.look, detail=False), "head-far", "skin", 0.12),
+        ).reparentTo(self.head)
+        self.lids = lids_mesh(self.look).node("lids")
+        self.lids.reparentTo(self.head)
+        self.lids.hide()
+        self.elbow = self.shift.attachNewNode("elbow")
+        self.elbow.setPos(*ELBOW)
+        forearm, phone = forearm_mesh(self.look)
+        forearm.node("forearm").reparentTo(self.elbow)
+        self.phone = phone.node("phone")
+        self.phone.reparentTo(self.elbow)
+        self.phone.hide()
+        self.elbow.hide()
+        self._arm = False
+        self.breath_s = rng.uniform(3.2, 5.0)
+        self.blink_s = rng.uniform(2.0, 6.0)
+        self.phase = rng.random()
+        self.seed = rng.randrange(1 << 30)
+        self._lids = False
+        self._phone = False
+        self._window: tuple[tuple[int, float], str | None, float] = ((-1, -1.0), None, 0.0)
+
+    def gesture_at(self, t: float, odds: float) -> tuple[str | None, float]:
+        """The spontaneous gesture at time `t` and how far through it (0-1), from the seed."""
+        window = math.floor(t / GESTURE_WINDOW_S + self.phase)
+        if self._window[0] != (window, odds):
+            r = random.Random(self.seed * 7919 + window)
+            kind = GESTURES[r.randrange(len(GESTURES))] if r.random() < odds else None
+            self._window = ((window, odds), kind, r.uniform(0.0, GESTURE_WINDOW_S - GESTURE_S))
+        _, kind, start = self._window
+        if kind is None:
+            return None, 0.0
+        into = (t / GESTURE_WINDOW_S + self.phase - window) * GESTURE_WINDOW_S - start
+        if 0.0 <= into < GESTURE_S:
+            return kind, into / GESTURE_S
+        return None, 0.0
+
+    def pose(
+        self,
+        t: float,
+        look_h: float,
+        look_p: float,
+        gesture: str | None = None,
+        progress: float = 0.0,
+    ) -> None:
+        """Set breathing, blinking, sway, where the head looks (degrees) and one gesture."""
+        breath = math.sin(2 * math.pi * (t / self.breath_s + self.phase))
+        self.shift.setSz(1.0 + 0.008 * breath)
+        self.shift.setR(1.2 * math.sin(2 * math.pi * (t / 11.0 + self.phase)))
+        blink = ((t + self.phase * self.blink_s) % self.blink_s) < 0.15
+        h, p, r = look_h, look_p, 0.0
+        arm_p, arm_h = 0.0, 0.0  # forearm forward on the thigh
+        phone = False
+        if gesture is not None:
+            bell = math.sin(math.pi * min(1.0, max(0.0, progress)))  # in, hold, out
+            if gesture == "nod":
+                p += 14.0 * math.sin(progress * 6 * math.pi) * bell
+            elif gesture == "yawn":
+                p += 22.0 * bell
+                arm_p = 75.0 * bell  # a hand to the mouth
+                blink = blink or bell > 0.5
+            elif gesture == "phone":
+                p = -35.0 * bell + look_p * (1 - bell)
+                h = look_h * (1 - bell)
+                arm_p = 38.0 * bell
+                phone = bell > 0.15
+            elif gesture == "whisper":
+                h = look_h * (1 - bell) + 55.0 * bell  # to the neighbour on the left
+                r = 8.0 * bell
+                arm_p, arm_h = 70.0 * bell, 35.0 * bell
+        self.head.setHpr(h, p, r)
+        arm = arm_p > 0.5
+        if arm != self._arm:
+            self._arm = arm
+            self.bodies.node().setVisibleChild(1 if arm else 0)
+            if arm:
+                self.elbow.show()
+            else:
+                self.elbow.hide()
+        if arm:
+            self.elbow.setHpr(arm_h, arm_p, 0.0)
+        if blink != self._lids:
+            self._lids = blink
+            if blink:
+                self.lids.show()
+            else:
+                self.lids.hide()
+        if phone != self._phone:
+            self._phone = phone
+            if phone:
+                self.phone.show()
+            else:
+                self.phone.hide()
