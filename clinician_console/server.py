@@ -202,6 +202,11 @@ def create_app(
     async def page() -> FileResponse:
         return FileResponse(STATIC / "index.html", media_type="text/html")
 
+    @app.get("/api/pages", tags=["session"], responses={401: {"model": Problem}})
+    async def get_pages() -> dict[str, bool]:
+        """Which other pages this console serves: the clients and clinic pages (a station's)."""
+        return {"clients": clinic is not None, "clinic": clinic is not None}
+
     @app.get(
         "/api/state",
         response_model=StateView,

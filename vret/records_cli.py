@@ -7,6 +7,7 @@ import json
 import os
 import sys
 from datetime import UTC, datetime
+from pathlib import Path
 
 from exposure.errors import UserError
 from exposure.models import Alert, Decision, Event
@@ -86,6 +87,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         metavar="FILE.html",
         help="file to write, readable by you only (default: vret-session-ID.html or "
         "vret-progress-CODE.html here)",
+    )
+    report.add_argument(
+        "--summary",
+        metavar="TEXT_OR_@FILE",
+        help="the therapist's summary for the summary box (text, or @FILE to read it from a file); "
+        "the box stays editable on the page",
     )
     report.add_argument("--force", action="store_true", help="replace FILE.html if it exists")
     report.add_argument("--db", metavar="URL", help=db_help)
@@ -225,14 +232,31 @@ def _report(args: argparse.Namespace) -> int:
             "one of the two."
         )
     if args.client is not None:
+        if args.summary:
+            raise UserError("--summary belongs to a session's report, not a progress report.")
         return _progress(args)
+    summary = _summary_text(args.summary)
     row, events, effects, _causes = _read_session(args)
-    page = build_report(row, events, effects, generated_at=datetime.now(UTC))
+    page = build_report(row, events, effects, generated_at=datetime.now(UTC), summary=summary)
     out = args.out or f"vret-session-{row.id}.html"
     _write(page, out, args.force)
     if out != "-":
         print(f"Wrote the report of session {row.id} (client {row.client or '-'}) to {out}.")
     return 0
+
+
+def _summary_text(arg: str | None) -> str:
+    """The summary text of `--summary`: as given, or read from the file after an `@`."""
+    if not arg:
+        return ""
+    if not arg.startswith("@"):
+        return arg
+    path = Path(arg[1:])
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as err:
+        reason = err.strerror if isinstance(err, OSError) and err.strerror else "not UTF-8 text"
+        raise UserError(f"--summary {arg}: cannot read {path} ({reason}).") from None
 
 
 def _progress(args: argparse.Namespace) -> int:

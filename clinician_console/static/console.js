@@ -920,10 +920,19 @@ function frame() {
   requestAnimationFrame(frame);
 }
 
+function showPages() {
+  // the clients and clinic pages open in a new tab (this one keeps Safe in reach), when served
+  fetch("/api/pages", { credentials: "same-origin" })
+    .then((r) => (r.ok ? r.json() : {}))
+    .then((pages) => { if (pages.clients) document.getElementById("pages").hidden = false; })
+    .catch(() => {});
+}
+
 function start() {
   wire();
   makeChart();
   connect();
+  showPages();
   setInterval(watchdog, 1000);
   requestAnimationFrame(frame);
 }

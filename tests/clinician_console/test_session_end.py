@@ -28,6 +28,7 @@ def test_end_shows_the_ended_page_not_a_connection_alarm(start_console: Any, bro
     console = start_console()
     page = browser.new_page(viewport={"width": 1024, "height": 768})
     problems = open_console(page, console)
+    expect(page.locator("#pages")).to_be_hidden()  # a console without clinic pages links none
     console.call(console.session.submit, End(t=0))
     expect(page.locator("#phase")).to_have_text("Session ended")
     ended = {
@@ -83,6 +84,9 @@ def test_a_station_ended_from_the_console_says_its_record_is_saved(
         page.on("pageerror", lambda err: problems.append(f"page error: {err}"))
         page.goto(station.url)
         expect(page.locator("#link")).to_have_text("Live")
+        # a station's console links to the clients and clinic pages, in a new tab
+        expect(page.locator("#pages a[href='/clients']")).to_be_visible()
+        assert page.locator("#pages a[href='/clinic']").get_attribute("target") == "_blank"
         page.locator("#end").click()
         expect(page.locator("#end")).to_have_text("Tap again to end the session")
         page.locator("#end").click()

@@ -120,6 +120,25 @@ def test_report_writes_a_page(
     assert f"reproduces these {len(recorded_db.decisions)} decisions exactly" in html
 
 
+def test_report_takes_the_therapists_summary_as_text_or_from_a_file(
+    recorded_db: RecordedDb, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    sid, db = str(recorded_db.session_id), recorded_db.url
+    page = tmp_path / "report.html"
+    code, _, _ = _run(capsys, "report", sid, "--out", str(page), "--db", db, "--summary", "A <b>")
+    assert code == 0 and ">A &lt;b&gt;</div>" in page.read_text(encoding="utf-8")
+    note = tmp_path / "summary.txt"
+    note.write_text("Habituated at level 3.\nNext: level 4.", encoding="utf-8")
+    code, _, _ = _run(
+        capsys, "report", sid, "--out", str(page), "--force", "--db", db, "--summary", f"@{note}"
+    )
+    assert code == 0 and ">Habituated at level 3.\nNext: level 4.</div>" in page.read_text()
+    code, _, err = _run(
+        capsys, "report", sid, "--out", str(page), "--force", "--db", db, "--summary", "@nope.txt"
+    )
+    assert code == 2 and "--summary @nope.txt: cannot read nope.txt (No such file" in err
+
+
 def test_report_default_file_name(
     recorded_db: RecordedDb,
     capsys: pytest.CaptureFixture[str],
