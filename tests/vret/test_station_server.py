@@ -4,6 +4,7 @@ waiting room between sessions. A real station on its own loop thread, talked to 
 from __future__ import annotations
 
 import concurrent.futures
+import gc
 import re
 import sys
 import time
@@ -15,8 +16,10 @@ import httpx
 import pytest
 
 from clinician_console.network import ConsoleNetwork
+from exposure.live import LiveSession
 from sensors.protocols import PROTOCOLS
 from vret.records import Records
+from vret.station import Station
 from vret.station_server import StationServer, StationThread
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="needs a POSIX pseudo-terminal")
@@ -192,6 +195,16 @@ def test_a_crashed_session_ends_interrupted_and_the_station_carries_on(station) 
     assert sorted(rows.values()) == ["completed", "interrupted"]
     if first_id is not None:
         assert rows[first_id] == "interrupted"
+
+
+def test_an_ended_session_is_let_go_of_so_the_station_does_not_grow(station) -> None:
+    run = station()
+    for code in ("C-001", "C-002"):
+        assert run.start(client=code).status_code == 201
+        run.end()
+    gc.collect()
+    assert [o for o in gc.get_objects() if isinstance(o, Station)] == []
+    assert [o for o in gc.get_objects() if isinstance(o, LiveSession)] == []
 
 
 def test_the_home_page_offers_every_protocol() -> None:
