@@ -23,12 +23,14 @@ import asyncio
 import contextlib
 import dataclasses
 import logging
+import os
 import re
 import signal
 import threading
 import time
 from collections import deque
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI
@@ -295,6 +297,8 @@ class StationServer:
         self.app.add_middleware(_SessionRoutes, station=self)  # added last: it runs first
         self.session_app: FastAPI | None = None
         self.session: Station | None = None
+        self.session_sensor = ""
+        """The running session's sensor as Start named it ("simulated" or a port)."""
         self.last: dict[str, Any] | None = None
         self.sessions_run = 0
         self.urls: list[tuple[str, str]] = []
@@ -370,7 +374,7 @@ class StationServer:
                 "id": station.session_id,
                 "client": station.plan.client,
                 "scene": station.plan.ladder.scene,
-                "sensor": station.plan.sensor,
+                "sensor": self.session_sensor,
                 "protocol": station.plan.protocol,
                 "display": station.plan.display,
                 "phase": station.live.state.phase,
@@ -480,6 +484,7 @@ class StationServer:
                 simulated.stop()
             self._resume_waiting_room()
             raise
+        self.session_sensor = SIMULATED if simulated is not None else plan.sensor
         self.session = station
         task = asyncio.create_task(self._run(station, simulated), name="session")
         waits: set[asyncio.Future[Any]] = {ready, task}
@@ -721,8 +726,51 @@ def register(sub: Any) -> None:
         action="store_true",
         help="no render process at all (a console-only station for trying the pages)",
     )
+    p.add_argument(
+        "--token-file",
+        type=Path,
+        metavar="FILE",
+        help="keep the console's access token in FILE, so its URL (a bookmark on the "
+        "therapist's tablet) stays the same across restarts (default: station-token in your "
+        "data folder)",
+    )
+    p.add_argument(
+        "--new-token",
+        action="store_true",
+        help="replace the kept token (every bookmarked URL stops working)",
+    )
     add_network_arguments(p)
     p.set_defaults(func=_station)
+
+
+TOKEN_PATTERN = re.compile(r"^[A-Za-z0-9_-]{32,128}$")
+
+
+def kept_token(path: Path, renew: bool = False) -> str:
+    """The station's access token from `path`, made (readable by this user only) when missing,
+    unreadable as a token, or `renew`: a station started at boot keeps one URL."""
+    if not renew:
+        try:
+            text = path.read_text(encoding="utf-8").strip()
+        except FileNotFoundError:
+            text = ""
+        except (OSError, UnicodeDecodeError) as err:
+            raise UserError(
+                f"Cannot read the token file {path} ({err}): fix it or delete it."
+            ) from None
+        if TOKEN_PATTERN.match(text):
+            return text
+    token = make_token()
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(token + "\n")
+    except OSError as err:
+        raise UserError(
+            f"Cannot write the token file {path} ({err.strerror}): choose another with --token-file."
+        ) from None
+    return token
 
 
 def _station(args: argparse.Namespace) -> int:
@@ -739,9 +787,11 @@ def _station(args: argparse.Namespace) -> int:
             print(f"  {who}: {url.replace('?token=', 'home?token=', 1)}")
         print("Press Ctrl-C to stop (a running session ends with its record closed).", flush=True)
 
+    token = kept_token(args.token_file or data_folder() / "station-token", args.new_token)
     server = StationServer(
         network=network,
         db=args.db,
+        token=token,
         render=not args.no_render,
         waiting_display=args.display,
         size=(int(match[1]), int(match[2])),

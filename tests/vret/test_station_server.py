@@ -20,7 +20,7 @@ from exposure.live import LiveSession
 from sensors.protocols import PROTOCOLS
 from vret.records import Records
 from vret.station import Station
-from vret.station_server import StationServer, StationThread
+from vret.station_server import StationServer, StationThread, kept_token
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="needs a POSIX pseudo-terminal")
 
@@ -128,6 +128,7 @@ def test_start_step_up_end_and_the_report_is_one_click_away(station) -> None:
     assert session["client"] == "C-001" and session["url"] == "/"
     current = run.http.get("/api/sessions/current").json()["session"]
     assert current["id"] == session["id"] and current["protocol"] == "cms50-v7"
+    assert current["sensor"] == "simulated" and current["display"] == "offscreen"
     # the same address now serves the session's console
     assert run.http.get("/api/state").json()["session_id"] == session["id"]
     step = run.http.post("/api/commands", json={"type": "set_level", "level": 2})
@@ -211,3 +212,13 @@ def test_the_home_page_offers_every_protocol() -> None:
     script = (STATIC / "home.js").read_text()
     for name in PROTOCOLS:
         assert f'"{name}"' in script
+
+
+def test_the_token_is_kept_so_the_bookmarked_url_survives_a_restart(tmp_path: Path) -> None:
+    path = tmp_path / "folder" / "station-token"
+    first = kept_token(path)
+    assert kept_token(path) == first
+    assert path.stat().st_mode & 0o077 == 0  # this user's only
+    assert kept_token(path, renew=True) != first
+    path.write_text("not a token")
+    assert kept_token(path) != "not a token"
