@@ -222,3 +222,12 @@ def test_the_token_is_kept_so_the_bookmarked_url_survives_a_restart(tmp_path: Pa
     assert kept_token(path, renew=True) != first
     path.write_text("not a token")
     assert kept_token(path) != "not a token"
+
+
+def test_the_station_api_is_in_the_openapi_description(station) -> None:
+    run = station()
+    paths = run.http.get("/openapi.json").json()["paths"]
+    for path in ("/api/sessions", "/api/sessions/current", "/api/sensors", "/api/display"):
+        assert path in paths
+    body = paths["/api/sessions"]["post"]["requestBody"]["content"]["application/json"]
+    assert body["schema"]["$ref"].endswith("/NewSession")
