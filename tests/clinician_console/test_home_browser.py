@@ -14,6 +14,7 @@ import pytest
 from playwright.sync_api import expect
 
 from clinician_console.network import ConsoleNetwork
+from tests.clinician_console.conftest import ARTIFACTS
 from vret.station_server import StationServer, StationThread
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="needs a POSIX pseudo-terminal")
@@ -57,6 +58,8 @@ def test_a_session_from_the_home_page_and_back(station: StationServer, browser: 
     expect(page.locator("#test-verdict")).to_have_text(re.compile(r"good readings, last \d+ bpm"))
 
     expect(page.locator("input[name=display][value=offscreen]")).to_be_checked()
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "station-home.png"), full_page=True)
     page.click("#start")
     expect(page).to_have_url(re.compile(r"/$"), timeout=60_000)
     expect(page.locator("#level-num")).to_be_visible(timeout=20_000)
