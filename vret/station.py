@@ -135,6 +135,10 @@ class SessionPlan:
     None: the session serves its own console on `network`."""
     handle_signals: bool = True
     """Ctrl-C and SIGTERM end the session (False where the station's process owns them)."""
+    render_handle: Any = None
+    """A render process already running with every scene built (the station's waiting room):
+    the session takes it over instead of starting one, and leaves it running at the end
+    (`Station.render_kept`); None: the session starts and stops its own."""
 
     @property
     def console_network(self) -> ConsoleNetwork:
@@ -177,6 +181,8 @@ class Station:
         self.task_failures: dict[str, int] = {}
         """How often each supervised task failed and was restarted."""
         self.render: RenderLink | None = None
+        self.render_kept: Any = None
+        """The render process handed back at the end (with `plan.render_handle`), if it runs."""
         self.sensor: SensorLink | None = None
         self.token = plan.token
         self.url = ""
@@ -273,7 +279,10 @@ class Station:
                 plan.thumbnail_hz,
                 pose_script=plan.pose_script,
             )
-            self.render.start()
+            if plan.render_handle is not None:
+                self.render.adopt(plan.render_handle)
+            else:
+                self.render.start()
         self.sensor = SensorLink(
             self.live,
             loop,
@@ -346,7 +355,9 @@ class Station:
             await asyncio.gather(*tasks[1:], return_exceptions=True)
             if self.sensor is not None:
                 await asyncio.to_thread(self.sensor.stop)
-            if self.render is not None:
+            if self.render is not None and plan.render_handle is not None:
+                self.render_kept = self.render.release()  # the station's, for the next session
+            elif self.render is not None:
                 await asyncio.to_thread(self.render.stop)
             saved = await asyncio.to_thread(self.writer.close, 10.0)
             if not saved:

@@ -131,7 +131,10 @@ def check_display(display: str, openvr_module: str = "openvr") -> None:
 
 
 class WaitingRoom:
-    """A render process showing the safe scene between sessions, restarted when it dies."""
+    """A render process showing the safe scene between sessions, restarted when it dies.
+
+    It builds every scene up front, so a session on the same display takes it over (`take`)
+    and hands it back at its end (`give_back`): the headset never goes without a picture."""
 
     def __init__(
         self, display: str, size: tuple[int, int], pipe: str | None, openvr_module: str
@@ -143,17 +146,20 @@ class WaitingRoom:
         self.handle: Any = None
         self.starts = 0
         """Render processes started (a restart after a crash counts)."""
+        self.handovers = 0
+        """Sessions that took this render process over instead of starting their own."""
 
     def start(self) -> None:
         # Panda3D loads in the render process only; the handle's module is light
         from scenes.render import start_render
 
+        software = self.display == "offscreen" and self.pipe in (None, "tiny")
         self.handle = start_render(
             display=self.display,
             size=self.size,
-            scenes=[],
+            scenes=None,  # every scene: any session can take this process over
             pipe=self.pipe,
-            thumbnail_hz=0.0,
+            thumbnail_hz=4.0 if software else 0.0,  # as a session's render link would ask
             openvr_module=self.openvr_module,
         )
         self.starts += 1
@@ -169,6 +175,20 @@ class WaitingRoom:
             return
         self.handle.poll()  # what it says between sessions matters to no one
         self.handle.send_target(SAFE_SCENE, float(SAFE_LEVEL), True)
+
+    def take(self, display: str) -> Any:
+        """The running render process for a session on `display` (None: start another)."""
+        handle = self.handle
+        if handle is None or display != self.display or not handle.alive():
+            return None
+        self.handle = None
+        self.handovers += 1
+        return handle
+
+    def give_back(self, handle: Any) -> None:
+        """A session's end: the render process it took over shows the safe scene again."""
+        self.handle = handle
+        self.keep()
 
     def stop(self) -> None:
         handle, self.handle = self.handle, None
@@ -475,13 +495,19 @@ class StationServer:
             if self.on_session_ready is not None:
                 self.on_session_ready(station, simulated)
 
-        if self.waiting_room is not None and plan.render:
-            await asyncio.to_thread(self.waiting_room.stop)
+        room, handle = self.waiting_room, None
+        if room is not None and plan.render:
+            handle = room.take(plan.display)
+            if handle is None:  # another display: one render process at a time
+                await asyncio.to_thread(room.stop)
+        plan = dataclasses.replace(plan, on_ready=served, render_handle=handle)
         try:
-            station = await asyncio.to_thread(Station, dataclasses.replace(plan, on_ready=served))
+            station = await asyncio.to_thread(Station, plan)
         except BaseException:
             if simulated is not None:
                 simulated.stop()
+            if room is not None and handle is not None:
+                room.give_back(handle)
             self._resume_waiting_room()
             raise
         self.session_sensor = SIMULATED if simulated is not None else plan.sensor
@@ -522,6 +548,11 @@ class StationServer:
                 "report": f"/api/sessions/{station.session_id}/report",
             }
             self.sessions_run += 1
+            kept = station.render_kept
+            if kept is not None and kept is station.plan.render_handle and self.waiting_room:
+                self.waiting_room.give_back(kept)
+            elif kept is not None:  # a process the session restarted: its scene only
+                await asyncio.to_thread(kept.stop)
             with self._lock:
                 self.session = None
                 self._busy = False

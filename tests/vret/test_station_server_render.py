@@ -1,5 +1,6 @@
 """The station's waiting room: a real render process (p3tinydisplay, offscreen, small) in the
-safe scene between sessions, stopped for a session's own, back after it, restarted if it died."""
+safe scene between sessions, taken over by a session on the same display and handed back at its
+end (no gap in the headset), restarted if it died."""
 
 from __future__ import annotations
 
@@ -55,17 +56,37 @@ def test_the_waiting_room_shows_between_sessions_and_comes_back_after_a_crash(
         os.kill(first_pid, signal.SIGKILL)  # the waiting room's render process dies
         wait_for(lambda: room.starts == 2 and room.handle is not None)
         assert room.handle.pid != first_pid
+        second_pid = room.handle.pid
         started = http.post(
             "/api/sessions", json={"client": "C-009", "scene": "spiders", "sensor": "simulated"}
         )
         assert started.status_code == 201, started.text
-        assert room.handle is None  # one render process at a time: the session's own
-        assert server.session is not None and server.session.render is not None
+        session = server.session
+        assert session is not None and session.render is not None
+        assert room.handle is None and room.handovers == 1
+        assert session.render.handle.pid == second_pid  # the same process: no gap, no start
+        # the session's scene is drawn by it: frames come back showing the session's target
+        wait_for(lambda: session.render is not None and session.render.frames)
+        assert http.post("/api/commands", json={"type": "step_up"}).status_code == 200
+        render = session.render
+        wait_for(lambda: render.frames.get("scene") == "spiders" and render.frames["intensity"] > 0)
         assert http.post("/api/commands", json={"type": "end"}).status_code == 200
         wait_for(lambda: http.get("/api/sessions/current").json()["session"] is None)
-        wait_for(lambda: room.handle is not None)
-        assert room.starts == 3
-        room.handle.wait_ready(60)
+        assert room.handle is not None and room.handle.pid == second_pid  # handed back
+        assert room.starts == 2
+        assert http.get("/api/sessions/current").json()["last"]["status"] == "completed"
+        # a session on another display gets a render process of its own, and the room comes back
+        elsewhere = http.post(
+            "/api/sessions",
+            json={
+                "client": "C-009",
+                "scene": "heights",
+                "sensor": "simulated",
+                "display": "window",
+            },
+        )
+        assert elsewhere.status_code == 409  # no desktop here: refused before anything stops
+        assert room.handle is not None and room.handle.alive()
     finally:
         thread.stop()
     assert server.waiting_room is not None and server.waiting_room.handle is None
