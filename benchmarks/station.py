@@ -1,12 +1,12 @@
 """`python -m benchmarks --only station`: ten sessions in a row on one `vret station`.
 
-A real station (console, home API, the waiting room's render process between sessions, each
-session's own render process, simulated client on a pty, SQLite records) runs ten short
-sessions started and ended through the HTTP API, as the home page does. After each one it
-prints the control process's resident memory and the session's wall time; the figure is the
-growth from the end of the second session to the end of the tenth (the first warms imports
-and caches). About 40 s on a 2-core machine, so it is part of `make bench`. The waiting room's
-column is read just after it was started again, so it moves with how far it got.
+A real station (console, home API, the render process that shows the waiting room and that
+each session takes over, simulated client on a pty, SQLite records) runs ten short sessions
+started and ended through the HTTP API, as the home page does. After each one it prints the
+control process's and the render process's resident memory and the session's wall time; the
+figure is the control process's growth from the end of the second session to the end of the
+tenth (the first warms imports and caches). About 35 s on a 2-core machine, so it is part of
+`make bench`.
 """
 
 from __future__ import annotations
@@ -83,6 +83,7 @@ def run(
                         round(time.monotonic() - began, 1),
                         round(rss_mb(os.getpid()), 1),
                         round(rss_mb(room_pid), 1) if room_pid else 0.0,
+                        room_pid or 0,
                         server.last["status"] if server.last else "?",
                     )
                 )
@@ -93,7 +94,7 @@ def run(
     print(
         table(
             f"station: {sessions} sessions in a row",
-            ["#", "session", "wall s", "control RSS MB", "waiting room RSS MB", "status"],
+            ["#", "session", "wall s", "control RSS MB", "render RSS MB", "render pid", "status"],
             rows,
         )
     )
@@ -106,7 +107,9 @@ def run(
     results["station_rss_mb"] = [r[3] for r in rows]
     results["station_rss_growth_mb"] = round(growth, 2)
     results["station_session_wall_s"] = [r[2] for r in rows]
-    results["station_statuses"] = [r[5] for r in rows]
+    results["station_render_rss_mb"] = [r[4] for r in rows]
+    results["station_render_pids"] = len({r[5] for r in rows})
+    results["station_statuses"] = [r[6] for r in rows]
 
 
 if __name__ == "__main__":
