@@ -11,9 +11,10 @@ set to this station), and the home page's routes still answer, so a second Start
   ladder for both), on this process's loop.
 - A session that crashes ends as interrupted (its record closed so), and the station goes on
   with the waiting room.
-- The waiting room is its own render process (it builds the safe scene only); the station
-  stops it before a session's render process starts (one application may hold a headset) and
-  starts it again after, or restarts it whenever it died.
+- The waiting room is a render process that builds every scene up front; a session on the same
+  display takes it over (`Station`'s `render_handle`) and hands it back at its end, so the
+  headset is never without a picture. A session on another display stops it (one application
+  may hold a headset) and it starts again after. It is restarted whenever it died.
 """
 
 from __future__ import annotations
