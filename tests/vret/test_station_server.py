@@ -18,6 +18,7 @@ import pytest
 from clinician_console.network import ConsoleNetwork
 from exposure.live import LiveSession
 from sensors.protocols import PROTOCOLS
+from sensors.simulator import PtySimulator, SimulatedHeart
 from vret.records import Records
 from vret.station import Station
 from vret.station_server import StationServer, StationThread, kept_token
@@ -231,3 +232,29 @@ def test_the_station_api_is_in_the_openapi_description(station) -> None:
         assert path in paths
     body = paths["/api/sessions"]["post"]["requestBody"]["content"]["application/json"]
     assert body["schema"]["$ref"].endswith("/NewSession")
+
+
+def test_a_port_found_by_listening_starts_a_session_without_naming_its_protocol(
+    tmp_path: Path,
+) -> None:
+    with PtySimulator("nonin-7", SimulatedHeart(72.0, variability_bpm=0.5, seed=5), seed=5) as sim:
+        thread = StationThread(
+            network=ConsoleNetwork(port=0),
+            db=f"sqlite:///{tmp_path / 'station.db'}",
+            render=False,
+            listen_s=2.0,
+            extra_ports=(sim.port_path,),
+        )
+        thread.start()
+        run = Running(thread)
+        try:
+            found = {s["port"]: s for s in run.http.get("/api/sensors").json()}
+            assert found[sim.port_path]["protocol"] == "nonin-7"
+            assert found[sim.port_path]["basis"] == "listened"
+            started = run.start(sensor=sim.port_path, protocol=None)
+            assert started.status_code == 201, started.text
+            assert started.json()["protocol"] == "nonin-7"
+            wait_for(lambda: run.http.get("/api/state").json().get("hr") is not None, timeout=30)
+            run.end()
+        finally:
+            thread.stop()
