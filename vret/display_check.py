@@ -1,7 +1,9 @@
 """The headset check before Start: which displays can show a session now, each with its fix.
 
 `openvr`: the openvr package and a SteamVR runtime installed, SteamVR running (a background
-application can connect), the headset connected, and its pose tracked. The check connects as
+application can connect), the headset connected, and its pose tracked. SteamVR not running yet
+is no reason to refuse a session (its render process starts SteamVR); no runtime, no headset or
+a headset that is not tracked are. The check connects as
 a background application (`VRApplication_Background`), which never takes the headset from a
 scene application such as the station's waiting room, reads the headset's pose once and
 disconnects. `window`: a desktop to open a window on. `offscreen`: always (no picture for the
@@ -55,11 +57,14 @@ def check_openvr(module_name: str = "openvr") -> DisplayStatus:
     try:
         system = ovr.init(kind)
     except Exception:  # openvr raises its own error when no vrserver answers
+        # a session's render process (a scene application) starts SteamVR itself, so this is
+        # no reason to refuse Start; the headset is checked once SteamVR runs
         return DisplayStatus(
             "openvr",
-            False,
+            True,
             "steamvr not running",
-            "SteamVR is installed but not running: start SteamVR, then check again.",
+            "SteamVR is installed but not running: Start launches it, or start it now and "
+            "check again to see the headset.",
         )
     try:
         poses = system.getDeviceToAbsoluteTrackingPose(
