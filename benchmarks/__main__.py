@@ -9,11 +9,11 @@ import time
 from pathlib import Path
 from typing import Any
 
-from benchmarks import frame_pacing, full_pipe, latency, long_session, throughput
+from benchmarks import frame_pacing, full_pipe, latency, long_session, station, throughput
 from benchmarks.common import machine
 
 ROOT = Path(__file__).resolve().parent.parent
-PARTS = ("throughput", "latency", "long", "frames", "full-pipe")
+PARTS = ("throughput", "latency", "long", "frames", "full-pipe", "station")
 TARGETS = {  # key: (limit, "max" means the figure must stay at or under the limit)
     "frame_p99_ratio": 1.02,
     "late_frames_loaded_where_alone_has_none": 0,
@@ -76,6 +76,8 @@ def main(argv: list[str] | None = None) -> int:
         )
     if "full-pipe" in parts:
         full_pipe.run(results)
+    if "station" in parts:
+        station.run(results, pipe=args.pipe)
     results["wall_s"] = round(time.monotonic() - began, 1)
     print(f"\nMachine: {results['machine']}")
     for key, limit in TARGETS.items():

@@ -15,7 +15,15 @@ from exposure import __version__
 from exposure.errors import UserError
 from scenes import cli as scenes_cli
 from sensors import cli as sensors_cli
-from vret import clients_cli, console_cli, measures_cli, records_cli, replay_cli, session_cli
+from vret import (
+    clients_cli,
+    console_cli,
+    measures_cli,
+    records_cli,
+    replay_cli,
+    session_cli,
+    station_server,
+)
 
 COMMAND_MODULES = (
     replay_cli,
@@ -26,6 +34,7 @@ COMMAND_MODULES = (
     console_cli,
     session_cli,
     measures_cli,
+    station_server,
 )
 
 

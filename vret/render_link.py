@@ -194,6 +194,26 @@ class RenderLink:
         self._exited_at = None
         self._send(self._target)
 
+    def adopt(self, handle: RenderHandle) -> None:
+        """Take over a render process that already runs (the station's waiting room, in the
+        safe scene, every scene built) instead of starting one: no gap in the headset."""
+        self.handle = handle
+        self.ready = None
+        self._started_at = self.clock()
+        self._last_frames = None  # its frame reports come every 0.5 s
+        self._start_failure = ""
+        self._exited_at = None
+        self._send(self._target)
+
+    def release(self) -> RenderHandle | None:
+        """Hand the render process back, still running, for the next session (None when it is
+        down); this link sends it nothing more."""
+        handle, self.handle = self.handle, None
+        self._restart_at = None
+        if handle is None or self.headset_down or not handle.alive():
+            return None
+        return handle
+
     def stop(self) -> None:
         """Stop the render process (waits for it) and any restart still to come."""
         self._restart_at = None

@@ -17,10 +17,10 @@ from exposure.models import ControlSettings, Ladder
 from scenes.pose import PoseScript, from_hpr, pose_line
 from scenes.registry import session_ladder
 from sensors.protocols import get_protocol
-from vret import clients, hierarchy
 from vret.records import Records, RecordsError, data_folder
 from vret.simulated_client import DEMO_SETTINGS, SimulatedClient, demo_heart
 from vret.station import SessionError, SessionPlan, Station, has_display, run
+from vret.station_server import check_display, client_ladder
 
 DISPLAYS = ("openvr", "window", "offscreen")
 CLIENT_CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
@@ -309,19 +309,7 @@ def _size(text: str) -> tuple[int, int]:
 
 
 def _check_display(display: str) -> None:
-
-    if display == "openvr":
-        # Panda3D and openvr load only when a headset is asked for
-        from scenes.openvr_display import DisplayUnavailable, load_openvr
-
-        try:
-            load_openvr()
-        except DisplayUnavailable as err:
-            raise UserError(str(err)) from None
-    elif display == "window" and not has_display():
-        raise UserError(
-            "No display to open a window on: run with --display offscreen, or set DISPLAY."
-        )
+    check_display(display)  # the same check as the station's before Start
 
 
 def _pose_script(args: argparse.Namespace, display: str) -> PoseScript | None:
@@ -412,25 +400,9 @@ def _client_ladder(args: argparse.Namespace) -> tuple[Ladder, int | None]:
     if args.ladder is not None:
         ladder = session_ladder(args.scene, args.ladder)
         return _start_at(ladder, args.start_step), None
-    with Records(args.db) as records:
-        try:
-            client = clients.get(records, args.client)
-        except clients.ClientError:
-            print(
-                f"{args.client} is not a registered client: using the scene's ladder "
-                f"(`vret clients add {args.client} --phobia ...` keeps a course together)."
-            )
-            return _start_at(session_ladder(args.scene, None), args.start_step), None
-        if client.archived:
-            raise UserError(
-                f"{client.code} is archived: `vret clients archive {client.code} --restore` "
-                "to treat them again."
-            )
-        ladder, version = hierarchy.session_ladder(
-            records, client.code, args.scene, args.start_step
-        )
-    where = f"hierarchy v{version}" if version else "the scene's ladder"
-    print(f"{client.code}: {where}, starting at step {ladder.start_level} of {ladder.top}.")
+    with Records(args.db) as records:  # the same path as the station's POST /api/sessions
+        ladder, version, where = client_ladder(records, args.client, args.scene, args.start_step)
+    print(where)
     return ladder, version
 
 

@@ -22,7 +22,9 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
+
+from fastapi import FastAPI
 
 from clinician_console.network import ConsoleNetwork
 from clinician_console.server import (
@@ -62,6 +64,20 @@ log = logging.getLogger(__name__)
 
 class SessionError(UserError):
     """A session cannot start or go on; the message is one sentence with the fix."""
+
+
+class ConsoleHost(Protocol):
+    """A console that outlives sessions (`vret station`): it serves each session's app on its
+    own address while the session runs, so a session binds no port of its own."""
+
+    token: str
+    port: int
+
+    def attach(self, app: FastAPI) -> None:
+        """Serve `app` (the session's console) from now on."""
+
+    def detach(self, app: FastAPI) -> None:
+        """Stop serving `app` (the session and its goodbye are over)."""
 
 
 @dataclass
@@ -114,6 +130,15 @@ class SessionPlan:
     pose_script: PoseScript | None = None
     """Scripted head poses (`--pose-script`; the demo's looks away now and then); None: head
     tracking from the headset, or the window's mouse and keys, or none offscreen."""
+    console_host: ConsoleHost | None = None
+    """The station's long-running console, which serves this session's (`vret station`);
+    None: the session serves its own console on `network`."""
+    handle_signals: bool = True
+    """Ctrl-C and SIGTERM end the session (False where the station's process owns them)."""
+    render_handle: Any = None
+    """A render process already running with every scene built (the station's waiting room):
+    the session takes it over instead of starting one, and leaves it running at the end
+    (`Station.render_kept`); None: the session starts and stops its own."""
 
     @property
     def console_network(self) -> ConsoleNetwork:
@@ -156,6 +181,8 @@ class Station:
         self.task_failures: dict[str, int] = {}
         """How often each supervised task failed and was restarted."""
         self.render: RenderLink | None = None
+        self.render_kept: Any = None
+        """The render process handed back at the end (with `plan.render_handle`), if it runs."""
         self.sensor: SensorLink | None = None
         self.token = plan.token
         self.url = ""
@@ -217,13 +244,16 @@ class Station:
             call()
         plan = self.plan
         net = plan.console_network
-        try:  # before anything starts: a second session on a port in use fails at once
-            sock = bind_socket(net.host, net.port)
-        except ConsoleAddressError as err:
-            self.writer.close(1.0)
-            self.records.close_session(self.session_id, "interrupted")
-            raise SessionError(str(err)) from None
-        self.token = self.token or make_token()
+        hosted = plan.console_host
+        sock = None
+        if hosted is None:
+            try:  # before anything starts: a second session on a port in use fails at once
+                sock = bind_socket(net.host, net.port)
+            except ConsoleAddressError as err:
+                self.writer.close(1.0)
+                self.records.close_session(self.session_id, "interrupted")
+                raise SessionError(str(err)) from None
+        self.token = hosted.token if hosted is not None else self.token or make_token()
         app = create_app(
             self.live,
             self.token,
@@ -236,7 +266,8 @@ class Station:
             gaze_cone_deg=GAZE_CONE_DEG,
             clinic=RecordsClinic(self.records, self.session_id),
         )
-        for sig in (signal.SIGINT, signal.SIGTERM):
+        signals = (signal.SIGINT, signal.SIGTERM) if plan.handle_signals else ()
+        for sig in signals:
             with contextlib.suppress(NotImplementedError, RuntimeError):
                 loop.add_signal_handler(sig, self.stopped.set)
         if plan.render:
@@ -248,7 +279,10 @@ class Station:
                 plan.thumbnail_hz,
                 pose_script=plan.pose_script,
             )
-            self.render.start()
+            if plan.render_handle is not None:
+                self.render.adopt(plan.render_handle)
+            else:
+                self.render.start()
         self.sensor = SensorLink(
             self.live,
             loop,
@@ -261,7 +295,14 @@ class Station:
         ready = asyncio.Event()
 
         async def console() -> None:
-            if ready.is_set():  # a restart: the old socket went with the server that failed
+            if hosted is not None:  # the station's console serves the app while it is attached
+                hosted.attach(app)
+                ready.set()
+                try:
+                    await asyncio.Event().wait()
+                finally:
+                    hosted.detach(app)
+            elif ready.is_set():  # a restart: the old socket went with the server that failed
                 await serve(app, sock=bind_socket(net.host, self.port), network=net)
             else:
                 await serve(app, ready=ready, sock=sock, network=net)
@@ -284,7 +325,10 @@ class Station:
                 ready_wait.cancel()
                 tasks[0].result()  # raises the console's start error
                 raise SessionError("The console stopped before it started.")
-            self.port = sock.getsockname()[1]  # the port asked for, or the one picked for port 0
+            if sock is not None:  # the port asked for, or the one picked for port 0
+                self.port = sock.getsockname()[1]
+            elif hosted is not None:
+                self.port = hosted.port
             self.urls = net.urls(self.port, self.token)
             self.url = self.urls[0][1]
             if plan.on_ready is not None:
@@ -311,7 +355,9 @@ class Station:
             await asyncio.gather(*tasks[1:], return_exceptions=True)
             if self.sensor is not None:
                 await asyncio.to_thread(self.sensor.stop)
-            if self.render is not None:
+            if self.render is not None and plan.render_handle is not None:
+                self.render_kept = self.render.release()  # the station's, for the next session
+            elif self.render is not None:
                 await asyncio.to_thread(self.render.stop)
             saved = await asyncio.to_thread(self.writer.close, 10.0)
             if not saved:
@@ -334,12 +380,14 @@ class Station:
                     if plan.record_kept
                     else None,
                     "report_html": await self._report_for_pages(app) if saved else None,
+                    # a station's page goes back to its home page, the report a click away
+                    "home": f"/home?ended={self.session_id}" if hosted is not None else None,
                 }
                 with contextlib.suppress(Exception):  # a page that cannot be told is not waited on
                     await say_goodbye(app, ended, timeout_s=2.0)
             tasks[0].cancel()
             await asyncio.gather(tasks[0], return_exceptions=True)
-            for sig in (signal.SIGINT, signal.SIGTERM):
+            for sig in signals:
                 with contextlib.suppress(NotImplementedError, RuntimeError):
                     loop.remove_signal_handler(sig)
         return status

@@ -591,6 +591,8 @@ function showEnded(ended) {
     open.hidden = false;
   }
   $("ended").hidden = false;
+  // a station's session goes back to the station's home page, where its report is a click away
+  if (e.home) setTimeout(() => { location.assign(e.home); }, 1500);
   const link = $("link");
   link.dataset.state = "down";
   link.textContent = "Ended";
