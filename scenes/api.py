@@ -113,6 +113,7 @@ class Scene(ABC):
         keys = sorted(self.levels[0].params) if self.levels else []
         self._keys = keys
         self._table = [tuple(lv.params.get(k, 0.0) for k in keys) for lv in self.levels]
+        self._stock_table = self._table
         self._params: dict[str, float] = dict.fromkeys(keys, 0.0)
         self.spatial_sounds: list[SpatialSound] = []
         """Sounds attached to nodes (`spatial_sound`); the stage loads and plays them."""
@@ -123,11 +124,17 @@ class Scene(ABC):
         the scene's own level k (its top level past the top), so a ladder that only renames the
         levels draws as before; one the scene does not have is ignored (ladders are checked on
         the control side, `scenes.registry.read_ladder_file`). The runner calls it before
-        `build`, so a scene may size what it builds from `self.levels`.
+        `build`, so a scene may size what it builds from `self.levels`; a station's render
+        process that serves one session after another calls it again for each (within the
+        declared ranges a built scene shows any level). No levels: the scene's own again.
         """
-        if not levels or not self._keys:
+        if not self._keys:
             return
-        stock = self._table
+        if not levels:
+            vars(self).pop("levels", None)  # the class's own ladder again
+            self._table = self._stock_table
+            return
+        stock = self._stock_table
         self.levels = [  # type: ignore[misc]  # this scene object draws the session's ladder
             Level(
                 name=f"level {k}",

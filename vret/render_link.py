@@ -203,6 +203,8 @@ class RenderLink:
         self._last_frames = None  # its frame reports come every 0.5 s
         self._start_failure = ""
         self._exited_at = None
+        ladder = self.live.state.ladder  # built for the last session: draw this one's levels
+        handle.use_levels(ladder.scene, [lv.params for lv in ladder.levels])
         self._send(self._target)
 
     def release(self) -> RenderHandle | None:

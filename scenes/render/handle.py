@@ -31,6 +31,7 @@ from scenes.render.messages import (
     PressKey,
     Ready,
     Recentre,
+    SceneLevels,
     StartFailed,
     Stop,
     Target,
@@ -269,6 +270,11 @@ class RenderHandle:
     def recentre(self) -> None:
         """Make the way the client faces now the scene's forward direction."""
         self._writer.put(Recentre())
+
+    def use_levels(self, scene: str, levels: Sequence[Mapping[str, float]]) -> None:
+        """Draw `scene` with these levels from now on (sent before the targets that follow)."""
+        pairs = tuple(tuple(sorted((k, float(v)) for k, v in lv.items())) for lv in levels)
+        self._writer.put(SceneLevels(scene=scene, levels=pairs))
 
     def ping(self) -> None:
         """A heartbeat without a target."""

@@ -44,6 +44,7 @@ from scenes.render.messages import (
     Ready,
     Recentre,
     SceneFailed,
+    SceneLevels,
     StartFailed,
     Stop,
     Target,
@@ -241,6 +242,8 @@ class RenderLoop:
             raise RuntimeError(f"The safe scene {config.safe_scene!r} cannot be loaded ({reason}).")
         self.base = make_base()
         self.stage = Stage(self.base)
+        self.levels_override: dict[str, list[dict[str, float]]] = {}
+        """Levels a `SceneLevels` message set for a scene (a station's next session)."""
         startup_failures = self._build_scenes()
         self.display: OpenVRDisplay | None = None
         if vr:
@@ -341,7 +344,7 @@ class RenderLoop:
         for name in wanted:
             if name in self.infos and name not in self.stage.scenes:
                 try:
-                    self.stage.build(self.infos[name], self.config.levels_of(name))
+                    self.stage.build(self.infos[name], self._levels_of(name))
                 except Exception as err:  # one broken scene must not keep the others off
                     failures.append((name, err))
         return failures
@@ -378,8 +381,26 @@ class RenderLoop:
                 self.base.messenger.send(msg.key)
             elif isinstance(msg, Recentre):
                 self._recentre()
+            elif isinstance(msg, SceneLevels):
+                self._scene_levels(msg)
             elif isinstance(msg, Stop):
                 self.stopping = True
+
+    def _scene_levels(self, msg: SceneLevels) -> None:
+        """The next session's own levels: for the scene built already, and for a late build."""
+        levels = [dict(pairs) for pairs in msg.levels]
+        self.levels_override[msg.scene] = levels
+        scene = self.stage.scenes.get(msg.scene)
+        if scene is not None:
+            try:
+                scene.use_levels(levels)
+            except Exception as err:  # a scene's own fault: reported, never shown
+                self._scene_failed(msg.scene, err)
+
+    def _levels_of(self, name: str) -> list[dict[str, float]] | None:
+        if name in self.levels_override:
+            return self.levels_override[name]
+        return self.config.levels_of(name)
 
     def _target(self, msg: Target, now: float) -> None:
         self.seq = msg.seq
@@ -396,7 +417,7 @@ class RenderLoop:
     def _build_late(self, info: SceneInfo) -> None:
         """A scene that was not built up front: build it now (a hitch); report it if it raises."""
         try:
-            self.stage.build(info, self.config.levels_of(info.name))
+            self.stage.build(info, self._levels_of(info.name))
         except Exception as err:  # a scene that cannot build is reported, never shown
             self._scene_failed(info.name, err)
 

@@ -5,7 +5,7 @@ trip for a `Target`, at a few messages a second each way). Times are `time.monot
 clock for both processes on one machine.
 
 Control -> render (`ToRender`): `Target` (also the heartbeat), `OpenSudsPanel`,
-`TriggerSceneEvent`, `PressKey`, `Recentre`, `Ping`, `Stop`.
+`TriggerSceneEvent`, `PressKey`, `Recentre`, `SceneLevels`, `Ping`, `Stop`.
 Render -> control (`FromRender`): `Ready` or `StartFailed` once; then `Frames`, `FrameEffect`,
 `Thumbnail`, `GazeSummary`, `ClientInput`, `WatchdogTripped`, `WatchdogRecovered`,
 `UnknownScene`, `SceneFailed`.
@@ -60,6 +60,16 @@ class Recentre:
 
 
 @dataclass(frozen=True, slots=True)
+class SceneLevels:
+    """Draw `scene` with the session's own levels from now on (a render process that serves
+    one session after another: a station's waiting room taken over by the next session)."""
+
+    scene: str
+    levels: tuple[tuple[tuple[str, float], ...], ...]
+    """Each level's parameters as (name, value) pairs, mildest first; () for the scene's own."""
+
+
+@dataclass(frozen=True, slots=True)
 class Ping:
     """A heartbeat without a target."""
 
@@ -69,7 +79,9 @@ class Stop:
     """End the render loop and exit (code 0)."""
 
 
-ToRender = Target | OpenSudsPanel | TriggerSceneEvent | PressKey | Recentre | Ping | Stop
+ToRender = (
+    Target | OpenSudsPanel | TriggerSceneEvent | PressKey | Recentre | SceneLevels | Ping | Stop
+)
 
 # --------------------------------------------------------------------------- render -> control
 

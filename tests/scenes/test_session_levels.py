@@ -84,3 +84,50 @@ def test_the_render_process_draws_the_sessions_levels(heights) -> None:
     stock_first = thumbnail(None, 1.0)
     assert diff_fraction(own, stock_first) > 0.05
     assert diff_fraction(own, stock_top) < diff_fraction(own, stock_first) / 4
+
+
+def test_levels_set_again_start_from_the_scenes_own_and_none_restore_them(heights) -> None:
+    stock = [dict(lv.params) for lv in heights.scene_class.levels]
+    scene = make(heights)
+    scene.use_levels([stock[9], stock[0]])
+    scene.use_levels([{}, {}])  # the next session renames levels only: the scene's own at each
+    assert scene.params(1.0) == stock[0] and scene.params(2.0) == stock[1]
+    scene.use_levels([])
+    assert scene.params(10.0) == stock[9] and len(scene.levels) == len(stock)
+
+
+@pytest.mark.render
+def test_a_running_render_process_takes_the_next_sessions_levels(heights) -> None:
+    """A station's waiting room, built with the scene's own levels, is taken over by a session
+    whose hierarchy differs: the levels travel down the pipe before its first target."""
+    stock = [dict(lv.params) for lv in heights.scene_class.levels]
+    handle = start_render(
+        size=(160, 120),
+        frame_rate=30.0,
+        transition_s=0.1,
+        thumbnail_hz=8.0,
+        thumbnail_size=(80, 60),
+        scenes=["heights"],
+    )
+
+    def picture(level: float) -> np.ndarray:
+        settle(handle, "heights", level)
+        msgs = collect_until(
+            handle, lambda m: bool(of(m, Thumbnail)), ("heights", level, False), what="a picture"
+        )
+        t = of(msgs, Thumbnail)[-1]
+        return np.frombuffer(t.rgb, np.uint8).reshape(t.height, t.width, 3).copy()
+
+    try:
+        handle.wait_ready(60)
+        first, top = picture(1.0), picture(10.0)
+        handle.use_levels("heights", [stock[9], stock[0]])
+        own_first = picture(1.0)
+        handle.use_levels("heights", [])
+        again = picture(1.0)
+    finally:
+        stop(handle)
+    # (the street's traffic and the gaze's sway move between pictures: nearer, not equal)
+    assert diff_fraction(first, top) > 0.05
+    assert diff_fraction(own_first, top) < diff_fraction(own_first, first) / 2
+    assert diff_fraction(again, first) < diff_fraction(again, top) / 2
