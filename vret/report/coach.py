@@ -31,7 +31,7 @@ def coach_section(events: Sequence[Event]) -> str:
             asked = f" · asks {event.ask.replace('_', ' ')}" if event.ask else ""
             rows.append(
                 f'<tr><td class="t">{clock(event.t)}</td><td>{who}</td>'
-                f"<td>“{_e(event.text)}”</td><td class=\"muted\">{_e(event.why)}{_e(asked)}</td></tr>"
+                f'<td>“{_e(event.text)}”</td><td class="muted">{_e(event.why)}{_e(asked)}</td></tr>'
             )
         elif isinstance(event, CoachControl) and event.action in _CONTROLS:
             text = _CONTROLS[event.action].format(mode=event.mode or "")
