@@ -33,7 +33,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+from exposure.coach import Script
 from exposure.errors import UserError
+from exposure.models import CoachLine
+from scenes.render.messages import ENVELOPE_HZ, CoachSay
 
 log = logging.getLogger(__name__)
 
@@ -103,8 +106,8 @@ def loudness_envelope(path: Path, rate_hz: float = 30.0) -> list[float]:
     step = max(1, int(framerate / rate_hz)) * channels
     out: list[float] = []
     for i in range(0, len(samples), step):
-        chunk = samples[i : i + step : max(1, channels)]
-        peak = max((abs(s) for s in chunk), default=0)
+        chunk = samples[i : i + step]
+        peak = max(max(chunk), -min(chunk)) if len(chunk) else 0  # C loops, not Python ones
         out.append(round(min(1.0, peak / 16384.0), 3))
     return out
 
@@ -286,3 +289,56 @@ class CoachVoice:
             return False
         path.unlink()
         return True
+
+
+GUIDED = frozenset({"calm", "breathe"})
+"""Situations whose lines draw the paced-breathing guide in the scene."""
+
+
+class CoachSpeaker:
+    """What the render link needs to voice a line: its sound file and loudness, ready at once.
+
+    `prepare` (in a thread, at the session's start) makes the whole script's speech and reads
+    each file's loudness envelope; `say_for` then only looks them up, so a line reaches the
+    headset in the same step that recorded it. A line whose sound is not ready (a typed line
+    still being made, no TTS installed) is captioned without sound.
+    """
+
+    def __init__(self, voice: CoachVoice, script: Script) -> None:
+        self.voice = voice
+        self.script = script
+        self._envelopes: dict[tuple[Path, int], tuple[float, ...]] = {}
+        self.prepared = False
+
+    def prepare(self) -> int:
+        """Make every script line's speech and read its loudness; returns how many were made."""
+        made = self.voice.prepare(line.text for line in self.script.lines)
+        for line in self.script.lines:
+            self.envelope_of(self.voice.ready(line.id, line.text))
+        self.prepared = True
+        return made
+
+    def envelope_of(self, speech: Speech | None) -> tuple[float, ...]:
+        """A sound's loudness envelope, read once and kept."""
+        if speech is None:
+            return ()
+        key = (speech.path, speech.path.stat().st_mtime_ns)  # a new take replaces the file
+        envelope = self._envelopes.get(key)
+        if envelope is None:
+            envelope = tuple(loudness_envelope(speech.path, ENVELOPE_HZ))
+            self._envelopes[key] = envelope
+        return envelope
+
+    def say_for(self, line: CoachLine) -> CoachSay:
+        """The render message for a spoken line: its sound if ready, its caption always."""
+        speech = self.voice.ready(line.line, line.text)
+        script_line = self.script.line(line.line)
+        guided = script_line is not None and script_line.situation in GUIDED
+        return CoachSay(
+            text=line.text,
+            wav=str(speech.path) if speech is not None else "",
+            seconds=speech.seconds if speech is not None else 0.0,
+            envelope=self.envelope_of(speech),
+            empathic=line.empathic,
+            guide=guided,
+        )

@@ -34,6 +34,8 @@ from pydantic import ValidationError
 from exposure.live import LiveSession
 from exposure.models import (
     AskSuds,
+    CoachControl,
+    CoachLine,
     Effect,
     Event,
     Gaze,
@@ -49,6 +51,7 @@ from scenes.pose import PoseScript
 from scenes.render import RenderHandle, start_render
 from scenes.render.messages import (
     ClientInput,
+    CoachSpoke,
     FrameEffect,
     Frames,
     FromRender,
@@ -60,6 +63,7 @@ from scenes.render.messages import (
     UnknownScene,
     WatchdogTripped,
 )
+from vret.coach_voice import CoachSpeaker
 
 log = logging.getLogger(__name__)
 
@@ -133,8 +137,15 @@ class RenderLink:
         restarts: RestartPolicy | None = None,
         clock: Callable[[], float] = time.monotonic,
         pose_script: PoseScript | None = None,
+        coach: CoachSpeaker | None = None,
+        coach_mode: str = "person",
     ) -> None:
         self.live = live
+        self.coach = coach
+        """Voices the coach's lines in the headset; None: the session has no coach."""
+        self.coach_mode = coach_mode if coach is not None else "off"
+        self.coach_spoke: CoachSpoke | None = None
+        """The latest coach line the headset began (its caption up, its sound started)."""
         self.pose_script = pose_script
         """Scripted head poses for the render process (demos, tests); None: the display's own."""
         self.pipe = pipe
@@ -184,6 +195,7 @@ class RenderLink:
             pipe=self.pipe,
             thumbnail_hz=self.thumbnail_hz,
             pose_script=self.pose_script,
+            coach=self.coach_mode,
         )
         self.ready = None
         self._started_at = self.clock()
@@ -216,6 +228,13 @@ class RenderLink:
             self.handle.scene_event(event.name)
         elif isinstance(event, Recentre) and event.by == "clinician":
             self.handle.recentre()  # the client's own recentre was done in the headset
+        elif isinstance(event, CoachLine) and self.coach is not None:
+            self.handle.coach_say(self.coach.say_for(event))
+            if event.ask == "suds":
+                self.handle.ask_suds(AskSuds().question)
+        elif isinstance(event, CoachControl) and event.action == "mode" and event.mode:
+            self.coach_mode = event.mode
+            self.handle.coach_form(event.mode)
 
     # ------------------------------------------------------------------ each poll
 
@@ -276,6 +295,11 @@ class RenderLink:
             self._system("render_watchdog", f"after {message.silent_s:.1f} s of silence")
         elif isinstance(message, StartFailed):
             self._start_failure = message.message
+        elif isinstance(message, CoachSpoke):
+            self.coach_spoke = message
+            self.live.publish(
+                {"kind": "coach_spoke", "data": {"text": message.text, "sound": message.sound}}
+            )
 
     def _fault(self, now: float) -> str | None:
         """Why the render process must be replaced now, or None while it is well."""

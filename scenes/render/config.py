@@ -52,3 +52,5 @@ class RenderConfig:
     scene_dirs: tuple[str, ...] | None = None
     pose_script: PoseScript | None = None
     """Scripted head poses (tests, demos); the headset's own pose wins in VR."""
+    coach: str = "person"
+    """How the coach appears at the start: "person", "voice" (a soft light) or "off"."""

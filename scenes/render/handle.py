@@ -25,6 +25,8 @@ from exposure.errors import UserError
 from scenes.pose import PoseScript
 from scenes.render.config import DEFAULT_TRANSITION_S, WATCHDOG_S, RenderConfig
 from scenes.render.messages import (
+    CoachForm,
+    CoachSay,
     FromRender,
     OpenSudsPanel,
     Ping,
@@ -258,6 +260,14 @@ class RenderHandle:
         """Open the SUDS rating panel in the headset with the therapist's question."""
         self._writer.put(OpenSudsPanel(question=question))
 
+    def coach_say(self, say: CoachSay) -> None:
+        """Caption and play a coach line in the headset (its sound is a file made ahead)."""
+        self._writer.put(say)
+
+    def coach_form(self, mode: str) -> None:
+        """Show the coach as a person, a voice (a soft light), or not at all (off)."""
+        self._writer.put(CoachForm(mode=mode))
+
     def scene_event(self, name: str) -> None:
         """Trigger a scene event (see the scene's `events`)."""
         self._writer.put(TriggerSceneEvent(name=name))
@@ -392,6 +402,7 @@ def start_render(
     audio: bool = False,
     scene_dirs: Sequence[str] | None = None,
     pose_script: PoseScript | None = None,
+    coach: str = "person",
 ) -> RenderHandle:
     """Start the render process (multiprocessing, spawn) and return its handle at once.
 
@@ -419,6 +430,7 @@ def start_render(
         audio=audio,
         scene_dirs=tuple(str(d) for d in scene_dirs) if scene_dirs is not None else None,
         pose_script=pose_script,
+        coach=coach,
     )
     ctx = multiprocessing.get_context("spawn")
     ours, theirs = ctx.Pipe(duplex=True)

@@ -21,6 +21,7 @@ from panda3d.core import MouseButton, NodePath, PerspectiveLens, Quat, Texture, 
 
 from scenes.api import EYE_HEIGHT_M
 from scenes.client_input import ClientInput
+from scenes.coach_figure import CoachPresence
 from scenes.geometry import Mesh
 from scenes.openvr_display import DisplayUnavailable, OpenVRDisplay, load_openvr
 from scenes.pose import PoseScript, WindowLook, recentre_offset
@@ -37,6 +38,9 @@ from scenes.render.messages import (
     ClientInput as ClientInputMessage,
 )
 from scenes.render.messages import (
+    CoachForm,
+    CoachSay,
+    CoachSpoke,
     FrameEffect,
     Frames,
     OpenSudsPanel,
@@ -251,6 +255,7 @@ class RenderLoop:
         self.client = ClientInput(
             self.base, self.stage.head, self._client_event, self._client_break, vr=vr
         )
+        self.coach = CoachPresence(self.base, self.stage.rig, self.stage.head, config.coach)
         self.thumbnails = Thumbnails(
             self.base, self.stage, config.thumbnail_hz, config.thumbnail_size
         )
@@ -378,6 +383,11 @@ class RenderLoop:
                 self.base.messenger.send(msg.key)
             elif isinstance(msg, Recentre):
                 self._recentre()
+            elif isinstance(msg, CoachSay):
+                sound = self.coach.speak(msg, now)
+                self.pipe.send(CoachSpoke(text=msg.text, wav=msg.wav, sound=sound, t_started=now))
+            elif isinstance(msg, CoachForm):
+                self.coach.set_mode(msg.mode)
             elif isinstance(msg, Stop):
                 self.stopping = True
 
@@ -438,6 +448,7 @@ class RenderLoop:
 
     def _client_event(self, event: dict[str, Any]) -> None:
         self.pipe.send(ClientInputMessage(event=event))
+        self.coach.nod(time.monotonic())  # the coach acknowledges an answer
 
     def _client_break(self) -> None:
         self.view.client_break(time.monotonic())
@@ -541,6 +552,7 @@ class RenderLoop:
         if notice is not None:
             self.pipe.send(notice)
         self._draw(dt)
+        self.coach.frame(now, self.stage.fade)
         if self.pose != "none":
             self._place_head(now)
             self.horizon.step(now, dt, self.pose_valid)

@@ -5,10 +5,10 @@ trip for a `Target`, at a few messages a second each way). Times are `time.monot
 clock for both processes on one machine.
 
 Control -> render (`ToRender`): `Target` (also the heartbeat), `OpenSudsPanel`,
-`TriggerSceneEvent`, `PressKey`, `Recentre`, `Ping`, `Stop`.
+`TriggerSceneEvent`, `PressKey`, `Recentre`, `CoachSay`, `CoachForm`, `Ping`, `Stop`.
 Render -> control (`FromRender`): `Ready` or `StartFailed` once; then `Frames`, `FrameEffect`,
 `Thumbnail`, `GazeSummary`, `ClientInput`, `WatchdogTripped`, `WatchdogRecovered`,
-`UnknownScene`, `SceneFailed`.
+`UnknownScene`, `SceneFailed`, `CoachSpoke`.
 """
 
 from __future__ import annotations
@@ -60,6 +60,35 @@ class Recentre:
 
 
 @dataclass(frozen=True, slots=True)
+class CoachSay:
+    """A coach line: caption it, play its sound, and move the coach's mouth with its loudness."""
+
+    text: str
+    wav: str
+    """The line's WAV file (made ahead of time), or "" to show the caption only."""
+    seconds: float
+    """How long the sound plays (the caption stays a little longer)."""
+    envelope: tuple[float, ...]
+    """Loudness 0-1 at `ENVELOPE_HZ`, read on the control side so the frame loop only indexes."""
+    empathic: bool = False
+    """The figure tilts its head for the line."""
+    guide: bool = False
+    """Draw the paced-breathing guide in the scene (calm words, the safe scene)."""
+
+
+ENVELOPE_HZ = 30.0
+"""Samples a second of a `CoachSay`'s loudness envelope."""
+
+
+@dataclass(frozen=True, slots=True)
+class CoachForm:
+    """How the coach appears: "person" (a figure at the client's side), "voice" (a soft light),
+    or "off" (nothing, no sound)."""
+
+    mode: str
+
+
+@dataclass(frozen=True, slots=True)
 class Ping:
     """A heartbeat without a target."""
 
@@ -69,7 +98,17 @@ class Stop:
     """End the render loop and exit (code 0)."""
 
 
-ToRender = Target | OpenSudsPanel | TriggerSceneEvent | PressKey | Recentre | Ping | Stop
+ToRender = (
+    Target
+    | OpenSudsPanel
+    | TriggerSceneEvent
+    | PressKey
+    | Recentre
+    | CoachSay
+    | CoachForm
+    | Ping
+    | Stop
+)
 
 # --------------------------------------------------------------------------- render -> control
 
@@ -205,6 +244,17 @@ class SceneFailed:
     message: str
 
 
+@dataclass(frozen=True, slots=True)
+class CoachSpoke:
+    """A coach line began in the headset: its caption is up and its sound was started."""
+
+    text: str
+    wav: str
+    sound: bool
+    """A sound was loaded and started (False: caption only, or the coach is off)."""
+    t_started: float
+
+
 Problem = StartFailed | UnknownScene | SceneFailed
 """A message whose `message` is one sentence for a person."""
 
@@ -220,4 +270,5 @@ FromRender = (
     | WatchdogRecovered
     | UnknownScene
     | SceneFailed
+    | CoachSpoke
 )
