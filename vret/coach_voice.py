@@ -27,16 +27,18 @@ import re
 import shutil
 import subprocess
 import sys
+import threading
 import wave
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
-from exposure.coach import Script
+from exposure.coach import Coach, Script, load_script
 from exposure.errors import UserError
-from exposure.models import CoachLine
-from scenes.render.messages import ENVELOPE_HZ, CoachSay
+from exposure.models import CoachLine, CoachMode
+from scenes.render.messages import ENVELOPE_HZ, CoachSay, CoachSpoke
+from vret.records import data_folder
 
 log = logging.getLogger(__name__)
 
@@ -318,6 +320,23 @@ class CoachSpeaker:
         self.prepared = True
         return made
 
+    def prepare_in_background(self) -> threading.Thread:
+        """`prepare` in a daemon thread; a failure is logged (the lines are captioned anyway)."""
+
+        def run() -> None:
+            try:
+                made = self.prepare()
+            except Exception as err:  # no voice is no reason to stop a session
+                log.warning("the coach's lines could not be voiced: %s", err)
+            else:
+                log.info(
+                    "the coach's voice is ready (%d lines made, engine %s)", made, self.voice.engine
+                )
+
+        thread = threading.Thread(target=run, name="coach-voice", daemon=True)
+        thread.start()
+        return thread
+
     def envelope_of(self, speech: Speech | None) -> tuple[float, ...]:
         """A sound's loudness envelope, read once and kept."""
         if speech is None:
@@ -342,3 +361,81 @@ class CoachSpeaker:
             empathic=line.empathic,
             guide=guided,
         )
+
+
+class CoachDesk:
+    """The console's coach panel backend (`clinician_console.coach.CoachBackend`)."""
+
+    def __init__(self, speaker: CoachSpeaker, spoken: Callable[[], CoachSpoke | None]) -> None:
+        self.speaker = speaker
+        self._spoken = spoken
+
+    def lines(self) -> list[dict[str, Any]]:
+        """The script's lines, each with where its sound comes from now."""
+        voice, out = self.speaker.voice, []
+        for line in self.speaker.script.lines:
+            found = voice.ready(line.id, line.text)
+            out.append(
+                {
+                    "id": line.id,
+                    "situation": line.situation,
+                    "text": line.text,
+                    "ask": line.ask,
+                    "recorded": found is not None and found.source == "recorded",
+                    "source": found.source if found is not None else "caption only",
+                }
+            )
+        return out
+
+    def _text(self, line_id: str) -> str:
+        line = self.speaker.script.line(line_id)
+        if line is None:
+            raise VoiceError(f"No line {line_id!r} in the coach's script.")
+        return line.text
+
+    def recording(self, line_id: str) -> bytes | None:
+        """The therapist's take of a line as WAV bytes, or None."""
+        line = self.speaker.script.line(line_id)
+        path = self.speaker.voice.recording_path(line_id, line.text) if line else None
+        return path.read_bytes() if path is not None and path.is_file() else None
+
+    def store_recording(self, line_id: str, data: bytes) -> dict[str, Any]:
+        """Keep the therapist's take; from now on the client hears it for this line."""
+        kept = self.speaker.voice.store_recording(line_id, self._text(line_id), data)
+        self.speaker.envelope_of(kept)
+        return {"line": line_id, "seconds": round(kept.seconds, 2), "source": kept.source}
+
+    def delete_recording(self, line_id: str) -> bool:
+        """Forget the take: TTS speaks the line again."""
+        return self.speaker.voice.delete_recording(line_id, self._text(line_id))
+
+    def prepare_text(self, text: str) -> None:
+        """Make a typed line's speech now (a worker thread), so it plays when it is sent."""
+        self.speaker.voice.synthesise([text])
+
+    def spoken(self) -> dict[str, Any] | None:
+        """The latest line the headset began."""
+        spoke = self._spoken()
+        if spoke is None:
+            return None
+        return {"text": spoke.text, "sound": spoke.sound}
+
+
+@dataclass(frozen=True)
+class CoachPlan:
+    """The coach a session runs with: its form, language, TTS engine and folder."""
+
+    mode: CoachMode = "person"
+    language: str = "en"
+    engine: Engine = "auto"
+    folder: Path | None = None
+    """Where the speech cache and the therapist's recordings live; None: vret's data folder."""
+
+    def assemble(self) -> tuple[Coach, CoachSpeaker]:
+        """The session's coach and its voice; ScriptError or VoiceError say what is missing."""
+        script = load_script(self.language)
+        folder = self.folder if self.folder is not None else data_folder() / "coach"
+        voice = CoachVoice(
+            folder / "cache", folder / "recordings", language=self.language, engine=self.engine
+        )
+        return Coach(script, mode=self.mode), CoachSpeaker(voice, script)

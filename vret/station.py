@@ -51,6 +51,7 @@ from scenes.pose import PoseScript
 from scenes.registry import scene_events
 from scenes.render.gaze import CLIENT_VIEW_FOV_DEG, GAZE_CONE_DEG
 from vret.clinic import RecordsClinic
+from vret.coach_voice import CoachDesk, CoachPlan, CoachSpeaker
 from vret.record_writer import RecordWriter
 from vret.records import Records, RecordsError, Status
 from vret.render_link import RENDER_POLL_S, RenderLink
@@ -114,6 +115,8 @@ class SessionPlan:
     pose_script: PoseScript | None = None
     """Scripted head poses (`--pose-script`; the demo's looks away now and then); None: head
     tracking from the headset, or the window's mouse and keys, or none offscreen."""
+    coach: CoachPlan | None = None
+    """The coach in the headset (`vret.coach_voice.CoachPlan`); None: no coach."""
 
     @property
     def console_network(self) -> ConsoleNetwork:
@@ -129,6 +132,11 @@ class Station:
 
     def __init__(self, plan: SessionPlan) -> None:
         self.plan = plan
+        self.speaker: CoachSpeaker | None = None
+        coach = None
+        if plan.coach is not None and plan.coach.mode != "off":
+            # before the record opens: a missing script or voice fails with nothing to tidy up
+            coach, self.speaker = plan.coach.assemble()
         self.records = Records(plan.db)
         self.start_event = SessionStart(
             client=plan.client, ladder=plan.ladder, settings=plan.settings, auto=plan.auto
@@ -151,6 +159,7 @@ class Station:
             clock=plan.clock,
             record=self.writer.event,
             session_id=self.session_id,
+            coach=coach,
         )
         self.live.add_listener(self._record_effects)
         self.task_failures: dict[str, int] = {}
@@ -204,6 +213,9 @@ class Station:
         self.live.submit(SystemEvent(t=0.0, kind="task_failed", detail=why))
         return failures
 
+    def _coach_spoken(self) -> Any:
+        return self.render.coach_spoke if self.render is not None else None
+
     def client_view(self) -> bytes | None:
         return self.render.thumbnail_jpeg if self.render is not None else None
 
@@ -235,6 +247,7 @@ class Station:
             client_view_fov_deg=CLIENT_VIEW_FOV_DEG,
             gaze_cone_deg=GAZE_CONE_DEG,
             clinic=RecordsClinic(self.records, self.session_id),
+            coach=CoachDesk(self.speaker, self._coach_spoken) if self.speaker else None,
         )
         for sig in (signal.SIGINT, signal.SIGTERM):
             with contextlib.suppress(NotImplementedError, RuntimeError):
@@ -247,8 +260,12 @@ class Station:
                 plan.render_pipe,
                 plan.thumbnail_hz,
                 pose_script=plan.pose_script,
+                coach=self.speaker,
+                coach_mode=plan.coach.mode if plan.coach is not None else "off",
             )
             self.render.start()
+        if self.speaker is not None:
+            self.speaker.prepare_in_background()  # the whole script's speech, ahead of time
         self.sensor = SensorLink(
             self.live,
             loop,
