@@ -16,6 +16,7 @@ line to speak (a recorded `CoachLine` event), so replaying a record gives the sa
 
 from __future__ import annotations
 
+import dataclasses
 import tomllib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -78,6 +79,19 @@ class Script:
     before_step_lead_s: float = 15.0
     breathe_every_s: float = 25.0
     after_step_delay_s: float = 8.0
+
+    def paced(self, factor: float) -> Script:
+        """The script with every timing scaled by `factor` (a demo's shortened dwell)."""
+        if factor == 1.0:
+            return self
+        return dataclasses.replace(
+            self,
+            min_gap_s=self.min_gap_s * factor,
+            during_every_s=self.during_every_s * factor,
+            before_step_lead_s=self.before_step_lead_s * factor,
+            breathe_every_s=self.breathe_every_s * factor,
+            after_step_delay_s=self.after_step_delay_s * factor,
+        )
 
     def of(self, situation: str) -> tuple[ScriptLine, ...]:
         """The lines for a situation, in script order."""
@@ -189,6 +203,8 @@ class Choice:
 
     line: ScriptLine
     why: str
+    level: int | None = None
+    """The step the line's expectancy question is about."""
 
     def event(self, t: float, by: str = "auto") -> CoachLine:
         """The recorded event for saying this line at `t`."""
@@ -199,6 +215,7 @@ class Choice:
             why=self.why,
             by="clinician" if by == "clinician" else "auto",
             ask=self.line.ask,
+            level=self.level if self.line.ask is not None else None,
             empathic=self.line.empathic,
         )
 
@@ -227,9 +244,9 @@ def choose(
         done = any(line.t >= t0 and _situation(script, line.line) == situation for line in said)
         return done or any(t >= t0 and s == situation for t, s in passed)
 
-    def pick(situation: str, why: str) -> Choice | None:
+    def pick(situation: str, why: str, level: int | None = None) -> Choice | None:
         line = _next_line(script, situation, said, last_id)
-        return Choice(line, why) if line is not None else None
+        return Choice(line, why, level) if line is not None else None
 
     if state.phase == "ended":
         if since("end", state.level_since) or since("end", 0.0):
@@ -268,6 +285,11 @@ def choose(
         last_decision is not None
         and last_decision.to_level > last_decision.from_level > SAFE_LEVEL
         and last_decision.t >= state.level_since
+        # the question after a step pairs with the one asked before it
+        and any(
+            line.ask == "expectancy_before" and line.level == last_decision.from_level
+            for line in said
+        )
     )
     if (
         stepped_up
@@ -278,6 +300,7 @@ def choose(
         return pick(
             "after_step",
             f"stepped up from level {last_decision.from_level}: did the feared outcome happen?",
+            last_decision.from_level,
         )
     lead = state.settings.min_dwell_s - script.before_step_lead_s
     if (
@@ -290,6 +313,7 @@ def choose(
             "before_step",
             f"{dwell:.0f} of {state.settings.min_dwell_s:.0f} s at level {state.level}: the "
             "next step comes soon, so the coach asks the expectancy rating",
+            state.level + 1,
         )
     if (
         gap is not None

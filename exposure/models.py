@@ -426,6 +426,9 @@ class CoachLine(_Model):
     why: str = Field(default="", max_length=300, description="Why the coach said it now.")
     by: Who = "auto"
     ask: CoachAsk | None = None
+    level: int | None = Field(
+        default=None, ge=0, le=30, description="The step an expectancy question is about."
+    )
     empathic: bool = Field(default=False, description="The figure tilts its head for it.")
 
 

@@ -44,11 +44,19 @@ def add_coach_arguments(p: argparse.ArgumentParser) -> None:
     )
 
 
-def coach_plan_from_args(args: argparse.Namespace) -> CoachPlan | None:
+DEMO_PACE = 0.4
+"""The demo's coach speaks at 0.4 of the script's timings, as its dwell is 20 s, not 60."""
+
+
+def coach_plan_from_args(args: argparse.Namespace, pace: float = 1.0) -> CoachPlan | None:
     """The session's coach from the options; None for --coach off."""
     if args.coach == "off":
         return None
     folder = Path(args.coach_folder).expanduser() if args.coach_folder else None
     return CoachPlan(
-        mode=args.coach, language=args.coach_language, engine=args.coach_voice, folder=folder
+        mode=args.coach,
+        language=args.coach_language,
+        engine=args.coach_voice,
+        folder=folder,
+        pace=pace,
     )

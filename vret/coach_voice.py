@@ -430,10 +430,12 @@ class CoachPlan:
     engine: Engine = "auto"
     folder: Path | None = None
     """Where the speech cache and the therapist's recordings live; None: vret's data folder."""
+    pace: float = 1.0
+    """Scales the script's timings (the demo's shortened dwell uses 0.4)."""
 
     def assemble(self) -> tuple[Coach, CoachSpeaker]:
         """The session's coach and its voice; ScriptError or VoiceError say what is missing."""
-        script = load_script(self.language)
+        script = load_script(self.language).paced(self.pace)
         folder = self.folder if self.folder is not None else data_folder() / "coach"
         voice = CoachVoice(
             folder / "cache", folder / "recordings", language=self.language, engine=self.engine

@@ -18,7 +18,7 @@ from scenes.pose import PoseScript, from_hpr, pose_line
 from scenes.registry import levels_drawn_otherwise, session_ladder
 from sensors.protocols import get_protocol
 from vret import clients, hierarchy
-from vret.coach_cli import add_coach_arguments, coach_plan_from_args
+from vret.coach_cli import DEMO_PACE, add_coach_arguments, coach_plan_from_args
 from vret.records import Records, RecordsError, data_folder
 from vret.simulated_client import DEMO_SETTINGS, SimulatedClient, demo_heart
 from vret.station import SessionError, SessionPlan, Station, has_display, run
@@ -500,7 +500,7 @@ def _demo(args: argparse.Namespace) -> int:
         duration_s=args.duration,
         on_ready=wear,
         pose_script=poses,
-        coach=coach_plan_from_args(args),
+        coach=coach_plan_from_args(args, 1.0 if args.clinical_pace else DEMO_PACE),
     )
     try:
         return _run(plan, display)

@@ -214,3 +214,22 @@ def test_a_bad_script_is_one_clear_sentence(change: object, says: str) -> None:
 def test_an_unknown_language_names_the_ones_there_are() -> None:
     with pytest.raises(ScriptError, match="use one of en"):
         load_script("xx")
+
+
+@QUICK
+@given(sessions())
+def test_a_question_after_a_step_pairs_with_the_question_before_it(events: list[Event]) -> None:
+    lines = lines_of(fold_with_coach(events))
+    for i, line in enumerate(lines):
+        if line.ask == "expectancy_after":
+            assert any(
+                earlier.ask == "expectancy_before" and earlier.level == line.level
+                for earlier in lines[:i]
+            )
+
+
+def test_a_paced_script_scales_every_timing() -> None:
+    fast = SCRIPT.paced(0.5)
+    assert fast.min_gap_s == SCRIPT.min_gap_s / 2 and fast.lines == SCRIPT.lines
+    assert fast.after_step_delay_s == SCRIPT.after_step_delay_s / 2
+    assert SCRIPT.paced(1.0) is SCRIPT
