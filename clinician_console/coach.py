@@ -26,6 +26,8 @@ from exposure.live import LiveSession
 from exposure.models import CoachControl, CoachLine
 
 MAX_RECORDING_BYTES = 8 * 1024 * 1024
+"""A minute of 16-bit mono at 48 kHz is 5.5 MiB: the one route allowed past the 64 KiB cap."""
+RECORDINGS_PATH = "/api/coach/recordings/"
 
 
 class CoachBackend(Protocol):

@@ -45,7 +45,12 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from clinician_console.access import AccessGuard, make_token
 from clinician_console.clinic import ClinicBackend, clinic_router
-from clinician_console.coach import CoachBackend, coach_router
+from clinician_console.coach import (
+    MAX_RECORDING_BYTES,
+    RECORDINGS_PATH,
+    CoachBackend,
+    coach_router,
+)
 from clinician_console.connections import ConnectionLimits, guarded_http
 from clinician_console.limits import BODY_TIMEOUT_S, MAX_BODY_BYTES, BodyLimit
 from clinician_console.measures import measures_router
@@ -340,7 +345,12 @@ def create_app(
         return app.openapi_schema or {}
 
     app.openapi = openapi  # type: ignore[method-assign]
-    app.add_middleware(BodyLimit, max_bytes=max_body_bytes, timeout_s=body_timeout_s)
+    app.add_middleware(
+        BodyLimit,
+        max_bytes=max_body_bytes,
+        timeout_s=body_timeout_s,
+        larger=((RECORDINGS_PATH, MAX_RECORDING_BYTES),) if coach is not None else (),
+    )
     app.add_middleware(  # added last, so it runs first: nothing is read before the token
         AccessGuard,
         token=token,
