@@ -5,7 +5,8 @@ and the therapist's own recordings of its lines.
   seconds at the soonest), the script's lines with whether each is recorded, the lines said.
 - `POST /api/coach` trigger (say the next line now), skip (pass over it), mute, unmute, say (a
   typed line, spoken by TTS: made before it is sent, so it plays at once), mode (person, voice,
-  off). Each is a recorded `CoachControl` event; the lines it causes are `CoachLine` events.
+  off), ask (a private question on the panel in the headset: suds, expectancy_before,
+  expectancy_after, sickness, ssq). Each is a recorded `CoachControl` event; the lines it causes are `CoachLine` events.
 - `PUT /api/coach/recordings/{line}` the therapist's recording of a line, as 16-bit PCM WAV
   (the page records with MediaRecorder and decodes it to WAV in the browser); `GET` plays it
   back, `DELETE` goes back to TTS for that line.
@@ -59,9 +60,12 @@ class CoachBackend(Protocol):
 class CoachCommand(BaseModel):
     """One press of the therapist on the coach panel."""
 
-    action: Literal["mute", "unmute", "skip", "trigger", "say", "mode"]
+    action: Literal["mute", "unmute", "skip", "trigger", "say", "mode", "ask"]
     text: str | None = Field(default=None, max_length=400, description="The typed line (say).")
     mode: Literal["person", "voice", "off"] | None = Field(default=None, description="(mode)")
+    ask: Literal["suds", "expectancy_before", "expectancy_after", "sickness", "ssq"] | None = Field(
+        default=None, description="The question the panel in the headset asks (ask)."
+    )
 
 
 class NextLine(BaseModel):
@@ -129,7 +133,7 @@ def coach_router(backend: CoachBackend) -> APIRouter:
         if coach is None:
             return JSONResponse({"detail": "This session has no coach."}, status_code=409)
         try:
-            control = CoachControl(action=body.action, text=body.text, mode=body.mode)
+            control = CoachControl(action=body.action, text=body.text, mode=body.mode, ask=body.ask)
         except ValidationError as err:
             message = err.errors()[0]["msg"].removeprefix("Value error, ")
             return JSONResponse(

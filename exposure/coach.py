@@ -51,6 +51,19 @@ SITUATIONS = (
 """Every situation a script has lines for."""
 TYPED_LINE = "typed"
 """The line id of a line the therapist typed on the console."""
+ASK_LINE = "ask"
+"""The line id of a question the therapist asked from the console."""
+ASK_TEXTS: dict[str, str] = {
+    "suds": "How anxious do you feel right now? Point to it on the panel.",
+    "expectancy_before": "Before the next step: how likely is it that what you fear will happen? "
+    "Point to it on the panel.",
+    "expectancy_after": "Think of the step you just did. Did what you feared happen? How "
+    "surprised are you? Point to your answers on the panel.",
+    "sickness": "How sick do you feel right now, from 0 to 10? Point to it on the panel.",
+    "ssq": "A few questions about how your body feels. Point to each answer on the panel.",
+}
+"""What the coach says when the therapist asks a question from the console (a script's
+`[asks]` table replaces these in its language)."""
 
 
 class ScriptError(UserError):
@@ -74,6 +87,8 @@ class Script:
 
     language: str
     lines: tuple[ScriptLine, ...]
+    asks: tuple[tuple[str, str], ...] = tuple(ASK_TEXTS.items())
+    """What the coach says to ask each question when the therapist asks it (ask, text)."""
     min_gap_s: float = 20.0
     during_every_s: float = 45.0
     before_step_lead_s: float = 15.0
@@ -131,7 +146,7 @@ def parse_script(data: dict[str, object], where: str = "the coach script") -> Sc
     if not isinstance(raw_lines, list) or not raw_lines:
         raise ScriptError(f"{where} has no [[line]] entries: add the coach's lines.")
     lines: list[ScriptLine] = []
-    asks = get_args(CoachAsk)
+    ask_kinds = get_args(CoachAsk)
     for n, raw in enumerate(raw_lines, 1):
         if not isinstance(raw, dict):
             raise ScriptError(f"{where}: line {n} is not a table; write it as [[line]].")
@@ -151,9 +166,9 @@ def parse_script(data: dict[str, object], where: str = "the coach script") -> Sc
             )
         if not isinstance(text, str) or not text.strip() or len(text) > 400:
             raise ScriptError(f"{where}: line {line_id!r} needs a text of 1-400 characters.")
-        if ask is not None and ask not in asks:
+        if ask is not None and ask not in ask_kinds:
             raise ScriptError(
-                f"{where}: line {line_id!r} asks {ask!r}; use one of {', '.join(asks)}."
+                f"{where}: line {line_id!r} asks {ask!r}; use one of {', '.join(ask_kinds)}."
             )
         if not isinstance(empathic, bool):
             raise ScriptError(
@@ -187,7 +202,21 @@ def parse_script(data: dict[str, object], where: str = "the coach script") -> Sc
         if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value <= 3600:
             raise ScriptError(f"{where}: {key} = {value!r}; give seconds between 0 and 3600.")
         timings[key] = float(value)
-    return Script(language=str(data.get("language", "")), lines=tuple(lines), **timings)
+    asks = dict(ASK_TEXTS)
+    raw_asks = data.get("asks", {})
+    if not isinstance(raw_asks, dict) or not all(
+        k in asks and isinstance(v, str) and 0 < len(v.strip()) <= 400 for k, v in raw_asks.items()
+    ):
+        raise ScriptError(
+            f"{where}: [asks] gives a text (1-400 characters) for any of {', '.join(asks)}."
+        )
+    asks.update({k: v.strip() for k, v in raw_asks.items()})
+    return Script(
+        language=str(data.get("language", "")),
+        lines=tuple(lines),
+        asks=tuple(asks.items()),
+        **timings,
+    )
 
 
 _REPEATED = frozenset({"baseline", "before_step", "during", "calm", "breathe", "after_step"})
@@ -406,6 +435,17 @@ class Coach:
                 return choice.event(state.t, by="clinician").model_copy(
                     update={"why": f"the therapist asked for it ({choice.why})"}
                 )
+        elif c.action == "ask" and c.ask is not None:
+            about = state.level + 1 if c.ask == "expectancy_before" else state.level
+            return CoachLine(
+                t=state.t,
+                line=ASK_LINE,
+                text=dict(self.script.asks)[c.ask],
+                why=f"the therapist asked ({c.ask.replace('_', ' ')})",
+                by="clinician",
+                ask=c.ask,
+                level=min(about, state.ladder.top) if c.ask.startswith("expectancy") else None,
+            )
         elif c.action == "say" and c.text:
             return CoachLine(
                 t=state.t,

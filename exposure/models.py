@@ -409,7 +409,7 @@ class Expectancy(_Model):
         return self
 
 
-CoachAsk = Literal["suds", "expectancy_before", "expectancy_after", "sickness"]
+CoachAsk = Literal["suds", "expectancy_before", "expectancy_after", "sickness", "ssq"]
 """A private question the coach hands to the panel in the headset with its line."""
 
 
@@ -432,7 +432,7 @@ class CoachLine(_Model):
     empathic: bool = Field(default=False, description="The figure tilts its head for it.")
 
 
-CoachAction = Literal["mute", "unmute", "skip", "trigger", "say", "mode"]
+CoachAction = Literal["mute", "unmute", "skip", "trigger", "say", "mode", "ask"]
 CoachMode = Literal["person", "voice", "off"]
 
 
@@ -444,9 +444,15 @@ class CoachControl(_Command):
     action: CoachAction
     text: str | None = Field(default=None, max_length=400, description="The typed line (say).")
     mode: CoachMode | None = Field(default=None, description="The coach's form (mode).")
+    ask: CoachAsk | None = Field(default=None, description="The question to ask (ask).")
 
     @model_validator(mode="after")
     def _fields_of_its_action(self) -> CoachControl:
+        if self.action == "ask" and self.ask is None:
+            raise ValueError(
+                "give the question to ask: suds, expectancy_before, "
+                "expectancy_after, sickness or ssq"
+            )
         if self.action == "say" and not (self.text or "").strip():
             raise ValueError("type the line the coach should say")
         if self.action == "mode" and self.mode is None:

@@ -64,6 +64,7 @@ from scenes.render.messages import (
     WatchdogTripped,
 )
 from vret.coach_voice import CoachSpeaker
+from vret.headset_questions import AnswerError, answer_event, questions_for
 
 log = logging.getLogger(__name__)
 
@@ -232,6 +233,8 @@ class RenderLink:
             self.handle.coach_say(self.coach.say_for(event))
             if event.ask == "suds":
                 self.handle.ask_suds(AskSuds().question)
+            elif event.ask is not None:  # private questions on the panel, answered by pointing
+                self.handle.ask_questions(questions_for(event.ask, event.level or state.level))
         elif isinstance(event, CoachControl) and event.action == "mode" and event.mode:
             self.coach_mode = event.mode
             self.handle.coach_form(event.mode)
@@ -276,6 +279,13 @@ class RenderLink:
                     valid=message.valid,
                 )
             )
+        elif isinstance(message, ClientInput) and message.event.get("type") == "panel":
+            try:
+                answered = answer_event(message.event, self.live.state.phase)
+            except AnswerError as err:  # never from our own render process; never fatal
+                log.warning("ignored panel answers %r: %s", message.event, err)
+                return
+            self.live.submit(answered)
         elif isinstance(message, ClientInput):
             try:
                 event = parse_event({**message.event, "t": 0.0})

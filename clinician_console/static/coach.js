@@ -195,6 +195,8 @@ function wireCoach() {
     coachCommand({ action: coach.view && coach.view.muted ? "unmute" : "mute" }));
   document.getElementById("coach-mode").addEventListener("change", (e) =>
     coachCommand({ action: "mode", mode: e.target.value }));
+  document.getElementById("coach-ask-send").addEventListener("click", () =>
+    coachCommand({ action: "ask", ask: document.getElementById("coach-ask").value }));
   document.getElementById("coach-say-form").addEventListener("submit", async (e) => {
     e.preventDefault();
     const input = document.getElementById("coach-text");

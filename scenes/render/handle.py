@@ -28,6 +28,7 @@ from scenes.render.messages import (
     CoachForm,
     CoachSay,
     FromRender,
+    OpenQuestions,
     OpenSudsPanel,
     Ping,
     PressKey,
@@ -263,6 +264,10 @@ class RenderHandle:
     def coach_say(self, say: CoachSay) -> None:
         """Caption and play a coach line in the headset (its sound is a file made ahead)."""
         self._writer.put(say)
+
+    def ask_questions(self, questions: OpenQuestions) -> None:
+        """Open the panel in the headset with a run of private questions."""
+        self._writer.put(questions)
 
     def coach_form(self, mode: str) -> None:
         """Show the coach as a person, a voice (a soft light), or not at all (off)."""

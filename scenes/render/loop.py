@@ -43,6 +43,7 @@ from scenes.render.messages import (
     CoachSpoke,
     FrameEffect,
     Frames,
+    OpenQuestions,
     OpenSudsPanel,
     PressKey,
     Ready,
@@ -388,6 +389,8 @@ class RenderLoop:
                 self.pipe.send(CoachSpoke(text=msg.text, wav=msg.wav, sound=sound, t_started=now))
             elif isinstance(msg, CoachForm):
                 self.coach.set_mode(msg.mode)
+            elif isinstance(msg, OpenQuestions):
+                self.client.ask_items(msg.kind, msg.items, msg.level)
             elif isinstance(msg, Stop):
                 self.stopping = True
 

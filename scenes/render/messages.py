@@ -5,7 +5,8 @@ trip for a `Target`, at a few messages a second each way). Times are `time.monot
 clock for both processes on one machine.
 
 Control -> render (`ToRender`): `Target` (also the heartbeat), `OpenSudsPanel`,
-`TriggerSceneEvent`, `PressKey`, `Recentre`, `CoachSay`, `CoachForm`, `Ping`, `Stop`.
+`TriggerSceneEvent`, `PressKey`, `Recentre`, `CoachSay`, `CoachForm`, `OpenQuestions`, `Ping`,
+`Stop`.
 Render -> control (`FromRender`): `Ready` or `StartFailed` once; then `Frames`, `FrameEffect`,
 `Thumbnail`, `GazeSummary`, `ClientInput`, `WatchdogTripped`, `WatchdogRecovered`,
 `UnknownScene`, `SceneFailed`, `CoachSpoke`.
@@ -38,6 +39,29 @@ class OpenSudsPanel:
     """Open the SUDS rating panel in the headset with the therapist's question."""
 
     question: str
+
+
+@dataclass(frozen=True, slots=True)
+class PanelItem:
+    """One question on the panel in the headset, answered by pointing on a scale."""
+
+    text: str
+    low: int
+    high: int
+    step: int = 1
+    labels: tuple[str, ...] = ()
+    """A word for each value from `low` (e.g. none, slight, moderate, severe), or none."""
+
+
+@dataclass(frozen=True, slots=True)
+class OpenQuestions:
+    """Open the panel with a run of private questions (expectancy, SSQ, sickness); the client
+    answers each by pointing and the answers come back in one `ClientInput` of type "panel"."""
+
+    kind: str
+    items: tuple[PanelItem, ...]
+    level: int = 0
+    """The step the questions are about (expectancy)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,6 +130,7 @@ ToRender = (
     | Recentre
     | CoachSay
     | CoachForm
+    | OpenQuestions
     | Ping
     | Stop
 )
@@ -204,10 +229,12 @@ class GazeSummary:
 
 @dataclass(frozen=True, slots=True)
 class ClientInput:
-    """The client acted in the headset: a break, or a SUDS answer.
+    """The client acted in the headset: a break, a SUDS answer, or a run of panel answers.
 
     `event` is {"type": "safe", "by": "client"} or {"type": "suds", "value": 0-100, "by":
-    "client"}; add "t" and `exposure.models.parse_event` accepts (and validates) it.
+    "client"}; add "t" and `exposure.models.parse_event` accepts (and validates) it. Answers
+    to `OpenQuestions` come as {"type": "panel", "kind": ..., "level": n, "answers": [...]},
+    which the control side turns into the event of their kind (`vret.headset_questions`).
     """
 
     event: dict[str, Any]

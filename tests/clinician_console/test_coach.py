@@ -137,3 +137,12 @@ def test_a_typed_line_is_voiced_before_it_is_sent(coach_console: Any) -> None:
 def test_a_session_without_a_coach_says_so(console: RunningConsole) -> None:
     with console.client() as c:
         assert c.get("/api/coach").status_code == 404  # no coach routes at all
+
+
+def test_a_question_asked_from_the_panel_is_a_coach_line_with_its_ask(coach_console: Any) -> None:
+    console, _ = coach_console()
+    with console.client() as c:
+        said = c.post("/api/coach", json={"action": "ask", "ask": "ssq"}).json()["said"]
+        assert said[0]["ask"] == "ssq" and said[0]["by"] == "clinician"
+        missing = c.post("/api/coach", json={"action": "ask"})
+        assert missing.status_code == 422 and "question to ask" in missing.json()["detail"]

@@ -55,6 +55,9 @@ def test_a_therapist_records_a_line_and_the_headset_plays_it(
     expect(page.locator("#coach-said")).to_contain_text("Take a slow breath with me.")
     page.click("#coach-mute")
     expect(page.locator("#coach-mute")).to_have_text("Unmute")
+    page.select_option("#coach-ask", "sickness")
+    page.click("#coach-ask-send")
+    expect(page.locator("#coach-said")).to_contain_text("How sick do you feel")
 
     # record the welcome line with the (fake) microphone: about 1.5 s of its tone
     page.click("#coach-card details summary")
