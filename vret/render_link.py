@@ -81,6 +81,10 @@ EXIT_DRAIN_S = 0.5
 """After the render process exits, how long to wait for its last messages (why it stopped)."""
 
 
+RESUME_LINE_S = 15.0
+"""A coach line this recent is said again by a render process that has just started."""
+
+
 class RestartPolicy:
     """When to restart a failed render process: backing off, and giving up past a cap.
 
@@ -297,6 +301,7 @@ class RenderLink:
             self.thumbnail_jpeg = encode_jpeg(message)
         elif isinstance(message, Ready):
             self.ready = message
+            self._resume_coach()
         elif isinstance(message, SceneFailed):
             self._system("scene_failed", f"{message.scene}: {message.error}")
         elif isinstance(message, UnknownScene):
@@ -310,6 +315,16 @@ class RenderLink:
             self.live.publish(
                 {"kind": "coach_spoke", "data": {"text": message.text, "sound": message.sound}}
             )
+
+    def _resume_coach(self) -> None:
+        """A render process just started: show the coach's form, and its latest line if it is
+        still recent (the welcome is said as the session opens, before any headset is up)."""
+        coach = self.live.coach
+        if self.coach is None or coach is None or self.handle is None or not coach.said:
+            return
+        last = coach.said[-1]
+        if self.live.now() - last.t <= RESUME_LINE_S:
+            self.handle.coach_say(self.coach.say_for(last))
 
     def _fault(self, now: float) -> str | None:
         """Why the render process must be replaced now, or None while it is well."""

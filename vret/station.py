@@ -252,6 +252,8 @@ class Station:
         for sig in (signal.SIGINT, signal.SIGTERM):
             with contextlib.suppress(NotImplementedError, RuntimeError):
                 loop.add_signal_handler(sig, self.stopped.set)
+        if self.speaker is not None:  # the whole script's speech, while the headset starts
+            self.speaker.prepare_in_background()
         if plan.render:
             self.render = RenderLink(
                 self.live,
@@ -264,8 +266,6 @@ class Station:
                 coach_mode=plan.coach.mode if plan.coach is not None else "off",
             )
             self.render.start()
-        if self.speaker is not None:
-            self.speaker.prepare_in_background()  # the whole script's speech, ahead of time
         self.sensor = SensorLink(
             self.live,
             loop,
