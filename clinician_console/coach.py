@@ -56,6 +56,10 @@ class CoachBackend(Protocol):
         """The latest line the headset began: its text and whether its sound started."""
         ...
 
+    def mode_set(self, mode: Literal["person", "voice", "off"]) -> None:
+        """The therapist set the coach's form (kept for the client's next sessions)."""
+        ...
+
 
 class CoachCommand(BaseModel):
     """One press of the therapist on the coach panel."""
@@ -147,6 +151,8 @@ def coach_router(backend: CoachBackend) -> APIRouter:
                 detail = str(err)
         before = len(coach.said)
         session.submit(control)
+        if control.action == "mode" and control.mode is not None:
+            backend.mode_set(control.mode)
         said = coach.said[before:]
         return {
             "event": control.model_dump(mode="json"),

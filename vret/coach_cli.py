@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 
 from exposure.coach import available_languages
-from vret.coach_voice import ENGINES, CoachPlan
+from vret.coach_voice import ENGINES, CoachForms, CoachPlan
 
 MODES = ("person", "voice", "off")
 
@@ -19,9 +19,8 @@ def add_coach_arguments(p: argparse.ArgumentParser) -> None:
     group.add_argument(
         "--coach",
         choices=MODES,
-        default="person",
-        help="a figure at the client's side (person, the default), a soft light with its voice "
-        "(voice), or no coach at all (off)",
+        help="a figure at the client's side (person), a soft light with its voice (voice), or "
+        "no coach at all (off); default: the form last set for this client, else person",
     )
     group.add_argument(
         "--coach-language",
@@ -48,13 +47,19 @@ DEMO_PACE = 0.4
 """The demo's coach speaks at 0.4 of the script's timings, as its dwell is 20 s, not 60."""
 
 
-def coach_plan_from_args(args: argparse.Namespace, pace: float = 1.0) -> CoachPlan | None:
-    """The session's coach from the options; None for --coach off."""
-    if args.coach == "off":
-        return None
+def coach_plan_from_args(
+    args: argparse.Namespace, client: str, pace: float = 1.0
+) -> CoachPlan | None:
+    """The session's coach from the options and the client's kept form; None for off."""
     folder = Path(args.coach_folder).expanduser() if args.coach_folder else None
+    home = CoachPlan(folder=folder).home
+    mode = args.coach or CoachForms(home).get(client) or "person"
+    if args.coach is not None:
+        CoachForms(home).set(client, mode)  # the form chosen now is this client's from now on
+    if mode == "off":
+        return None
     return CoachPlan(
-        mode=args.coach,
+        mode=mode,
         language=args.coach_language,
         engine=args.coach_voice,
         folder=folder,

@@ -363,12 +363,55 @@ class CoachSpeaker:
         )
 
 
+class CoachForms:
+    """The coach's form per client (person, voice, off), kept as JSON in the coach's folder, so
+    a client who prefers a voice to a figure gets it at the next session too."""
+
+    def __init__(self, folder: Path) -> None:
+        self.path = folder / "clients.json"
+
+    def _all(self) -> dict[str, str]:
+        try:
+            data = json.loads(self.path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return {}
+        return (
+            {k: v for k, v in data.items() if v in ("person", "voice", "off")}
+            if isinstance(data, dict)
+            else {}
+        )
+
+    def get(self, client: str) -> CoachMode | None:
+        """The client's form, or None when none was set."""
+        return self._all().get(client)  # type: ignore[return-value]
+
+    def set(self, client: str, mode: CoachMode) -> None:
+        """Keep the client's form for their next sessions."""
+        forms = self._all()
+        forms[client] = mode
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        part = self.path.with_suffix(".part")
+        part.write_text(json.dumps(forms, indent=1, sort_keys=True), encoding="utf-8")
+        part.replace(self.path)
+
+
 class CoachDesk:
     """The console's coach panel backend (`clinician_console.coach.CoachBackend`)."""
 
-    def __init__(self, speaker: CoachSpeaker, spoken: Callable[[], CoachSpoke | None]) -> None:
+    def __init__(
+        self,
+        speaker: CoachSpeaker,
+        spoken: Callable[[], CoachSpoke | None],
+        remember: Callable[[CoachMode], None] | None = None,
+    ) -> None:
         self.speaker = speaker
         self._spoken = spoken
+        self._remember = remember
+
+    def mode_set(self, mode: CoachMode) -> None:
+        """The therapist set the coach's form: keep it for this client's next sessions."""
+        if self._remember is not None:
+            self._remember(mode)
 
     def lines(self) -> list[dict[str, Any]]:
         """The script's lines, each with where its sound comes from now."""
@@ -433,10 +476,15 @@ class CoachPlan:
     pace: float = 1.0
     """Scales the script's timings (the demo's shortened dwell uses 0.4)."""
 
+    @property
+    def home(self) -> Path:
+        """The coach's folder: the speech cache, the recordings, each client's form."""
+        return self.folder if self.folder is not None else data_folder() / "coach"
+
     def assemble(self) -> tuple[Coach, CoachSpeaker]:
         """The session's coach and its voice; ScriptError or VoiceError say what is missing."""
         script = load_script(self.language).paced(self.pace)
-        folder = self.folder if self.folder is not None else data_folder() / "coach"
+        folder = self.home
         voice = CoachVoice(
             folder / "cache", folder / "recordings", language=self.language, engine=self.engine
         )

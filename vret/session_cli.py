@@ -410,7 +410,7 @@ def _session(args: argparse.Namespace) -> int:
         db=args.db,
         auto=not args.manual,
         pose_script=_pose_script(args, args.display),
-        coach=coach_plan_from_args(args),
+        coach=coach_plan_from_args(args, args.client),
     )
     print("\n".join(settings_lines(settings)), flush=True)
     return _run(plan, args.display)
@@ -500,7 +500,7 @@ def _demo(args: argparse.Namespace) -> int:
         duration_s=args.duration,
         on_ready=wear,
         pose_script=poses,
-        coach=coach_plan_from_args(args, 1.0 if args.clinical_pace else DEMO_PACE),
+        coach=coach_plan_from_args(args, "DEMO", 1.0 if args.clinical_pace else DEMO_PACE),
     )
     try:
         return _run(plan, display)

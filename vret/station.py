@@ -37,6 +37,7 @@ from exposure.episodes import worth_recording
 from exposure.errors import UserError
 from exposure.live import LiveSession
 from exposure.models import (
+    CoachMode,
     ControlSettings,
     Effect,
     End,
@@ -51,7 +52,7 @@ from scenes.pose import PoseScript
 from scenes.registry import scene_events
 from scenes.render.gaze import CLIENT_VIEW_FOV_DEG, GAZE_CONE_DEG
 from vret.clinic import RecordsClinic
-from vret.coach_voice import CoachDesk, CoachPlan, CoachSpeaker
+from vret.coach_voice import CoachDesk, CoachForms, CoachPlan, CoachSpeaker
 from vret.record_writer import RecordWriter
 from vret.records import Records, RecordsError, Status
 from vret.render_link import RENDER_POLL_S, RenderLink
@@ -213,6 +214,10 @@ class Station:
         self.live.submit(SystemEvent(t=0.0, kind="task_failed", detail=why))
         return failures
 
+    def _coach_form_set(self, mode: CoachMode) -> None:
+        if self.plan.coach is not None:
+            CoachForms(self.plan.coach.home).set(self.plan.client, mode)
+
     def _coach_spoken(self) -> Any:
         return self.render.coach_spoke if self.render is not None else None
 
@@ -247,7 +252,9 @@ class Station:
             client_view_fov_deg=CLIENT_VIEW_FOV_DEG,
             gaze_cone_deg=GAZE_CONE_DEG,
             clinic=RecordsClinic(self.records, self.session_id),
-            coach=CoachDesk(self.speaker, self._coach_spoken) if self.speaker else None,
+            coach=CoachDesk(self.speaker, self._coach_spoken, self._coach_form_set)
+            if self.speaker
+            else None,
         )
         for sig in (signal.SIGINT, signal.SIGTERM):
             with contextlib.suppress(NotImplementedError, RuntimeError):

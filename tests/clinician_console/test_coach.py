@@ -146,3 +146,24 @@ def test_a_question_asked_from_the_panel_is_a_coach_line_with_its_ask(coach_cons
         assert said[0]["ask"] == "ssq" and said[0]["by"] == "clinician"
         missing = c.post("/api/coach", json={"action": "ask"})
         assert missing.status_code == 422 and "question to ask" in missing.json()["detail"]
+
+
+def test_setting_the_form_on_the_console_is_kept_for_the_client(tmp_path: Path) -> None:
+    kept: list[str] = []
+    voice = CoachVoice(tmp_path / "cache", tmp_path / "rec", engine="none")
+    desk = CoachDesk(CoachSpeaker(voice, SCRIPT), lambda: None, kept.append)
+
+    def factory() -> LiveSession:
+        ladder, _ = demo_ladder()
+        start = SessionStart(client="C-9", ladder=ladder, settings=DEMO_SETTINGS)
+        return LiveSession(start, clock=ShiftedClock(), coach=Coach(SCRIPT))
+
+    thread = ConsoleThread(factory, feed_period_s=None, app_kwargs={"coach": desk})
+    console = thread.start()
+    try:
+        with console.client() as c:
+            assert c.post("/api/coach", json={"action": "mode", "mode": "voice"}).status_code == 200
+        assert kept == ["voice"]
+    finally:
+        thread.stop()
+        thread.join()

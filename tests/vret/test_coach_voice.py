@@ -126,3 +126,28 @@ def test_a_line_id_that_is_no_file_name_is_never_a_path(tmp_path: Path) -> None:
     assert voice.recording_path("../../etc", "x") is None
     with pytest.raises(VoiceError, match="No place"):
         voice.store_recording("../x", "x", tone(1.0))
+
+
+def test_each_client_keeps_the_coachs_form(tmp_path: Path) -> None:
+    import argparse
+
+    from vret.coach_cli import add_coach_arguments, coach_plan_from_args
+    from vret.coach_voice import CoachForms
+
+    parser = argparse.ArgumentParser()
+    add_coach_arguments(parser)
+
+    def plan(*argv: str):  # type: ignore[no-untyped-def]
+        args = parser.parse_args([*argv, "--coach-folder", str(tmp_path)])
+        return coach_plan_from_args(args, "C-1")
+
+    first = plan()
+    assert first is not None and first.mode == "person"  # nothing kept yet
+    assert plan("--coach", "voice").mode == "voice"  # type: ignore[union-attr]
+    again = plan()
+    assert again is not None and again.mode == "voice"  # kept for C-1
+    assert plan("--coach", "off") is None and plan() is None
+    CoachForms(tmp_path).set("C-1", "person")
+    assert plan().mode == "person"  # type: ignore[union-attr]
+    (tmp_path / "clients.json").write_text("{not json")
+    assert plan().mode == "person"  # type: ignore[union-attr]  # a broken file is no form
