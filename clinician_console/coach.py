@@ -15,12 +15,13 @@ and the therapist's own recordings of its lines.
 from __future__ import annotations
 
 import asyncio
-from typing import Any, Literal, Protocol
+from typing import Annotated, Any, Literal, Protocol
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Path, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field, ValidationError
 
+from clinician_console.schema import Problem
 from exposure.coach import Coach
 from exposure.errors import UserError
 from exposure.live import LiveSession
@@ -29,6 +30,9 @@ from exposure.models import CoachControl, CoachLine
 MAX_RECORDING_BYTES = 8 * 1024 * 1024
 """A minute of 16-bit mono at 48 kHz is 5.5 MiB: the one route allowed past the 64 KiB cap."""
 RECORDINGS_PATH = "/api/coach/recordings/"
+LineId = Annotated[
+    str, Path(pattern=r"^[a-z0-9][a-z0-9_-]{0,39}$", description="A script line's id.")
+]
 
 
 class CoachBackend(Protocol):
@@ -91,23 +95,27 @@ class CoachView(BaseModel):
     spoken: dict[str, Any] | None
 
 
-def coach_router(backend: CoachBackend) -> APIRouter:
-    """The coach panel's routes, for a session whose `LiveSession.coach` is set."""
+def coach_router(backend: CoachBackend | None) -> APIRouter:
+    """The coach panel's routes; without a `backend` (a session with no coach) GET says so and
+    the rest answer 409."""
     router = APIRouter(prefix="/api", tags=["coach"])
     problems: dict[int | str, dict[str, Any]] = {
-        409: {"description": "The session has no coach."},
-        422: {"description": "A body or recording that cannot be used (one sentence)."},
+        409: {"model": Problem, "description": "The session has no coach."},
+        422: {"model": Problem, "description": "A body or recording that cannot be used."},
     }
 
     def coach_of(request: Request) -> tuple[LiveSession, Coach | None]:
         session: LiveSession = request.app.state.session
-        return session, session.coach
+        return session, session.coach if backend is not None else None
+
+    def no_coach() -> JSONResponse:
+        return JSONResponse({"detail": "This session has no coach."}, status_code=409)
 
     @router.get("/coach", response_model=CoachView)
     async def get_coach(request: Request) -> Any:
         """What the coach will say next and why, its form and the lines recorded so far."""
         session, coach = coach_of(request)
-        if coach is None:
+        if coach is None or backend is None:
             return CoachView(
                 enabled=False, mode="off", muted=False, next=None, lines=[], said=[], spoken=None
             )
@@ -134,8 +142,8 @@ def coach_router(backend: CoachBackend) -> APIRouter:
         A typed line's speech is made first (a fraction of a second), then the line is
         recorded and sent to the headset, where its sound starts at once."""
         session, coach = coach_of(request)
-        if coach is None:
-            return JSONResponse({"detail": "This session has no coach."}, status_code=409)
+        if coach is None or backend is None:
+            return no_coach()
         try:
             control = CoachControl(action=body.action, text=body.text, mode=body.mode, ask=body.ask)
         except ValidationError as err:
@@ -162,16 +170,21 @@ def coach_router(backend: CoachBackend) -> APIRouter:
 
     @router.put(
         "/coach/recordings/{line_id}",
-        responses={**problems, 404: {"description": "No such line in the script."}},
+        responses={**problems, 404: {"model": Problem, "description": "No such line."}},
         openapi_extra={
             "requestBody": {
                 "required": True,
-                "content": {"audio/wav": {"schema": {"type": "string", "format": "binary"}}},
+                "description": "16-bit PCM WAV (sent as audio/wav or application/octet-stream).",
+                "content": {
+                    "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}
+                },
             }
         },
     )
-    async def put_recording(request: Request, line_id: str) -> Any:
+    async def put_recording(request: Request, line_id: LineId) -> Any:
         """Keep the therapist's take of a script line (16-bit PCM WAV, 0.3 s to a minute)."""
+        if backend is None:
+            return no_coach()
         if not any(line["id"] == line_id for line in backend.lines()):
             return JSONResponse({"detail": f"No line {line_id!r} in the script."}, status_code=404)
         data = await request.body()
@@ -183,17 +196,30 @@ def coach_router(backend: CoachBackend) -> APIRouter:
             return JSONResponse({"detail": str(err)}, status_code=422)
         return kept
 
-    @router.get("/coach/recordings/{line_id}", responses={404: {"description": "Not recorded."}})
-    async def get_recording(line_id: str) -> Any:
+    @router.get(
+        "/coach/recordings/{line_id}",
+        response_class=Response,
+        responses={
+            200: {"content": {"audio/wav": {"schema": {"type": "string", "format": "binary"}}}},
+            404: {"model": Problem, "description": "Not recorded."},
+            409: problems[409],
+            422: problems[422],
+        },
+    )
+    async def get_recording(line_id: LineId) -> Any:
         """The therapist's take of a line, to listen back."""
+        if backend is None:
+            return no_coach()
         data = backend.recording(line_id)
         if data is None:
             return JSONResponse({"detail": f"Line {line_id!r} is not recorded."}, status_code=404)
         return Response(data, media_type="audio/wav")
 
-    @router.delete("/coach/recordings/{line_id}")
-    async def delete_recording(line_id: str) -> Any:
+    @router.delete("/coach/recordings/{line_id}", responses=problems)
+    async def delete_recording(line_id: LineId) -> Any:
         """Forget a take: the line is spoken by TTS again."""
+        if backend is None:
+            return no_coach()
         return {"deleted": backend.delete_recording(line_id)}
 
     return router

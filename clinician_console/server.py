@@ -360,8 +360,7 @@ def create_app(
     app.include_router(measures_router())  # SSQ, sickness and expectancy ratings
     if clinic is not None:
         app.include_router(clinic_router(clinic))  # clients, hierarchies, progress, stations
-    if coach is not None:
-        app.include_router(coach_router(coach))  # the coach in the headset
+    app.include_router(coach_router(coach))  # the coach in the headset (or that there is none)
     app.state.session = session
     app.state.live_pages = live_pages
     app.state.address = None

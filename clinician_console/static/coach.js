@@ -53,6 +53,10 @@ async function refreshCoach() {
   const view = await coachFetch("/api/coach");
   if (!view) return;
   coach.view = view;
+  if (!view.enabled && coach.timer) {  // a session without a coach: nothing to follow
+    clearInterval(coach.timer);
+    coach.timer = null;
+  }
   renderCoach();
 }
 
@@ -182,6 +186,22 @@ async function uploadRecording(lineId, blob) {
   });
   if (answer) cToast(`Your voice for this line is kept (${answer.seconds} s).`, "good");
   await refreshCoach();
+}
+
+/* ------------------------------------------------------------------ answers from the headset */
+
+function answerArrived(e) {
+  /* A measure or expectancy rating, from the headset's panel or the console: the measures
+     panel (measures.js) shows it as it arrives, once. */
+  if (e.type !== "measure" && e.type !== "expectancy") return;
+  if (typeof measures === "undefined" || typeof renderRecorded !== "function") return;
+  const same = (a) => a.type === e.type && a.t === e.t && a.instrument === e.instrument && a.stage === e.stage && a.level === e.level;
+  // one entered on this page is added by its own request's answer: look after that has come
+  setTimeout(() => {
+    if (measures.recorded.some(same)) return;
+    measures.recorded.push(e);
+    renderRecorded();
+  }, 800);
 }
 
 /* ------------------------------------------------------------------ wiring */

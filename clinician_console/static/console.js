@@ -172,6 +172,7 @@ function handle(msg) {
     case "state": return onState(data);
     case "event":
       if (data.type === "reading") return addReading(data.t, data.quality === "ok" ? data.hr : null);
+      if (typeof answerArrived === "function") answerArrived(data); // coach.js: headset answers
       return addLog(eventEntry(data));
     case "decision":
       setLevelAt(data.t, data.to_level);

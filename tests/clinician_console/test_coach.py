@@ -136,7 +136,13 @@ def test_a_typed_line_is_voiced_before_it_is_sent(coach_console: Any) -> None:
 
 def test_a_session_without_a_coach_says_so(console: RunningConsole) -> None:
     with console.client() as c:
-        assert c.get("/api/coach").status_code == 404  # no coach routes at all
+        view = c.get("/api/coach").json()
+        assert not view["enabled"] and view["mode"] == "off"
+        refused = c.post("/api/coach", json={"action": "trigger"})
+        assert (
+            refused.status_code == 409 and refused.json()["detail"] == "This session has no coach."
+        )
+        assert c.put("/api/coach/recordings/welcome", content=b"x").status_code == 409
 
 
 def test_a_question_asked_from_the_panel_is_a_coach_line_with_its_ask(coach_console: Any) -> None:

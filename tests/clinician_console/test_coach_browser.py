@@ -16,6 +16,7 @@ from tests.clinician_console.conftest import CHROMIUM_ARGS
 from tests.clinician_console.test_coach import SCRIPT, coach_console  # noqa: F401, F811 (fixture)
 from tests.conftest import wait_for
 from vret.coach_voice import wav_rms, wav_seconds
+from vret.headset_questions import answer_event
 
 pytestmark = pytest.mark.browser
 
@@ -94,3 +95,19 @@ def test_a_therapist_records_a_line_and_the_headset_plays_it(
     finally:
         wait_for(lambda: not handle.poll(), 10, "the pipe read to the end")
         handle.stop()
+
+
+def test_an_answer_from_the_headset_shows_on_the_measures_panel_as_it_arrives(
+    coach_console: Any,  # noqa: F811 (the fixture imported above)
+    mic_browser: Any,
+) -> None:
+    console, _ = coach_console()
+    page = mic_browser.new_page()
+    page.goto(console.page_url)
+    expect(page.locator("#measures-card")).to_have_attribute("data-ready", "true")
+    answer = answer_event({"kind": "expectancy_after", "level": 2, "answers": [0, 85]}, "exposure")
+    console.call(console.session.submit, answer)
+    recorded = page.locator("#measures-recorded li")
+    expect(recorded).to_have_count(1)
+    expect(recorded.first).to_contain_text("it did not happen, surprise 85")
+    page.close()
