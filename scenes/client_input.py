@@ -28,6 +28,10 @@ from panda3d.core import CardMaker, NodePath, TextNode, TransparencyAttrib
 from scenes.render.messages import PanelItem
 
 STEP = 5
+DWELL_S = 2.0
+"""Gaze pointing: holding the gaze on one value this long answers with it."""
+PANEL_POS = (0.0, 1.1, -0.05)
+"""About an arm's length ahead, just below eye level (in the head's frame)."""
 SUDS_ITEM = PanelItem("How anxious are you right now (0-100)?", 0, 100, STEP)
 
 
@@ -53,6 +57,12 @@ class ClientInput:
         self.answers: list[int] = []
         self.level = 0
         self.tick_labels: list[NodePath] = []
+        self.head = head
+        self.rig: NodePath | None = None
+        """Set by `point_with_gaze`: the panel then stays put in the scene while it is open."""
+        self._pointed: tuple[int, float] | None = None
+        self._gaze_moved = False
+        """The gaze has moved off the value a question opened with: staring ahead is no answer."""
         self.panel = self._build_panel(head, vr)
         self.panel.hide()
         self.open = False
@@ -73,7 +83,7 @@ class ClientInput:
     # ------------------------------------------------------------------ panel
     def _build_panel(self, head: NodePath, vr: bool) -> NodePath:
         panel = head.attachNewNode("suds-panel")
-        panel.setPos(0, 1.1, -0.05)  # about an arm's length ahead, just below eye level
+        panel.setPos(*PANEL_POS)
         panel.setLightOff()
         panel.setFogOff()
         panel.setDepthTest(False)
@@ -160,6 +170,10 @@ class ClientInput:
             return
         self.kind, self.items, self.level, self.index, self.answers = kind, items, level, 0, []
         self._show_item()
+        if self.rig is not None:  # gaze pointing: the panel stays where it opened, in the scene
+            self.panel.reparentTo(self.head)
+            self.panel.setPosHpr(*PANEL_POS, 0, 0, 0)
+            self.panel.wrtReparentTo(self.rig)
         self.panel.show()
         self.open = True
 
@@ -175,6 +189,7 @@ class ClientInput:
             else:
                 label.hide()
         self.value = item.low + (item.high - item.low) // 2
+        self._gaze_moved = False
         self._refresh()
 
     def change(self, delta: int) -> None:
@@ -212,6 +227,39 @@ class ClientInput:
     def close(self) -> None:
         self.panel.hide()
         self.open = False
+        self._pointed = None
+
+    # ------------------------------------------------------------------ gaze pointing
+    def point_with_gaze(self, rig: NodePath) -> None:
+        """Head tracking is on: the client may also answer by looking at a value and holding
+        the gaze there for `DWELL_S` (the panel opens fixed in the scene, not on the head)."""
+        self.rig = rig
+
+    def point(self, now: float) -> None:
+        """Each frame while the panel is open: the value the gaze rests on, sent after a dwell."""
+        if not self.open or self.rig is None:
+            return
+        origin = self.panel.getRelativePoint(self.head, (0, 0, 0))
+        ahead = self.panel.getRelativeVector(self.head, (0, 1, 0))
+        if ahead[1] <= 1e-6:
+            self._pointed = None
+            return
+        k = -origin[1] / ahead[1]
+        x, z = origin[0] + ahead[0] * k, origin[2] + ahead[2] * k
+        if abs(x) > 0.42 or abs(z) > 0.2:  # looking off the panel
+            self._pointed = None
+            return
+        item = self.item
+        f = min(1.0, max(0.0, (x + 0.35) / 0.7))
+        raw = item.low + f * (item.high - item.low)
+        value = item.low + round((raw - item.low) / item.step) * item.step
+        if self._pointed is None or self._pointed[0] != value:
+            self._pointed = (value, now)
+            self._gaze_moved = self._gaze_moved or value != self.value
+            self.set_value(value)
+        elif self._gaze_moved and now - self._pointed[1] >= DWELL_S:
+            self._pointed = (value, now)  # the next question needs a dwell of its own
+            self.send()
 
     def take_break(self) -> None:
         """The client asks for a break: go to the safe scene at once and tell the control side."""

@@ -273,6 +273,7 @@ class RenderLoop:
                 self.base.accept(key, self.look.key, [key])
         if self.pose != "none":
             self.stage.track_gaze = False
+            self.client.point_with_gaze(self.stage.rig)  # answers by looking, too
             for key in ("r", "vr-menu"):
                 self.base.accept(key, self._client_recentre)
         self.gaze = GazeSummariser() if self.pose != "none" else None
@@ -561,6 +562,7 @@ class RenderLoop:
             self.horizon.step(now, dt, self.pose_valid)
             self._apply_view()
             self._sample_gaze(now, dt)
+            self.client.point(now)
         self.thumbnails.frame(now)
         return Task.cont
 

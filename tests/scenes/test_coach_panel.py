@@ -1,10 +1,11 @@
-"""Private self-report in the headset: a run of questions on the panel, answered with keys
-(as a controller or gaze would point), comes back as one answer of its kind."""
+"""Private self-report in the headset: a run of questions on the panel, answered with keys (as
+a controller points) or by holding the gaze on a value, comes back as one answer of its kind."""
 
 from __future__ import annotations
 
 import pytest
 
+from scenes.pose import PoseScript, from_hpr, pose_line
 from scenes.render import start_render
 from scenes.render.messages import ClientInput, FrameEffect, OpenQuestions, PanelItem
 from tests.conftest import wait_for
@@ -51,6 +52,41 @@ def test_a_run_of_questions_is_answered_by_pointing_and_sent_together() -> None:
             {"type": "panel", "kind": "expectancy_after", "level": 2, "answers": [1, 85]},
             {"type": "panel", "kind": "ssq", "level": 0, "answers": [2, 0] * 8},
         ]
+    finally:
+        wait_for(lambda: not handle.poll(), 10, "the pipe read to the end")
+        handle.stop()
+
+
+def test_the_client_answers_by_holding_the_gaze_on_a_value() -> None:
+    eye = (0.0, 0.0, 1.6)
+    ahead, right = from_hpr(0.0, 0.0), from_hpr(-9.0, 0.0)  # Panda3D's heading turns left
+    script = PoseScript.parse(
+        "\n".join(
+            pose_line(t, eye, q)
+            for t, q in ((0.0, ahead), (5.0, ahead), (5.5, right), (600.0, right))
+        )
+    )
+    handle = start_render(
+        size=(64, 48),
+        frame_rate=30.0,
+        thumbnail_hz=0.0,
+        scenes=["safe_place"],
+        pose_script=script,
+    )
+    try:
+        handle.wait_ready(60)
+        handle.ask_suds("How anxious are you now?")  # opens fixed where the client looks
+        got: list = []
+
+        def answered() -> bool:
+            handle.send_target("safe_place", 0.0, True)
+            got.extend(m for m in handle.poll() if isinstance(m, ClientInput))
+            return bool(got)
+
+        wait_for(answered, 30, "an answer by gaze")
+        # 9 degrees right of where it opened, on a panel 1.1 m ahead: about 3/4 along the bar
+        event = got[0].event
+        assert event["type"] == "suds" and 65 <= event["value"] <= 90, event
     finally:
         wait_for(lambda: not handle.poll(), 10, "the pipe read to the end")
         handle.stop()
