@@ -110,8 +110,7 @@ def step(state: SessionState | None, event: Event) -> tuple[SessionState, list[E
     if s.phase == "ended":
         # a post-session questionnaire may still come in after End
         if not isinstance(
-            event,
-            Reading | Gaze | Tick | Note | SystemEvent | Recentre | Measure | Expectancy,
+            event, Reading | Gaze | Tick | Note | SystemEvent | Recentre | Measure | Expectancy
         ):
             effects.append(_refused(now, "The session has ended: start a new session to continue."))
         return s, effects
