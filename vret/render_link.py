@@ -317,8 +317,9 @@ class RenderLink:
             )
 
     def _resume_coach(self) -> None:
-        """A render process just started: show the coach's form, and its latest line if it is
-        still recent (the welcome is said as the session opens, before any headset is up)."""
+        """A render process just started (with the coach's form): say the coach's latest line
+        again if it is still recent (the welcome is said as the session opens, before any
+        headset is up)."""
         coach = self.live.coach
         if self.coach is None or coach is None or self.handle is None or not coach.said:
             return
