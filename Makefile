@@ -25,6 +25,7 @@ demo: $(STAMP_RUN)
 test: $(STAMP_TEST)
 	./tools/ensure-browser.sh
 	./tools/ensure-ffmpeg.sh
+	./tools/ensure-speech.sh
 	$(PY) -m pytest -q $(PYTEST_ARGS)
 
 lint: $(STAMP_TEST)

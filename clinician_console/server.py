@@ -45,6 +45,12 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from clinician_console.access import AccessGuard, make_token
 from clinician_console.clinic import ClinicBackend, clinic_router
+from clinician_console.coach import (
+    MAX_RECORDING_BYTES,
+    RECORDINGS_PATH,
+    CoachBackend,
+    coach_router,
+)
 from clinician_console.connections import ConnectionLimits, guarded_http
 from clinician_console.limits import BODY_TIMEOUT_S, MAX_BODY_BYTES, BodyLimit
 from clinician_console.measures import measures_router
@@ -120,6 +126,7 @@ def create_app(
     client_view_fov_deg: float | None = None,
     gaze_cone_deg: float | None = None,
     clinic: ClinicBackend | None = None,
+    coach: CoachBackend | None = None,
 ) -> FastAPI:
     """The console app for one session.
 
@@ -134,6 +141,7 @@ def create_app(
     `client_view_fov_deg` (the picture's horizontal field of view) and `gaze_cone_deg` (what
     counts as looking at the stimulus) let the page mark the gaze on the client's view.
     `clinic` adds the clients, hierarchy, progress and clinic pages (`clinician_console.clinic`).
+    `coach` adds the coach panel's routes (`clinician_console.coach`).
     """
     if live_hz <= 0:
         raise ValueError("live_hz must be above 0")
@@ -342,7 +350,12 @@ def create_app(
         return app.openapi_schema or {}
 
     app.openapi = openapi  # type: ignore[method-assign]
-    app.add_middleware(BodyLimit, max_bytes=max_body_bytes, timeout_s=body_timeout_s)
+    app.add_middleware(
+        BodyLimit,
+        max_bytes=max_body_bytes,
+        timeout_s=body_timeout_s,
+        larger=((RECORDINGS_PATH, MAX_RECORDING_BYTES),) if coach is not None else (),
+    )
     app.add_middleware(  # added last, so it runs first: nothing is read before the token
         AccessGuard,
         token=token,
@@ -352,6 +365,7 @@ def create_app(
     app.include_router(measures_router())  # SSQ, sickness and expectancy ratings
     if clinic is not None:
         app.include_router(clinic_router(clinic))  # clients, hierarchies, progress, stations
+    app.include_router(coach_router(coach))  # the coach in the headset (or that there is none)
     app.state.session = session
     app.state.live_pages = live_pages
     app.state.address = None

@@ -23,6 +23,7 @@ The rules, in a therapist's words:
   not step down (nor up) for the raised HR, exposure does not start after the baseline, and
   the hard ceiling still goes to the safe scene.
 - Measures and expectancy ratings are recorded events; only the sickness rating moves a rule.
+- The coach's lines and the therapist's controls of it are recorded events that move nothing.
 """
 
 from __future__ import annotations
@@ -39,6 +40,8 @@ from exposure.models import (
     AskSuds,
     AutoOff,
     AutoOn,
+    CoachControl,
+    CoachLine,
     Decision,
     Effect,
     End,
@@ -97,6 +100,9 @@ def step(state: SessionState | None, event: Event) -> tuple[SessionState, list[E
         raise ValueError("a session record must begin with a session_start event")
 
     now = max(state.t, event.t)  # out-of-order stamps never move time backwards
+    if isinstance(event, CoachLine | CoachControl):
+        # the coach only talks: its events are recorded, and no rule looks at the state for them
+        return state.model_copy(update={"t": now}), []
     before = state.scene_target
     effects: list[Effect] = []
     s = state.model_copy(update={"t": now})

@@ -22,6 +22,7 @@ from collections import deque
 from collections.abc import Callable
 from typing import Any
 
+from exposure.coach import Coach
 from exposure.core import baseline_text, step
 from exposure.episodes import EpisodeKey, episode_key
 from exposure.models import (
@@ -61,6 +62,7 @@ class LiveSession:
         clock: Callable[[], float] = time.monotonic,
         record: Recorder | None = None,
         session_id: int | str | None = None,
+        coach: Coach | None = None,
     ) -> None:
         self.clock = clock
         self.t0 = clock() - start.t
@@ -82,6 +84,8 @@ class LiveSession:
         self._record_raised = False
         self._system: deque[SystemEvent] = deque()
         self._applying = False
+        self.coach = coach
+        """The coach in the headset, when the session has one: answers each step with a line."""
         self.state: SessionState
         self._apply(start)
 
@@ -116,6 +120,8 @@ class LiveSession:
                 log.exception("listener %r failed on a %s event", listener, event.type)
         if self._subscribers:
             self._publish_event(event, effects)
+        if self.coach is not None:
+            self._coach_after(event, effects)
         if self._system and not self._applying:
             self._applying = True  # what happened to the records is stepped after this event
             try:
@@ -124,6 +130,18 @@ class LiveSession:
             finally:
                 self._applying = False
         return self.state, effects
+
+    def _coach_after(self, event: Event, effects: list[Effect]) -> None:
+        """Step the coach's line for this event at the event's time, after everything else."""
+        assert self.coach is not None
+        try:
+            line = self.coach.respond(event, self.state, effects)
+        except Exception:  # the coach only talks: a fault in it must not touch the session
+            self.listener_failures += 1
+            log.exception("the coach failed on a %s event", event.type)
+            return
+        if line is not None:
+            self._apply(line.model_copy(update={"t": event.t}))
 
     def _record(self, event: Event) -> None:
         if self.record is None:

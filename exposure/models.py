@@ -409,6 +409,57 @@ class Expectancy(_Model):
         return self
 
 
+CoachAsk = Literal["suds", "expectancy_before", "expectancy_after", "sickness", "ssq"]
+"""A private question the coach hands to the panel in the headset with its line."""
+
+
+class CoachLine(_Model):
+    """A line the coach spoke in the headset: recorded, so replay, the console and the report
+    show it. The coach never decides exposure: the core records this and changes nothing."""
+
+    type: Literal["coach"] = "coach"
+    t: float = Field(default=0.0, description="Stamped by the runtime when it is spoken.")
+    line: str = Field(
+        min_length=1, max_length=40, description="The script line's id ('typed' for a typed one)."
+    )
+    text: str = Field(min_length=1, max_length=400)
+    why: str = Field(default="", max_length=300, description="Why the coach said it now.")
+    by: Who = "auto"
+    ask: CoachAsk | None = None
+    level: int | None = Field(
+        default=None, ge=0, le=30, description="The step an expectancy question is about."
+    )
+    empathic: bool = Field(default=False, description="The figure tilts its head for it.")
+
+
+CoachAction = Literal["mute", "unmute", "skip", "trigger", "say", "mode", "ask"]
+CoachMode = Literal["person", "voice", "off"]
+
+
+class CoachControl(_Command):
+    """The therapist's hand on the coach: mute it, skip or trigger its next line, type a line,
+    or show it as a person, a voice only, or not at all."""
+
+    type: Literal["coach_control"] = "coach_control"
+    action: CoachAction
+    text: str | None = Field(default=None, max_length=400, description="The typed line (say).")
+    mode: CoachMode | None = Field(default=None, description="The coach's form (mode).")
+    ask: CoachAsk | None = Field(default=None, description="The question to ask (ask).")
+
+    @model_validator(mode="after")
+    def _fields_of_its_action(self) -> CoachControl:
+        if self.action == "ask" and self.ask is None:
+            raise ValueError(
+                "give the question to ask: suds, expectancy_before, "
+                "expectancy_after, sickness or ssq"
+            )
+        if self.action == "say" and not (self.text or "").strip():
+            raise ValueError("type the line the coach should say")
+        if self.action == "mode" and self.mode is None:
+            raise ValueError("give the coach's mode: person, voice or off")
+        return self
+
+
 class SystemEvent(_Model):
     """Something the runtime saw happen to its parts (a sensor unplugged, a renderer restarted)."""
 
@@ -439,7 +490,9 @@ Event = Annotated[
     | AskSuds
     | Recentre
     | Measure
-    | Expectancy,
+    | Expectancy
+    | CoachLine
+    | CoachControl,
     Field(discriminator="type"),
 ]
 EVENT_ADAPTER: TypeAdapter[Event] = TypeAdapter(Event)

@@ -1,11 +1,17 @@
-"""What the client can do in the headset: take a break, and answer a SUDS question on a panel.
+"""What the client can do in the headset: take a break, and answer private questions on a panel.
+
+The panel asks SUDS (0-100), and runs of questions the coach or the therapist hand it
+(`ask_items`): expectancy before a step (how likely, 0-100 %) and after it (did it happen, how
+surprised), the mid-session sickness rating, the SSQ's sixteen items (none to severe). Each is
+answered by pointing, never aloud; a run's answers go back together when the last is sent.
 
 Keys (window display) and controller buttons (openvr display) map to the same actions:
 
     break to the safe scene   B (or Space when no panel is open), controller trigger or grip
-    SUDS panel: change value  Left/Right arrows (5 points), 0-9 (x10), touchpad left/right
-    SUDS panel: send          Enter (or Space), controller trigger
-    SUDS panel: close         Escape
+    panel: change value       Left/Right arrows (a step), 0-9 (x10 on a 0-100 scale, else the
+                              value itself), touchpad left/right
+    panel: send               Enter (or Space), controller trigger (the next question, if any)
+    panel: close              Escape
 
 Each action reaches the control process as an event dict that `exposure.models.parse_event`
 accepts once the control side stamps `t`: {"type": "safe", "by": "client"} and
@@ -19,7 +25,14 @@ from typing import Any
 
 from panda3d.core import CardMaker, NodePath, TextNode, TransparencyAttrib
 
+from scenes.render.messages import PanelItem
+
 STEP = 5
+DWELL_S = 2.0
+"""Gaze pointing: holding the gaze on one value this long answers with it."""
+PANEL_POS = (0.0, 1.1, -0.05)
+"""About an arm's length ahead, just below eye level (in the head's frame)."""
+SUDS_ITEM = PanelItem("How anxious are you right now (0-100)?", 0, 100, STEP)
 
 
 class ClientInput:
@@ -38,6 +51,18 @@ class ClientInput:
         self.on_break = on_break
         self.value = 50
         self.question = ""
+        self.kind = "suds"
+        self.items: tuple[PanelItem, ...] = (SUDS_ITEM,)
+        self.index = 0
+        self.answers: list[int] = []
+        self.level = 0
+        self.tick_labels: list[NodePath] = []
+        self.head = head
+        self.rig: NodePath | None = None
+        """Set by `point_with_gaze`: the panel then stays put in the scene while it is open."""
+        self._pointed: tuple[int, float] | None = None
+        self._gaze_moved = False
+        """The gaze has moved off the value a question opened with: staring ahead is no answer."""
         self.panel = self._build_panel(head, vr)
         self.panel.hide()
         self.open = False
@@ -53,12 +78,12 @@ class ClientInput:
         for key in ("arrow_right", "vr-right"):
             base.accept(key, self.change, [STEP])
         for digit in range(10):
-            base.accept(str(digit), self.set_value, [digit * 10])
+            base.accept(str(digit), self.digit, [digit])
 
     # ------------------------------------------------------------------ panel
     def _build_panel(self, head: NodePath, vr: bool) -> NodePath:
         panel = head.attachNewNode("suds-panel")
-        panel.setPos(0, 1.1, -0.05)  # about an arm's length ahead, just below eye level
+        panel.setPos(*PANEL_POS)
         panel.setLightOff()
         panel.setFogOff()
         panel.setDepthTest(False)
@@ -85,6 +110,7 @@ class ClientInput:
             t.setBin("fixed", 101)
             if k % 20 == 0:
                 self._text(panel, str(k), (x, 0, -0.065), 0.03, (0.85, 0.85, 0.9, 1), 101)
+                self.tick_labels.append(panel.getChild(panel.getNumChildren() - 1))
         knob = CardMaker("knob")
         knob.setFrame(-0.012, 0.012, -0.035, 0.035)
         self.knob = panel.attachNewNode(knob.generate())
@@ -118,40 +144,122 @@ class ClientInput:
         np_.setBin("fixed", sort)
         return node
 
+    @property
+    def item(self) -> PanelItem:
+        return self.items[self.index]
+
     def _refresh(self) -> None:
-        self.value_text.setText(str(self.value))
-        self.knob.setX(-0.35 + 0.7 * self.value / 100)
+        item = self.item
+        span = max(1, item.high - item.low)
+        labels = item.labels
+        word = labels[self.value - item.low] if 0 <= self.value - item.low < len(labels) else ""
+        self.value_text.setText(
+            f"{self.value} {word}".strip() if item.high > 10 else word or str(self.value)
+        )
+        self.knob.setX(-0.35 + 0.7 * (self.value - item.low) / span)
 
     # ------------------------------------------------------------------ actions
     def ask(self, question: str) -> None:
-        """Open the panel with the therapist's question; the value starts at the middle."""
-        self.question = question.strip() or "How anxious are you right now (0-100)?"
-        self.question_text.setText(self.question)
-        self.question_text.setWordwrap(22)
-        self.value = 50
-        self._refresh()
+        """Open the panel with the therapist's SUDS question; the value starts at the middle."""
+        text = question.strip() or SUDS_ITEM.text
+        self.ask_items("suds", (PanelItem(text, 0, 100, STEP),))
+
+    def ask_items(self, kind: str, items: tuple[PanelItem, ...], level: int = 0) -> None:
+        """Open the panel with a run of questions, the first shown; each starts mid-scale."""
+        if not items:
+            return
+        self.kind, self.items, self.level, self.index, self.answers = kind, items, level, 0, []
+        self._show_item()
+        if self.rig is not None:  # gaze pointing: the panel stays where it opened, in the scene
+            self.panel.reparentTo(self.head)
+            self.panel.setPosHpr(*PANEL_POS, 0, 0, 0)
+            self.panel.wrtReparentTo(self.rig)
         self.panel.show()
         self.open = True
 
+    def _show_item(self) -> None:
+        item = self.item
+        count = f" ({self.index + 1} of {len(self.items)})" if len(self.items) > 1 else ""
+        self.question = item.text + count
+        self.question_text.setText(self.question)
+        self.question_text.setWordwrap(22)
+        for label in self.tick_labels:  # the 0-100 numbers belong to 0-100 scales only
+            if (item.low, item.high) == (0, 100):
+                label.show()
+            else:
+                label.hide()
+        self.value = item.low + (item.high - item.low) // 2
+        self._gaze_moved = False
+        self._refresh()
+
     def change(self, delta: int) -> None:
         if self.open:
-            self.set_value(self.value + delta)
+            step = self.item.step
+            self.set_value(self.value + (step if delta > 0 else -step))
+
+    def digit(self, digit: int) -> None:
+        """A number key: tens on a 0-100 scale, else the value itself."""
+        if self.open:
+            self.set_value(digit * 10 if self.item.high - self.item.low > 10 else digit)
 
     def set_value(self, value: int) -> None:
         if self.open:
-            self.value = max(0, min(100, int(value)))
+            self.value = max(self.item.low, min(self.item.high, int(value)))
             self._refresh()
 
     def send(self) -> None:
-        """Send the chosen rating and close the panel."""
+        """Send the chosen rating (the next question comes, if any) and close the panel."""
         if not self.open:
             return
-        self.emit({"type": "suds", "value": self.value, "by": "client"})
+        self.answers.append(self.value)
+        if self.index + 1 < len(self.items):
+            self.index += 1
+            self._show_item()
+            return
+        if self.kind == "suds":
+            self.emit({"type": "suds", "value": self.answers[0], "by": "client"})
+        else:
+            self.emit(
+                {"type": "panel", "kind": self.kind, "level": self.level, "answers": self.answers}
+            )
         self.close()
 
     def close(self) -> None:
         self.panel.hide()
         self.open = False
+        self._pointed = None
+
+    # ------------------------------------------------------------------ gaze pointing
+    def point_with_gaze(self, rig: NodePath) -> None:
+        """Head tracking is on: the client may also answer by looking at a value and holding
+        the gaze there for `DWELL_S` (the panel opens fixed in the scene, not on the head)."""
+        self.rig = rig
+
+    def point(self, now: float) -> None:
+        """Each frame while the panel is open: the value the gaze rests on, sent after a dwell."""
+        if not self.open or self.rig is None:
+            return
+        origin = self.panel.getRelativePoint(self.head, (0, 0, 0))
+        ahead = self.panel.getRelativeVector(self.head, (0, 1, 0))
+        if ahead[1] <= 1e-6:
+            self._pointed = None
+            return
+        k = -origin[1] / ahead[1]
+        x, z = origin[0] + ahead[0] * k, origin[2] + ahead[2] * k
+        if abs(x) > 0.42 or abs(z) > 0.2:  # looking off the panel
+            self._pointed = None
+            return
+        item = self.item
+        f = min(1.0, max(0.0, (x + 0.35) / 0.7))
+        raw = item.low + f * (item.high - item.low)
+        value = item.low + round((raw - item.low) / item.step) * item.step
+        if self._pointed is None or self._pointed[0] != value:
+            self._pointed = (value, now)
+            self._gaze_moved = self._gaze_moved or value != self.value
+            self.set_value(value)
+        elif self._gaze_moved and now - self._pointed[1] >= DWELL_S:
+            self._pointed = (value, now)  # the next question needs a dwell of its own
+            self.send()
 
     def take_break(self) -> None:
         """The client asks for a break: go to the safe scene at once and tell the control side."""

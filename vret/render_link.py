@@ -34,6 +34,8 @@ from pydantic import ValidationError
 from exposure.live import LiveSession
 from exposure.models import (
     AskSuds,
+    CoachControl,
+    CoachLine,
     Effect,
     Event,
     Gaze,
@@ -49,6 +51,7 @@ from scenes.pose import PoseScript
 from scenes.render import RenderHandle, start_render
 from scenes.render.messages import (
     ClientInput,
+    CoachSpoke,
     FrameEffect,
     Frames,
     FromRender,
@@ -60,6 +63,8 @@ from scenes.render.messages import (
     UnknownScene,
     WatchdogTripped,
 )
+from vret.coach_voice import CoachSpeaker
+from vret.headset_questions import AnswerError, answer_event, questions_for
 
 log = logging.getLogger(__name__)
 
@@ -74,6 +79,10 @@ START_TIMEOUT_S = 30.0
 treated as hung (it builds only the ladder's scene and the safe scene)."""
 EXIT_DRAIN_S = 0.5
 """After the render process exits, how long to wait for its last messages (why it stopped)."""
+
+
+RESUME_LINE_S = 15.0
+"""A coach line this recent is said again by a render process that has just started."""
 
 
 class RestartPolicy:
@@ -133,8 +142,15 @@ class RenderLink:
         restarts: RestartPolicy | None = None,
         clock: Callable[[], float] = time.monotonic,
         pose_script: PoseScript | None = None,
+        coach: CoachSpeaker | None = None,
+        coach_mode: str = "person",
     ) -> None:
         self.live = live
+        self.coach = coach
+        """Voices the coach's lines in the headset; None: the session has no coach."""
+        self.coach_mode = coach_mode if coach is not None else "off"
+        self.coach_spoke: CoachSpoke | None = None
+        """The latest coach line the headset began (its caption up, its sound started)."""
         self.pose_script = pose_script
         """Scripted head poses for the render process (demos, tests); None: the display's own."""
         self.pipe = pipe
@@ -186,6 +202,7 @@ class RenderLink:
             thumbnail_hz=self.thumbnail_hz,
             pose_script=self.pose_script,
             scene_levels={ladder.scene: [lv.params for lv in ladder.levels]},
+            coach=self.coach_mode,
         )
         self.ready = None
         self._started_at = self.clock()
@@ -240,6 +257,15 @@ class RenderLink:
             self.handle.scene_event(event.name)
         elif isinstance(event, Recentre) and event.by == "clinician":
             self.handle.recentre()  # the client's own recentre was done in the headset
+        elif isinstance(event, CoachLine) and self.coach is not None:
+            self.handle.coach_say(self.coach.say_for(event))
+            if event.ask == "suds":
+                self.handle.ask_suds(AskSuds().question)
+            elif event.ask is not None:  # private questions on the panel, answered by pointing
+                self.handle.ask_questions(questions_for(event.ask, event.level or state.level))
+        elif isinstance(event, CoachControl) and event.action == "mode" and event.mode:
+            self.coach_mode = event.mode
+            self.handle.coach_form(event.mode)
 
     # ------------------------------------------------------------------ each poll
 
@@ -281,6 +307,13 @@ class RenderLink:
                     valid=message.valid,
                 )
             )
+        elif isinstance(message, ClientInput) and message.event.get("type") == "panel":
+            try:
+                answered = answer_event(message.event, self.live.state.phase)
+            except AnswerError as err:  # never from our own render process; never fatal
+                log.warning("ignored panel answers %r: %s", message.event, err)
+                return
+            self.live.submit(answered)
         elif isinstance(message, ClientInput):
             try:
                 event = parse_event({**message.event, "t": 0.0})
@@ -292,6 +325,7 @@ class RenderLink:
             self.thumbnail_jpeg = encode_jpeg(message)
         elif isinstance(message, Ready):
             self.ready = message
+            self._resume_coach()
         elif isinstance(message, SceneFailed):
             self._system("scene_failed", f"{message.scene}: {message.error}")
         elif isinstance(message, UnknownScene):
@@ -300,6 +334,22 @@ class RenderLink:
             self._system("render_watchdog", f"after {message.silent_s:.1f} s of silence")
         elif isinstance(message, StartFailed):
             self._start_failure = message.message
+        elif isinstance(message, CoachSpoke):
+            self.coach_spoke = message
+            self.live.publish(
+                {"kind": "coach_spoke", "data": {"text": message.text, "sound": message.sound}}
+            )
+
+    def _resume_coach(self) -> None:
+        """A render process just started (with the coach's form): say the coach's latest line
+        again if it is still recent (the welcome is said as the session opens, before any
+        headset is up)."""
+        coach = self.live.coach
+        if self.coach is None or coach is None or self.handle is None or not coach.said:
+            return
+        last = coach.said[-1]
+        if self.live.now() - last.t <= RESUME_LINE_S:
+            self.handle.coach_say(self.coach.say_for(last))
 
     def _fault(self, now: float) -> str | None:
         """Why the render process must be replaced now, or None while it is well."""

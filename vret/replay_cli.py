@@ -6,10 +6,10 @@ import argparse
 from collections.abc import Iterable
 from pathlib import Path
 
-from exposure.core import replay
+from exposure.core import replay_steps
 from exposure.errors import UserError
 from exposure.eventlog import read_events
-from exposure.models import SAFE_LEVEL, Decision, Event
+from exposure.models import SAFE_LEVEL, CoachLine, Decision, Event
 from vret.records import Records, RecordsError
 
 
@@ -19,7 +19,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="recompute a session's decisions from its events",
         description=(
             "Fold recorded events through the exposure core and print one line per decision "
-            "(level change) with its reason. SOURCE is a JSON-lines event file or the id of a "
+            "(level change) with its reason, and each line the coach said in the headset "
+            "(text only; --json prints the decisions). SOURCE is a JSON-lines event file or the id of a "
             "recorded session (see `vret sessions list`)."
         ),
     )
@@ -38,6 +39,12 @@ def format_decision(d: Decision) -> str:
     return f"t={d.t:.1f}s level {name(d.from_level)}->{name(d.to_level)} {d.who}: {d.reason}"
 
 
+def format_coach(line: CoachLine) -> str:
+    """`t=12.0s coach: "<what it said>"` (a line the therapist typed or triggered says so)."""
+    by = " (therapist)" if line.by == "clinician" else ""
+    return f't={line.t:.1f}s coach{by}: "{line.text}"'
+
+
 def _load(args: argparse.Namespace) -> Iterable[Event]:
     path = Path(args.source)
     if path.exists() or not args.source.isdigit():
@@ -49,9 +56,9 @@ def _load(args: argparse.Namespace) -> Iterable[Event]:
 
 
 def _run(args: argparse.Namespace) -> int:
-    for decision in replay(_load(args)):
-        if args.json:
-            print(decision.model_dump_json())
-        else:
-            print(format_decision(decision))
+    for event, _, effects in replay_steps(_load(args)):
+        if isinstance(event, CoachLine) and not args.json:
+            print(format_coach(event))
+        for decision in (e for e in effects if isinstance(e, Decision)):
+            print(decision.model_dump_json() if args.json else format_decision(decision))
     return 0

@@ -17,6 +17,7 @@ from exposure.models import ControlSettings, Ladder
 from scenes.pose import PoseScript, from_hpr, pose_line
 from scenes.registry import session_ladder
 from sensors.protocols import get_protocol
+from vret.coach_cli import DEMO_PACE, add_coach_arguments, coach_plan_from_args
 from vret.records import Records, RecordsError, data_folder
 from vret.simulated_client import DEMO_SETTINGS, SimulatedClient, demo_heart
 from vret.station import SessionError, SessionPlan, Station, has_display, run
@@ -298,6 +299,7 @@ def _common(p: argparse.ArgumentParser, display_default: str | None) -> None:
         help="move the client's head by a script of timed poses (JSON lines, see docs/attention.md)"
         " instead of the window's mouse and keys; not with --display openvr",
     )
+    add_coach_arguments(p)
 
 
 def _size(text: str) -> tuple[int, int]:
@@ -385,6 +387,7 @@ def _session(args: argparse.Namespace) -> int:
         db=args.db,
         auto=not args.manual,
         pose_script=poses,
+        coach=coach_plan_from_args(args, args.client),
     )
     print("\n".join(settings_lines(settings)), flush=True)
     return _run(plan, args.display)
@@ -458,6 +461,7 @@ def _demo(args: argparse.Namespace) -> int:
         duration_s=args.duration,
         on_ready=wear,
         pose_script=poses,
+        coach=coach_plan_from_args(args, "DEMO", 1.0 if args.clinical_pace else DEMO_PACE),
     )
     try:
         return _run(plan, display)

@@ -12,7 +12,8 @@ that fast-forward a console session faster than a pty could carry it.
 
 The client also answers SUDS, as a client does on the panel in the headset: a few seconds after
 the therapist asks (`ask_suds`) or the console's reminder comes due, which is before each
-automatic step up, so a demo climbs the ladder with no one at the console.
+automatic step up, so a demo climbs the ladder with no one at the console. It answers the
+coach's questions the same way: SUDS, and its expectancy before a step and after it.
 """
 
 from __future__ import annotations
@@ -24,9 +25,11 @@ from exposure.live import LiveSession
 from exposure.models import (
     SAFE_LEVEL,
     AskSuds,
+    CoachLine,
     ControlSettings,
     Effect,
     Event,
+    Expectancy,
     Ladder,
     Reading,
     SceneTarget,
@@ -109,6 +112,8 @@ class SimulatedClient:
         """How long the client takes to give a SUDS rating once it is wanted."""
         self._asked_at: float | None = None
         self._answering = False
+        self._expectancy_due: list[Expectancy] = []
+        """The coach's expectancy questions not answered yet."""
 
     @property
     def port_path(self) -> str:
@@ -135,11 +140,16 @@ class SimulatedClient:
         live.add_listener(self._listen)
 
         def answer_later(event: Event, state: SessionState, effects: list[Effect]) -> None:
-            if self._answering or self.suds_wanted_at(state) is None:
-                return
             try:
                 loop = asyncio.get_running_loop()
             except RuntimeError:  # stepped outside the session's loop: nothing to answer on
+                return
+            if isinstance(event, CoachLine) and event.ask in (
+                "expectancy_before",
+                "expectancy_after",
+            ):
+                loop.call_later(self.answer_after_s, self.answer_expectancy, live)
+            if self._answering or self.suds_wanted_at(state) is None:
                 return
             self._answering = True
             loop.call_later(self.answer_after_s, self._answer_now, live)
@@ -157,8 +167,33 @@ class SimulatedClient:
                 self.device.set_level(0.0 if effect.safe else effect.intensity)
 
     def _listen(self, event: Event, state: SessionState, effects: list[Effect]) -> None:
-        if isinstance(event, AskSuds):
+        if isinstance(event, AskSuds) or (isinstance(event, CoachLine) and event.ask == "suds"):
             self._asked_at = event.t
+        elif isinstance(event, CoachLine) and event.ask in (
+            "expectancy_before",
+            "expectancy_after",
+        ):
+            self._expectancy_due.append(self.expectancy(event))
+
+    def expectancy(self, line: CoachLine) -> Expectancy:
+        """The client's answer to the coach's expectancy question: before a step it fears a
+        little less each step; after it, what it feared did not happen, to its surprise."""
+        level = line.level if line.level is not None else 1
+        if line.ask == "expectancy_before":
+            return Expectancy(
+                level=level,
+                stage="before",
+                expectation="I will panic and have to stop",
+                likelihood=max(10, 80 - 10 * level),
+            )
+        return Expectancy(
+            level=level, stage="after", happened=False, surprise=min(90, 40 + 10 * level)
+        )
+
+    def answer_expectancy(self, live: LiveSession) -> None:
+        """Answer the coach's expectancy questions asked so far (on the panel in the headset)."""
+        while self._expectancy_due and live.state.phase != "ended":
+            live.submit(self._expectancy_due.pop(0))
 
     def suds_wanted_at(self, state: SessionState) -> float | None:
         """Since when a SUDS rating is wanted (asked, or the reminder is due), or None."""
@@ -212,6 +247,7 @@ class SimulatedClient:
             rating = self.answer(live)
             if rating is not None and live.state.phase != "ended":
                 live.submit(rating)
+            self.answer_expectancy(live)
             await asyncio.sleep(period_s)
 
 

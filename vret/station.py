@@ -39,6 +39,7 @@ from exposure.episodes import worth_recording
 from exposure.errors import UserError
 from exposure.live import LiveSession
 from exposure.models import (
+    CoachMode,
     ControlSettings,
     Effect,
     End,
@@ -53,6 +54,7 @@ from scenes.pose import PoseScript
 from scenes.registry import scene_events
 from scenes.render.gaze import CLIENT_VIEW_FOV_DEG, GAZE_CONE_DEG
 from vret.clinic import RecordsClinic
+from vret.coach_voice import CoachDesk, CoachForms, CoachPlan, CoachSpeaker
 from vret.record_writer import RecordWriter
 from vret.records import Records, RecordsError, Status
 from vret.render_link import RENDER_POLL_S, RenderLink
@@ -139,6 +141,8 @@ class SessionPlan:
     """A render process already running with every scene built (the station's waiting room):
     the session takes it over instead of starting one, and leaves it running at the end
     (`Station.render_kept`); None: the session starts and stops its own."""
+    coach: CoachPlan | None = None
+    """The coach in the headset (`vret.coach_voice.CoachPlan`); None: no coach."""
 
     @property
     def console_network(self) -> ConsoleNetwork:
@@ -154,6 +158,11 @@ class Station:
 
     def __init__(self, plan: SessionPlan) -> None:
         self.plan = plan
+        self.speaker: CoachSpeaker | None = None
+        coach = None
+        if plan.coach is not None and plan.coach.mode != "off":
+            # before the record opens: a missing script or voice fails with nothing to tidy up
+            coach, self.speaker = plan.coach.assemble()
         self.records = Records(plan.db)
         self.start_event = SessionStart(
             client=plan.client, ladder=plan.ladder, settings=plan.settings, auto=plan.auto
@@ -176,6 +185,7 @@ class Station:
             clock=plan.clock,
             record=self.writer.event,
             session_id=self.session_id,
+            coach=coach,
         )
         self.live.add_listener(self._record_effects)
         self.task_failures: dict[str, int] = {}
@@ -231,6 +241,13 @@ class Station:
         self.live.submit(SystemEvent(t=0.0, kind="task_failed", detail=why))
         return failures
 
+    def _coach_form_set(self, mode: CoachMode) -> None:
+        if self.plan.coach is not None:
+            CoachForms(self.plan.coach.home).set(self.plan.client, mode)
+
+    def _coach_spoken(self) -> Any:
+        return self.render.coach_spoke if self.render is not None else None
+
     def client_view(self) -> bytes | None:
         return self.render.thumbnail_jpeg if self.render is not None else None
 
@@ -265,11 +282,16 @@ class Station:
             client_view_fov_deg=CLIENT_VIEW_FOV_DEG,
             gaze_cone_deg=GAZE_CONE_DEG,
             clinic=RecordsClinic(self.records, self.session_id),
+            coach=CoachDesk(self.speaker, self._coach_spoken, self._coach_form_set)
+            if self.speaker
+            else None,
         )
         signals = (signal.SIGINT, signal.SIGTERM) if plan.handle_signals else ()
         for sig in signals:
             with contextlib.suppress(NotImplementedError, RuntimeError):
                 loop.add_signal_handler(sig, self.stopped.set)
+        if self.speaker is not None:  # the whole script's speech, while the headset starts
+            self.speaker.prepare_in_background()
         if plan.render:
             self.render = RenderLink(
                 self.live,
@@ -278,6 +300,8 @@ class Station:
                 plan.render_pipe,
                 plan.thumbnail_hz,
                 pose_script=plan.pose_script,
+                coach=self.speaker,
+                coach_mode=plan.coach.mode if plan.coach is not None else "off",
             )
             if plan.render_handle is not None:
                 self.render.adopt(plan.render_handle)

@@ -172,6 +172,7 @@ function handle(msg) {
     case "state": return onState(data);
     case "event":
       if (data.type === "reading") return addReading(data.t, data.quality === "ok" ? data.hr : null);
+      if (typeof answerArrived === "function") answerArrived(data); // coach.js: headset answers
       return addLog(eventEntry(data));
     case "decision":
       setLevelAt(data.t, data.to_level);
@@ -666,6 +667,8 @@ function eventEntry(e) {
     case "system": return { t: e.t, kind: "system", text: `${pretty(e.kind)}${e.detail ? ` (${e.detail})` : ""}` };
     case "measure": return { t: e.t, kind: "measure", text: e.instrument === "sickness" ? `Sickness ${e.scores.sickness}/10` : `${e.instrument.toUpperCase()} (${e.phase}): ${Object.entries(e.scores).map(([k, v]) => `${k} ${Math.round(v * 10) / 10}`).join(", ")}` };
     case "expectancy": return { t: e.t, kind: "measure", text: e.stage === "before" ? `Expectancy, step ${e.level}: "${e.expectation}" (${e.likelihood} %)` : `Expectancy, step ${e.level}: ${e.happened ? "it happened" : "it did not happen"}, surprise ${e.surprise}` };
+    case "coach": return { t: e.t, kind: "coach", text: `Coach${e.by === "clinician" ? " (therapist)" : ""}: “${e.text}”` };
+    case "coach_control": return { t: e.t, kind: "command", text: e.action === "mode" ? `Therapist set the coach to ${e.mode}` : `Therapist: coach ${e.action}` };
     default: return null; // level changes are logged from their decisions, with the reason
   }
 }

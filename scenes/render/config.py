@@ -52,6 +52,8 @@ class RenderConfig:
     scene_dirs: tuple[str, ...] | None = None
     pose_script: PoseScript | None = None
     """Scripted head poses (tests, demos); the headset's own pose wins in VR."""
+    coach: str = "person"
+    """How the coach appears at the start: "person", "voice" (a soft light) or "off"."""
     scene_levels: tuple[tuple[str, tuple[tuple[tuple[str, float], ...], ...]], ...] = ()
     """The session's own ladder per scene, (scene, levels as (param, value) pairs): a client's
     hierarchy or ladder file, drawn instead of the scene's stock levels (`Scene.use_levels`)."""

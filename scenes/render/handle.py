@@ -25,7 +25,10 @@ from exposure.errors import UserError
 from scenes.pose import PoseScript
 from scenes.render.config import DEFAULT_TRANSITION_S, WATCHDOG_S, RenderConfig
 from scenes.render.messages import (
+    CoachForm,
+    CoachSay,
     FromRender,
+    OpenQuestions,
     OpenSudsPanel,
     Ping,
     PressKey,
@@ -259,6 +262,18 @@ class RenderHandle:
         """Open the SUDS rating panel in the headset with the therapist's question."""
         self._writer.put(OpenSudsPanel(question=question))
 
+    def coach_say(self, say: CoachSay) -> None:
+        """Caption and play a coach line in the headset (its sound is a file made ahead)."""
+        self._writer.put(say)
+
+    def ask_questions(self, questions: OpenQuestions) -> None:
+        """Open the panel in the headset with a run of private questions."""
+        self._writer.put(questions)
+
+    def coach_form(self, mode: str) -> None:
+        """Show the coach as a person, a voice (a soft light), or not at all (off)."""
+        self._writer.put(CoachForm(mode=mode))
+
     def scene_event(self, name: str) -> None:
         """Trigger a scene event (see the scene's `events`)."""
         self._writer.put(TriggerSceneEvent(name=name))
@@ -399,6 +414,7 @@ def start_render(
     scene_dirs: Sequence[str] | None = None,
     pose_script: PoseScript | None = None,
     scene_levels: Mapping[str, Sequence[Mapping[str, float]]] | None = None,
+    coach: str = "person",
 ) -> RenderHandle:
     """Start the render process (multiprocessing, spawn) and return its handle at once.
 
@@ -431,6 +447,7 @@ def start_render(
             (name, tuple(tuple(sorted(lv.items())) for lv in levels))
             for name, levels in (scene_levels or {}).items()
         ),
+        coach=coach,
     )
     ctx = multiprocessing.get_context("spawn")
     ours, theirs = ctx.Pipe(duplex=True)

@@ -21,6 +21,7 @@ from panda3d.core import MouseButton, NodePath, PerspectiveLens, Quat, Texture, 
 
 from scenes.api import EYE_HEIGHT_M
 from scenes.client_input import ClientInput
+from scenes.coach_figure import CoachPresence
 from scenes.geometry import Mesh
 from scenes.openvr_display import DisplayUnavailable, OpenVRDisplay, load_openvr
 from scenes.pose import PoseScript, WindowLook, recentre_offset
@@ -37,8 +38,12 @@ from scenes.render.messages import (
     ClientInput as ClientInputMessage,
 )
 from scenes.render.messages import (
+    CoachForm,
+    CoachSay,
+    CoachSpoke,
     FrameEffect,
     Frames,
+    OpenQuestions,
     OpenSudsPanel,
     PressKey,
     Ready,
@@ -254,6 +259,7 @@ class RenderLoop:
         self.client = ClientInput(
             self.base, self.stage.head, self._client_event, self._client_break, vr=vr
         )
+        self.coach = CoachPresence(self.base, self.stage.rig, self.stage.head, config.coach)
         self.thumbnails = Thumbnails(
             self.base, self.stage, config.thumbnail_hz, config.thumbnail_size
         )
@@ -270,6 +276,7 @@ class RenderLoop:
                 self.base.accept(key, self.look.key, [key])
         if self.pose != "none":
             self.stage.track_gaze = False
+            self.client.point_with_gaze(self.stage.rig)  # answers by looking, too
             for key in ("r", "vr-menu"):
                 self.base.accept(key, self._client_recentre)
         self.gaze = GazeSummariser() if self.pose != "none" else None
@@ -383,6 +390,13 @@ class RenderLoop:
                 self._recentre()
             elif isinstance(msg, SceneLevels):
                 self._scene_levels(msg)
+            elif isinstance(msg, CoachSay):
+                sound = self.coach.speak(msg, now)
+                self.pipe.send(CoachSpoke(text=msg.text, wav=msg.wav, sound=sound, t_started=now))
+            elif isinstance(msg, CoachForm):
+                self.coach.set_mode(msg.mode)
+            elif isinstance(msg, OpenQuestions):
+                self.client.ask_items(msg.kind, msg.items, msg.level)
             elif isinstance(msg, Stop):
                 self.stopping = True
 
@@ -459,6 +473,7 @@ class RenderLoop:
 
     def _client_event(self, event: dict[str, Any]) -> None:
         self.pipe.send(ClientInputMessage(event=event))
+        self.coach.nod(time.monotonic())  # the coach acknowledges an answer
 
     def _client_break(self) -> None:
         self.view.client_break(time.monotonic())
@@ -562,11 +577,13 @@ class RenderLoop:
         if notice is not None:
             self.pipe.send(notice)
         self._draw(dt)
+        self.coach.frame(now, self.stage.fade)
         if self.pose != "none":
             self._place_head(now)
             self.horizon.step(now, dt, self.pose_valid)
             self._apply_view()
             self._sample_gaze(now, dt)
+            self.client.point(now)
         self.thumbnails.frame(now)
         return Task.cont
 

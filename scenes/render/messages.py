@@ -5,10 +5,11 @@ trip for a `Target`, at a few messages a second each way). Times are `time.monot
 clock for both processes on one machine.
 
 Control -> render (`ToRender`): `Target` (also the heartbeat), `OpenSudsPanel`,
-`TriggerSceneEvent`, `PressKey`, `Recentre`, `SceneLevels`, `Ping`, `Stop`.
+`TriggerSceneEvent`, `PressKey`, `Recentre`, `SceneLevels`, `CoachSay`, `CoachForm`,
+`OpenQuestions`, `Ping`, `Stop`.
 Render -> control (`FromRender`): `Ready` or `StartFailed` once; then `Frames`, `FrameEffect`,
 `Thumbnail`, `GazeSummary`, `ClientInput`, `WatchdogTripped`, `WatchdogRecovered`,
-`UnknownScene`, `SceneFailed`.
+`UnknownScene`, `SceneFailed`, `CoachSpoke`.
 """
 
 from __future__ import annotations
@@ -41,6 +42,29 @@ class OpenSudsPanel:
 
 
 @dataclass(frozen=True, slots=True)
+class PanelItem:
+    """One question on the panel in the headset, answered by pointing on a scale."""
+
+    text: str
+    low: int
+    high: int
+    step: int = 1
+    labels: tuple[str, ...] = ()
+    """A word for each value from `low` (e.g. none, slight, moderate, severe), or none."""
+
+
+@dataclass(frozen=True, slots=True)
+class OpenQuestions:
+    """Open the panel with a run of private questions (expectancy, SSQ, sickness); the client
+    answers each by pointing and the answers come back in one `ClientInput` of type "panel"."""
+
+    kind: str
+    items: tuple[PanelItem, ...]
+    level: int = 0
+    """The step the questions are about (expectancy)."""
+
+
+@dataclass(frozen=True, slots=True)
 class TriggerSceneEvent:
     """A therapist-triggered scene event (one of the scene's `events`)."""
 
@@ -70,6 +94,35 @@ class SceneLevels:
 
 
 @dataclass(frozen=True, slots=True)
+class CoachSay:
+    """A coach line: caption it, play its sound, and move the coach's mouth with its loudness."""
+
+    text: str
+    wav: str
+    """The line's WAV file (made ahead of time), or "" to show the caption only."""
+    seconds: float
+    """How long the sound plays (the caption stays a little longer)."""
+    envelope: tuple[float, ...]
+    """Loudness 0-1 at `ENVELOPE_HZ`, read on the control side so the frame loop only indexes."""
+    empathic: bool = False
+    """The figure tilts its head for the line."""
+    guide: bool = False
+    """Draw the paced-breathing guide in the scene (calm words, the safe scene)."""
+
+
+ENVELOPE_HZ = 30.0
+"""Samples a second of a `CoachSay`'s loudness envelope."""
+
+
+@dataclass(frozen=True, slots=True)
+class CoachForm:
+    """How the coach appears: "person" (a figure at the client's side), "voice" (a soft light),
+    or "off" (nothing, no sound)."""
+
+    mode: str
+
+
+@dataclass(frozen=True, slots=True)
 class Ping:
     """A heartbeat without a target."""
 
@@ -80,7 +133,17 @@ class Stop:
 
 
 ToRender = (
-    Target | OpenSudsPanel | TriggerSceneEvent | PressKey | Recentre | SceneLevels | Ping | Stop
+    Target
+    | OpenSudsPanel
+    | TriggerSceneEvent
+    | PressKey
+    | Recentre
+    | SceneLevels
+    | CoachSay
+    | CoachForm
+    | OpenQuestions
+    | Ping
+    | Stop
 )
 
 # --------------------------------------------------------------------------- render -> control
@@ -177,10 +240,12 @@ class GazeSummary:
 
 @dataclass(frozen=True, slots=True)
 class ClientInput:
-    """The client acted in the headset: a break, or a SUDS answer.
+    """The client acted in the headset: a break, a SUDS answer, or a run of panel answers.
 
     `event` is {"type": "safe", "by": "client"} or {"type": "suds", "value": 0-100, "by":
-    "client"}; add "t" and `exposure.models.parse_event` accepts (and validates) it.
+    "client"}; add "t" and `exposure.models.parse_event` accepts (and validates) it. Answers
+    to `OpenQuestions` come as {"type": "panel", "kind": ..., "level": n, "answers": [...]},
+    which the control side turns into the event of their kind (`vret.headset_questions`).
     """
 
     event: dict[str, Any]
@@ -217,6 +282,17 @@ class SceneFailed:
     message: str
 
 
+@dataclass(frozen=True, slots=True)
+class CoachSpoke:
+    """A coach line began in the headset: its caption is up and its sound was started."""
+
+    text: str
+    wav: str
+    sound: bool
+    """A sound was loaded and started (False: caption only, or the coach is off)."""
+    t_started: float
+
+
 Problem = StartFailed | UnknownScene | SceneFailed
 """A message whose `message` is one sentence for a person."""
 
@@ -232,4 +308,5 @@ FromRender = (
     | WatchdogRecovered
     | UnknownScene
     | SceneFailed
+    | CoachSpoke
 )

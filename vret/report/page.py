@@ -21,6 +21,7 @@ from exposure.models import SAFE_LEVEL, Effect, Event, Ladder
 from vret.records import Records, SessionRow
 from vret.report.attention import attention_section
 from vret.report.chart import COLORS, chart_svg
+from vret.report.coach import coach_section
 from vret.report.measures import measures_section
 from vret.report.summary import WHO, clock, summarize
 
@@ -384,6 +385,7 @@ def build_report(
         parts.append("</tbody></table>")
 
     parts.append(measures_section(events))  # SSQ change, sickness, expectancy violations
+    parts.append(coach_section(events))  # what the client heard from the coach
     parts.append(
         "<h2>Protocol</h2><p>"
         f"Baseline {cfg.baseline_s:.0f} s · minimum dwell {cfg.min_dwell_s:.0f} s · "
