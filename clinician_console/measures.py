@@ -28,7 +28,7 @@ from pydantic import BaseModel, Field, ValidationError
 from clinician_console.schema import EffectView, Problem
 from exposure.live import LiveSession
 from exposure.measures import Instrument, MeasureError, load_instrument, score
-from exposure.models import SICKNESS_INSTRUMENT, Expectancy, Measure
+from exposure.models import NOT_BLANK, SICKNESS_INSTRUMENT, Expectancy, Measure
 
 CONSOLE_INSTRUMENTS: dict[str, tuple[str, ...]] = {
     "ssq": ("pre", "mid", "post"),
@@ -153,7 +153,7 @@ EXPECTANCY_SCHEMA: dict[str, Any] = {
                     "type": "string",
                     "minLength": 1,
                     "maxLength": 500,
-                    "pattern": r"\S",
+                    "pattern": NOT_BLANK,
                     "description": "What the client expects will happen, in their words.",
                 },
                 "likelihood": {**_PERCENT, "description": "How likely, 0-100 %."},

@@ -7,11 +7,22 @@ session started): a heart-rate `Reading`, a `Tick`, a clinician's or client's `C
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, field_validator, model_validator
 
 from exposure.constants import HR_MAX_BPM, HR_MIN_BPM, SAFE_LEVEL, SAFE_SCENE
+
+NOT_BLANK = r"[^\s\x1c-\x1f\x85\ufeff]"
+"""A character that is not white space to Python (str.strip) nor to a browser's JavaScript, so
+a text matching it somewhere is not blank on either side (the API's schemas use it too)."""
+
+
+def blank(text: str | None) -> bool:
+    """True when `text` has nothing but white space (by either side's reckoning)."""
+    return text is None or re.search(NOT_BLANK, text) is None
+
 
 Quality = Literal["ok", "no-contact", "searching", "artefact", "stale"]
 Phase = Literal["baseline", "exposure", "paused", "safe", "ended"]
@@ -394,7 +405,7 @@ class Expectancy(_Model):
     @model_validator(mode="after")
     def _fields_of_its_stage(self) -> Expectancy:
         if self.stage == "before":
-            if not (self.expectation or "").strip() or self.likelihood is None:
+            if blank(self.expectation) or self.likelihood is None:
                 raise ValueError(
                     "before a step give the expectation (what the client expects will happen) "
                     "and its likelihood (0-100)"
@@ -453,7 +464,7 @@ class CoachControl(_Command):
                 "give the question to ask: suds, expectancy_before, "
                 "expectancy_after, sickness or ssq"
             )
-        if self.action == "say" and not (self.text or "").strip():
+        if self.action == "say" and blank(self.text):
             raise ValueError("type the line the coach should say")
         if self.action == "mode" and self.mode is None:
             raise ValueError("give the coach's mode: person, voice or off")
