@@ -60,6 +60,8 @@ from sensors.protocols import get_protocol
 from sensors.source import SerialSource
 from vret import clients, hierarchy
 from vret.clinic import RecordsClinic
+from vret.coach_cli import DEMO_PACE, add_coach_arguments
+from vret.coach_voice import CoachForms, CoachPlan
 from vret.display_check import check_displays, check_openvr
 from vret.records import Records, RecordsError, data_folder
 from vret.report import report_of
@@ -293,8 +295,12 @@ class StationServer:
         sensor_test_s: float = SENSOR_TEST_S,
         on_session_ready: Callable[[Station, SimulatedClient | None], None] | None = None,
         on_ready: Callable[[StationServer], None] | None = None,
+        coach: CoachPlan | None = None,
     ) -> None:
         self.network = network or ConsoleNetwork()
+        self.coach = coach
+        """The coach every session gets (each client's kept form wins: person, voice or off);
+        None: sessions run without one."""
         self.db = db
         self.token = token or make_token()
         self.port = self.network.port
@@ -460,6 +466,7 @@ class StationServer:
             simulated = SimulatedClient(protocol, demo_heart(seed=42 + self.sessions_run))
             sensor = simulated.start()
             settings, notice = DEMO_SETTINGS, DEMO_NOTICE
+        coach = self._coach(request.client, simulated is not None)
         plan = SessionPlan(
             client=request.client,
             ladder=ladder,
@@ -480,8 +487,18 @@ class StationServer:
             notice=notice,
             console_host=self,
             handle_signals=False,
+            coach=coach,
         )
         return plan, simulated
+
+    def _coach(self, client: str, simulated: bool) -> CoachPlan | None:
+        """The session's coach: the station's, in the form kept for this client (off: none)."""
+        if self.coach is None:
+            return None
+        mode = CoachForms(self.coach.home).get(client) or self.coach.mode
+        if mode == "off":
+            return None
+        return dataclasses.replace(self.coach, mode=mode, pace=DEMO_PACE if simulated else 1.0)
 
     async def _open(self, plan: SessionPlan, simulated: SimulatedClient | None) -> dict[str, Any]:
         """Start the session on this loop; its description once its console serves."""
@@ -771,6 +788,7 @@ def register(sub: Any) -> None:
         action="store_true",
         help="replace the kept token (every bookmarked URL stops working)",
     )
+    add_coach_arguments(p)
     add_network_arguments(p)
     p.set_defaults(func=_station)
 
@@ -829,6 +847,14 @@ def _station(args: argparse.Namespace) -> int:
         size=(int(match[1]), int(match[2])),
         extra_ports=tuple(args.sensor_port),
         on_ready=announce,
+        coach=None
+        if args.coach == "off"
+        else CoachPlan(
+            mode=args.coach or "person",
+            language=args.coach_language,
+            engine=args.coach_voice,
+            folder=Path(args.coach_folder).expanduser() if args.coach_folder else None,
+        ),
     )
     asyncio.run(server.run())
     return 0

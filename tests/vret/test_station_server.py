@@ -261,3 +261,29 @@ def test_a_port_found_by_listening_starts_a_session_without_naming_its_protocol(
             run.end()
         finally:
             thread.stop()
+
+
+def test_station_sessions_get_the_coach_in_each_clients_kept_form(tmp_path: Path) -> None:
+    from vret.coach_cli import DEMO_PACE
+    from vret.coach_voice import CoachForms, CoachPlan
+
+    folder = tmp_path / "coach"
+    server = StationServer(
+        db=f"sqlite:///{tmp_path / 'r.db'}", render=False, coach=CoachPlan(folder=folder)
+    )
+    try:
+        plan = server._coach("C-1", simulated=False)
+        assert plan is not None and (plan.mode, plan.pace, plan.home) == ("person", 1.0, folder)
+        demo = server._coach("C-1", simulated=True)
+        assert demo is not None and demo.pace == DEMO_PACE  # the practice session's short dwell
+        CoachForms(folder).set("C-2", "voice")
+        CoachForms(folder).set("C-3", "off")
+        assert server._coach("C-2", simulated=False).mode == "voice"  # type: ignore[union-attr]
+        assert server._coach("C-3", simulated=False) is None
+    finally:
+        server.records.close()
+    without = StationServer(db=f"sqlite:///{tmp_path / 'r2.db'}", render=False)
+    try:
+        assert without._coach("C-1", simulated=False) is None  # `vret station --coach off`
+    finally:
+        without.records.close()
