@@ -246,11 +246,12 @@ def test_vret_clinic_serves_the_clinic_pages_without_a_session_until_ctrl_c(
     url = f"sqlite:///{tmp_path / 'records' / 'vret.db'}"
     with Records(url) as records:
         start_course(records, "C-0007")
+    errors = (tmp_path / "stderr.txt").open("w+")
     proc = subprocess.Popen(
         [sys.executable, "-m", "vret", "clinic", "--port", "0", "--db", url],
         cwd=ROOT,
         stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
+        stderr=errors,  # a file, not a pipe: nothing the server logs can fill it and block it
         text=True,
         env={**os.environ, "PYTHONUNBUFFERED": "1"},
     )
@@ -266,12 +267,21 @@ def test_vret_clinic_serves_the_clinic_pages_without_a_session_until_ctrl_c(
             assert http.get("/api/clients/C-0007/hierarchies/spiders").json()["version"] == 1
         assert httpx.get(f"{base}/api/clinic").status_code == 401
         proc.send_signal(signal.SIGINT)
-        assert proc.wait(timeout=30) in (0, 130)  # uvicorn drains its connections first
+        try:
+            code = proc.wait(timeout=30)  # uvicorn drains its connections first
+        except subprocess.TimeoutExpired:
+            errors.seek(0)
+            raise AssertionError(
+                f"vret clinic did not stop on Ctrl-C: {errors.read()[-2000:]}"
+            ) from None
+        assert code in (0, 130)
     finally:
         if proc.poll() is None:
             proc.kill()
             proc.wait()
-    assert "Traceback" not in proc.stderr.read()  # type: ignore[union-attr]
+    errors.seek(0)
+    assert "Traceback" not in errors.read()
+    errors.close()
 
 
 def test_the_api_states_the_same_rules_as_the_records() -> None:

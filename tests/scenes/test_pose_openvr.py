@@ -110,7 +110,8 @@ def test_the_headset_pose_drives_gaze_recentres_on_the_menu_button_and_loses_tra
         assert any(ok and on == 0.0 for ok, on in seq[:first_on])
         lost = [i for i, (ok, _) in enumerate(seq) if not ok]
         assert lost and min(lost) > first_on  # tracking is lost after the recentre
-        assert 6 <= len(lost) <= 14  # about a second of the ten-a-second summaries
+        # 100 frames without a pose: 1.1 s at 90 Hz, longer where llvmpipe draws them slower
+        assert 6 <= len(lost) <= 25
         assert seq[-1] == (True, 1.0)  # and back, still on the spider
     finally:
         handle.stop()
