@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
+import signal
 import sys
 from datetime import date
 from pathlib import Path
@@ -245,8 +247,20 @@ def _clinic(args: argparse.Namespace) -> int:
     for who, url in network.urls(sock.getsockname()[1], token):
         print(f"  {who}: {url}")
     print("Press Ctrl-C to stop.", flush=True)
+
+    async def run() -> None:
+        # Ctrl-C and SIGTERM (a service manager's stop) end it gracefully, even where the
+        # process was started with SIGINT ignored (a background job of a script)
+        loop, task = asyncio.get_running_loop(), asyncio.current_task()
+        assert task is not None
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+                loop.add_signal_handler(sig, task.cancel)
+        with contextlib.suppress(asyncio.CancelledError):
+            await serve(app, sock=sock, network=network)
+
     try:
-        asyncio.run(serve(app, sock=sock, network=network))
+        asyncio.run(run())
     except KeyboardInterrupt:
         pass
     finally:

@@ -254,6 +254,8 @@ def test_vret_clinic_serves_the_clinic_pages_without_a_session_until_ctrl_c(
         stderr=errors,  # a file, not a pipe: nothing the server logs can fill it and block it
         text=True,
         env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        # started as a script's background job is: with SIGINT ignored; Ctrl-C works all the same
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN),
     )
     try:
         assert proc.stdout is not None
