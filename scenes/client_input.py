@@ -82,19 +82,9 @@ class ClientInput:
 
     # ------------------------------------------------------------------ panel
     def _build_panel(self, head: NodePath, vr: bool) -> NodePath:
-        panel = head.attachNewNode("suds-panel")
-        panel.setPos(*PANEL_POS)
-        panel.setLightOff()
-        panel.setFogOff()
-        panel.setDepthTest(False)
-        panel.setDepthWrite(False)
-        panel.setBin("fixed", 100)
-        panel.setTransparency(TransparencyAttrib.MAlpha)
-        cm = CardMaker("panel-bg")
-        cm.setFrame(-0.42, 0.42, -0.2, 0.2)
-        bg = panel.attachNewNode(cm.generate())
-        bg.setColor(0.08, 0.1, 0.14, 0.9)
-        bg.setBin("fixed", 100)
+        panel = overlay_card(
+            head, "suds-panel", PANEL_POS, (-0.42, 0.42, -0.2, 0.2), (0.08, 0.1, 0.14, 0.9), 100
+        )
         self.question_text = self._text(panel, "", (0, 0, 0.13), 0.035, (1, 1, 1, 1), 101)
         bar = CardMaker("bar")
         bar.setFrame(-0.35, 0.35, -0.012, 0.012)
@@ -278,3 +268,30 @@ class ClientInput:
             self.send()
         else:
             self.take_break()
+
+
+def overlay_card(
+    head: NodePath,
+    name: str,
+    pos: tuple[float, float, float],
+    frame: tuple[float, float, float, float],
+    colour: tuple[float, float, float, float],
+    sort: int,
+) -> NodePath:
+    """A card fixed to the client's head, drawn over the scene (no light, fog or depth test) in
+    the fixed bin at `sort`, with a translucent background of `frame` (left, right, bottom,
+    top, metres) in `colour`: the SUDS panel, the coach's captions."""
+    card = head.attachNewNode(name)
+    card.setPos(*pos)
+    card.setLightOff()
+    card.setFogOff()
+    card.setDepthTest(False)
+    card.setDepthWrite(False)
+    card.setBin("fixed", sort)
+    card.setTransparency(TransparencyAttrib.MAlpha)
+    cm = CardMaker(f"{name}-bg")
+    cm.setFrame(*frame)
+    bg = card.attachNewNode(cm.generate())
+    bg.setColor(*colour)
+    bg.setBin("fixed", sort)
+    return card

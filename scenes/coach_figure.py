@@ -20,8 +20,9 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from panda3d.core import CardMaker, Filename, NodePath, TextNode, TransparencyAttrib
+from panda3d.core import Filename, NodePath, TextNode, TransparencyAttrib
 
+from scenes.client_input import overlay_card
 from scenes.geometry import Mesh
 from scenes.render.messages import ENVELOPE_HZ, CoachSay
 
@@ -152,19 +153,14 @@ class CoachPresence:
         return guide
 
     def _build_caption(self, head: NodePath) -> tuple[NodePath, TextNode]:
-        card = head.attachNewNode("coach-caption")
-        card.setPos(0, 1.1, -0.33)  # below the panel, about an arm's length ahead
-        card.setLightOff()
-        card.setFogOff()
-        card.setDepthTest(False)
-        card.setDepthWrite(False)
-        card.setBin("fixed", 110)
-        card.setTransparency(TransparencyAttrib.MAlpha)
-        cm = CardMaker("caption-bg")
-        cm.setFrame(-0.45, 0.45, -0.075, 0.075)
-        bg = card.attachNewNode(cm.generate())
-        bg.setColor(0.02, 0.03, 0.05, 0.82)
-        bg.setBin("fixed", 110)
+        card = overlay_card(  # below the panel, about an arm's length ahead
+            head,
+            "coach-caption",
+            (0, 1.1, -0.33),
+            (-0.45, 0.45, -0.075, 0.075),
+            (0.02, 0.03, 0.05, 0.82),
+            110,
+        )
         text = TextNode("coach-caption-text")
         text.setAlign(TextNode.ACenter)
         text.setWordwrap(28.0)
