@@ -18,33 +18,17 @@ import html
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
 
 from exposure import __version__
 from exposure.core import replay_steps
 from exposure.models import Event
 from vret.clients import Client, ClientMeasure, get, measures
 from vret.records import Records, SessionRow
+from vret.report.measures import ExpectancyStep, session_measures
 from vret.report.page import CSS as SESSION_CSS
 
 SSQ = "ssq"
 """The instrument whose before/after change each session shows (score `total`)."""
-
-
-@dataclass
-class ExpectancyRating:
-    """One step's expectancy: before (what and how likely) and after (happened, surprise)."""
-
-    level: int
-    expectation: str = ""
-    likelihood: int | None = None
-    happened: bool | None = None
-    surprise: int | None = None
-
-    @property
-    def violated(self) -> bool:
-        """The feared outcome did not happen: the expectancy was violated."""
-        return self.happened is False
 
 
 @dataclass
@@ -64,13 +48,14 @@ class SessionProgress:
     window_s: float
     suds_peak: int | None
     suds_end: int | None
-    expectancies: list[ExpectancyRating] = field(default_factory=list)
+    expectancies: list[ExpectancyStep] = field(default_factory=list)
     ssq_pre: float | None = None
     ssq_post: float | None = None
 
     @property
     def violations(self) -> int:
-        return sum(1 for e in self.expectancies if e.violated)
+        """Steps after which the client said the feared outcome did not happen."""
+        return sum(1 for e in self.expectancies if e.happened is False)
 
     @property
     def ssq_change(self) -> float | None:
@@ -95,9 +80,6 @@ def session_progress(row: SessionRow, events: Sequence[Event]) -> SessionProgres
     highest = 0
     exposure_s = window_s = 0.0
     suds: list[int] = []
-    ratings: list[ExpectancyRating] = []
-    ssq_pre: float | None = None
-    ssq_post: float | None = None
     prev = None
     for event, state, _effects in replay_steps(events):
         if prev is not None and prev.phase == "exposure":
@@ -111,38 +93,10 @@ def session_progress(row: SessionRow, events: Sequence[Event]) -> SessionProgres
         kind = event.type
         if kind == "suds":
             suds.append(int(event.model_dump()["value"]))
-        elif kind == "expectancy":
-            data: dict[str, Any] = event.model_dump()
-            if data["stage"] == "before":
-                ratings.append(
-                    ExpectancyRating(
-                        level=data["level"],
-                        expectation=data.get("expectation") or "",
-                        likelihood=data.get("likelihood"),
-                    )
-                )
-            else:
-                open_one = next(
-                    (
-                        r
-                        for r in reversed(ratings)
-                        if r.level == data["level"] and r.happened is None
-                    ),
-                    None,
-                )
-                if open_one is None:
-                    open_one = ExpectancyRating(level=data["level"])
-                    ratings.append(open_one)
-                open_one.happened = data.get("happened")
-                open_one.surprise = data.get("surprise")
-        elif kind == "measure":
-            data = event.model_dump()
-            if data["instrument"] == SSQ and "total" in data["scores"]:
-                total = float(data["scores"]["total"])
-                if data["phase"] == "pre" and ssq_pre is None:
-                    ssq_pre = total
-                elif data["phase"] == "post":
-                    ssq_post = total
+    measured = session_measures(events)  # SSQ and expectancy, paired as the session report does
+    ssq_pre, ssq_post = (
+        None if m is None else m.scores.get("total") for m in (measured.ssq_pre, measured.ssq_post)
+    )
     return SessionProgress(
         id=row.id,
         started=row.started,
@@ -157,7 +111,7 @@ def session_progress(row: SessionRow, events: Sequence[Event]) -> SessionProgres
         window_s=window_s,
         suds_peak=max(suds) if suds else None,
         suds_end=suds[-1] if suds else None,
-        expectancies=ratings,
+        expectancies=measured.steps,
         ssq_pre=ssq_pre,
         ssq_post=ssq_post,
     )
