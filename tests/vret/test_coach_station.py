@@ -1,5 +1,8 @@
 """The coach in a running station: the welcome reaches the headset, a click on the console
-starts a cached line in the headset within a second, and the record replays the lines."""
+starts a line in the headset from speech cached before the click, and the record replays the lines.
+
+How fast a click reaches the headset is a figure of `make bench` (`--only coach-click`), not a
+timed assertion here."""
 
 from __future__ import annotations
 
@@ -26,7 +29,7 @@ def wait(check, timeout: float, what: str) -> None:  # type: ignore[no-untyped-d
         time.sleep(0.02)
 
 
-def test_a_click_starts_a_cached_line_in_the_headset_within_a_second(tmp_path: Path) -> None:
+def test_a_click_starts_a_cached_line_in_the_headset(tmp_path: Path) -> None:
     heart = SimulatedHeart(resting_hr=70, reactivity_bpm=1.0, variability_bpm=0.5, lag_s=3, seed=3)
     client = SimulatedClient("text", heart, rate=4.0)
     db = f"sqlite:///{tmp_path / 'v.db'}"
@@ -54,8 +57,8 @@ def test_a_click_starts_a_cached_line_in_the_headset_within_a_second(tmp_path: P
         assert render.coach_spoke is not None and "automated" in render.coach_spoke.text
         wait(lambda: speaker.prepared, 60, "the script's speech")
         before = render.coach_spoke
+        cached = {p: p.stat().st_mtime_ns for p in speaker.voice.cache_dir.glob("*.wav")}
         with httpx.Client(base_url=station.url.split("/?")[0], timeout=10) as http:
-            clicked = time.monotonic()
             answer = http.post(
                 "/api/coach",
                 json={"action": "trigger"},
@@ -65,10 +68,10 @@ def test_a_click_starts_a_cached_line_in_the_headset_within_a_second(tmp_path: P
         wait(lambda: render.coach_spoke is not before, 10, "the triggered line in the headset")
         spoke = render.coach_spoke
         assert spoke is not None and spoke.text == answer.json()["said"][0]["text"]
-        latency = spoke.t_started - clicked  # one clock for both processes on one machine
-        print(f"click to the line starting in the headset: {latency * 1000:.0f} ms")
-        assert latency < 1.0
         assert spoke.sound == (engine != "none")
+        if spoke.sound:  # played from the speech made before the click, not synthesised on it
+            wav = Path(spoke.wav)
+            assert wav in cached and wav.stat().st_mtime_ns == cached[wav]
     finally:
         runner.stop()
         client.stop()
