@@ -37,7 +37,7 @@ SETTINGS = ControlSettings(
 LADDER = Ladder(scene="spiders", levels=[Level(name=f"level {i}") for i in range(1, 9)])
 START = SessionStart(ladder=LADDER, settings=SETTINGS)
 PROPERTIES = settings(  # each example folds a session of up to ~1,000 events, twice
-    max_examples=100 if os.environ.get("HYPOTHESIS_PROFILE") == "ci" else 20,
+    max_examples=100 if os.environ.get("HYPOTHESIS_PROFILE") == "deep" else 20,
     deadline=None,
 )
 

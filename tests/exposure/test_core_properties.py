@@ -1,7 +1,7 @@
 """Property tests of the safety invariants over random sessions.
 
 A session folds a few hundred events through the core (about 50 us each), so a run of the dev
-profile's 300 examples took some 10 s: locally these run 100 sessions each (about 2 s); the CI
+profile's 300 examples took some 10 s: by default these run 100 sessions each (about 2 s); the deep
 profile keeps its 1,000.
 """
 
@@ -49,7 +49,7 @@ SETTINGS = ControlSettings(
 LADDER = Ladder(scene="heights", levels=[Level(name=f"floor {i}") for i in range(1, 9)])
 SESSIONS = settings(
     max_examples=settings.default.max_examples
-    if os.environ.get("HYPOTHESIS_PROFILE") == "ci"
+    if os.environ.get("HYPOTHESIS_PROFILE") == "deep"
     else 100
 )
 

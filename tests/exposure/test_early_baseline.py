@@ -34,7 +34,7 @@ LADDER = Ladder(scene="spiders", levels=[Level(name=f"situation {i}") for i in r
 CLINICAL = ControlSettings()  # the session ran on the clinical defaults
 EXAMPLES = settings(
     max_examples=settings.default.max_examples
-    if os.environ.get("HYPOTHESIS_PROFILE") == "ci"
+    if os.environ.get("HYPOTHESIS_PROFILE") == "deep"
     else 100
 )
 

@@ -44,7 +44,7 @@ SETTINGS = ControlSettings(
 LADDER = Ladder(scene="heights", levels=[Level(name=f"floor {i}") for i in range(1, 9)])
 SESSIONS = settings(
     max_examples=settings.default.max_examples
-    if os.environ.get("HYPOTHESIS_PROFILE") == "ci"
+    if os.environ.get("HYPOTHESIS_PROFILE") == "deep"
     else 50
 )
 

@@ -9,9 +9,10 @@ from exposure.models import Reading
 from sensors.protocols import ProtocolInfo
 from sensors.simulator import SimulatedHeart
 
-CI = os.environ.get("HYPOTHESIS_PROFILE") == "ci"
-# Each decoder gets two fuzz tests (random bytes, mutated valid streams): 10,000 examples in CI.
-FUZZ_EXAMPLES = 5_000 if CI else 300
+DEEP = os.environ.get("HYPOTHESIS_PROFILE") == "deep"
+# Each decoder gets two fuzz tests (random bytes, mutated valid streams): 10,000 examples in
+# the deep profile (`make fuzz`).
+FUZZ_EXAMPLES = 5_000 if DEEP else 300
 
 
 def simulate_stream(

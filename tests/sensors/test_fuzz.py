@@ -197,7 +197,7 @@ def read_after_hostile(
     return feed_chunks(name, VALID[name], cuts, rate, decoder)
 
 
-# Each example here feeds two whole streams: a fifth of the examples (1,000 in CI) costs what the
+# Each example here feeds two whole streams: a fifth of the examples (1,000 in the deep profile) costs what the
 # other fuzz tests do, and the known cases are explicit examples and the test after this one.
 NUMBER_FUZZ = settings(FUZZ, max_examples=max(300, FUZZ_EXAMPLES // 5))
 
