@@ -239,6 +239,24 @@ def test_each_file_gets_its_layout_one_word_for_all_or_one_per_file(stereo_lib):
         built("over-under")
 
 
+def test_scenes_check_names_a_stereo_list_that_does_not_fit_the_files(stereo_lib, tmp_path):
+    import shutil
+
+    from scenes.checks import check_scenes
+
+    lib = tmp_path / "lib"
+    shutil.copytree(stereo_lib, lib)
+    scene_py = lib / "lift" / "scene.py"
+    scene_py.write_text(scene_py.read_text().replace('stereo = "auto"', 'stereo = ["mono"]'))
+    found, problems = discover([lib])
+    assert not problems
+    errors, _ = check_scenes([found["lift"]], size=(48, 36), dirs=[lib])["lift"]
+    assert (
+        "failed to build or render: ValueError: stereo lists 1 layouts for 4 files in media: give one per "
+        "file, or one word for all"
+    ) in errors, errors
+
+
 def test_a_mono_view_shows_the_left_eye_of_every_layout(mono_shots):
     left = [shot[0] for shot in mono_shots]
     assert shows(left[TB], TB_TOP), sides(left[TB])
