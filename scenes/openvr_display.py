@@ -34,6 +34,7 @@ from panda3d.core import (
 )
 
 from exposure.errors import UserError
+from scenes.pano import mark_eye
 
 NO_STEAMVR = "No SteamVR runtime found: start SteamVR, or run with --display window."
 
@@ -173,6 +174,7 @@ class OpenVRDisplay:
             )
             cam_node = PandaCamera(f"{name}-cam")
             cam_node.setLens(lens)
+            mark_eye(cam_node, name)  # each eye its own half of a stereo 360 file
             cam = anchor.attachNewNode(cam_node)
             tex = Texture(f"{name}-eye")
             tex.setWrapU(Texture.WM_clamp)

@@ -21,11 +21,20 @@ or showing one file at two levels is an edit of numbers. Between levels the two 
 fade into each other as the intensity eases from one to the next (two spheres, the upper
 level's on top, its alpha following the same smoothstep as every scene's parameters). Pictures are `.jpg`/`.png`; videos (`.mp4`,
 `.webm`, ...) play through Panda3D's bundled ffmpeg, looping, kept on scene time, so a paused
-scene holds its frame and a preview at a given time always shows the same frame. Top-bottom stereo files set
-`stereo = "top-bottom"`; the top half (the left eye) is shown on every display for now (see
-docs/authoring.md). Optional `audio` gives one sound file per entry of `media` (or None): it
-loops while its file is on show and fades with it (`vret scenes new --from-360` pairs a
-`.wav`/`.ogg` with the picture or video of the same name).
+scene holds its frame and a preview at a given time always shows the same frame.
+
+Stereo files carry both eyes in one frame: top-bottom (the left eye above) or side-by-side (the
+left eye on the left). `stereo` says which, for every file or one entry per file; "auto" reads it
+from the file's shape (`stereo_layout`). In a stereo display each eye sees its own half: one
+texture (one decode of a video, so the eyes never drift apart), two windows onto it. The sphere
+holds the left eye's window; a right-eye camera (`mark_eye`: the OpenVR display's, and the
+right eye of a Panda3D stereo display region, `split_stereo_regions`) moves it onto the right
+eye's half through a per-camera tag state. A mono camera (previews, the console's thumbnail, a
+window) has no such state and shows the left eye. See docs/360.md.
+
+Optional `audio` gives one sound file per entry of `media` (or None): it loops while its file is
+on show and fades with it (`vret scenes new --from-360` pairs a `.wav`/`.ogg` with the picture
+or video of the same name).
 """
 
 from __future__ import annotations
@@ -40,7 +49,22 @@ from scenes.api import Scene, smoothstep
 PICTURE_SUFFIXES = (".jpg", ".jpeg", ".png")
 VIDEO_SUFFIXES = (".mp4", ".webm", ".mkv", ".mov", ".avi")
 MEDIA_SUFFIXES = PICTURE_SUFFIXES + VIDEO_SUFFIXES
-STEREO_MODES = ("mono", "top-bottom")
+STEREO_MODES = ("mono", "top-bottom", "side-by-side", "auto")
+"""How a file holds the eyes; "auto" reads it from the file's shape (`stereo_layout`)."""
+EYE_WINDOWS = {
+    "mono": ((1.0, 1.0), (0.0, 0.0)),
+    "top-bottom": ((1.0, 0.5), (0.0, 0.5)),
+    "side-by-side": ((0.5, 1.0), (0.0, 0.0)),
+}
+"""The left eye's part of a frame of each layout, as (scale, offset) of the texture coordinates
+(v = 1 is the top of the picture): the top half, or the left half."""
+RIGHT_EYE_SHIFT = {"top-bottom": (0.0, -1.0), "side-by-side": (1.0, 0.0)}
+"""Where the right eye's half is from the left eye's, in units of the left eye's window: one
+window down, or one to the right. A right-eye camera applies it before the sphere's own window,
+so it holds for any file of the layout (whatever the window's size)."""
+EYE_TAG = "vret-stereo"
+"""Tag of the picture spheres, its value their file's layout; the key of a right-eye camera's
+tag states (`mark_eye`)."""
 VIDEO_SLACK_S = 0.04
 """A video more than this off scene time is set back on it; within it, it plays on its own
 clock, so a loop wraps without a seek (ffmpeg's loop, no pause at the seam)."""
@@ -67,6 +91,71 @@ def level_name(path: Path) -> str:
     words = re.sub(r"^[\d\s._-]+", "", path.stem)
     words = re.sub(r"[_-]+", " ", words).strip()
     return (words[:1].upper() + words[1:]) if words else path.stem
+
+
+def stereo_layout(declared: str, width: int, height: int) -> str:
+    """The layout of a file `width` x `height` pixels: as declared, or for "auto" by its shape.
+
+    The rule for "auto": the nearest of 1:1 (top-bottom: two 2:1 pictures stacked), 2:1 (mono)
+    and 4:1 (side-by-side: two 2:1 pictures in a row), on a log scale, so the boundaries are at
+    1.41:1 and 2.83:1. A file made another way (a top-bottom file squeezed to 2:1, as some
+    cameras write) needs its layout declared.
+    """
+    if declared != "auto":
+        return declared
+    octaves = math.log2(max(1, width) / max(1, height))
+    if octaves < 0.5:
+        return "top-bottom"
+    return "mono" if octaves < 1.5 else "side-by-side"
+
+
+def mark_eye(camera: Any, eye: str) -> None:
+    """Make `camera` (a Panda3D Camera node) one eye of a stereo display.
+
+    The right eye gets a tag state per stereo layout that moves every picture sphere's texture
+    window onto the right eye's half (`RIGHT_EYE_SHIFT`). The left eye needs nothing: a sphere
+    holds the left eye's window, which is what every unmarked (mono) camera shows.
+    """
+    from panda3d.core import (  # Panda3D: only where a display is set up
+        RenderState,
+        TexMatrixAttrib,
+        TextureStage,
+        TransformState,
+    )
+
+    if eye not in ("left", "right"):
+        raise ValueError(f"eye {eye!r}: use left or right")
+    if eye == "left":
+        return
+    camera.setTagStateKey(EYE_TAG)
+    for layout, shift in RIGHT_EYE_SHIFT.items():
+        window = TexMatrixAttrib.make(TextureStage.getDefault(), TransformState.makePos2d(shift))
+        camera.setTagState(layout, RenderState.make(window))
+
+
+def split_stereo_regions(output: Any) -> int:
+    """Give the right eye of each stereo display region of `output` its own camera.
+
+    Panda3D draws both eyes of a stereo window (`framebuffer-stereo`, `side-by-side-stereo`,
+    `red-blue-stereo`) with one camera, offset per eye by its lens; a camera has one set of tag
+    states, so the right eye gets a child of that camera (same lens, same pose), marked as the
+    right eye. Returns how many regions it split; a mono output has none.
+    """
+    from panda3d.core import Camera, StereoDisplayRegion  # Panda3D: only where a display is set up
+
+    split = 0
+    for region in output.getDisplayRegions():
+        if not isinstance(region, StereoDisplayRegion):
+            continue
+        shared = region.getLeftEye().getCamera()
+        if shared.isEmpty() or region.getRightEye().getCamera() != shared:
+            continue  # no camera yet, or the eyes have their own already
+        node = Camera(f"{shared.getName()}-right-eye", shared.node().getLens())
+        node.setCameraMask(shared.node().getCameraMask())
+        mark_eye(node, "right")
+        region.getRightEye().setCamera(shared.attachNewNode(node))
+        split += 1
+    return split
 
 
 def sphere_mesh(radius: float = SPHERE_M, segs: int = 48, rings: int = 24) -> Any:
@@ -114,13 +203,30 @@ def sphere_mesh(radius: float = SPHERE_M, segs: int = 48, rings: int = 24) -> An
     return NodePath(node)
 
 
+def _left_eye_window(tex: Any, layout: str) -> Any:
+    """The left eye's part of `tex` as a texture transform: the layout's window, inside the part
+    of the texture the picture fills (a video is padded to a power of two on some renderers)."""
+    from panda3d.core import TransformState  # Panda3D: only when a 360 scene builds
+
+    (su, sv), (ou, ov) = EYE_WINDOWS[layout]
+    x, y = tex.getXSize(), tex.getYSize()
+    fill_u = (x - tex.getPadXSize()) / x if x else 1.0
+    fill_v = (y - tex.getPadYSize()) / y if y else 1.0
+    return TransformState.makePosRotateScale2d(
+        (ou * fill_u, ov * fill_v), 0.0, (su * fill_u, sv * fill_v)
+    )
+
+
 class PanoramaScene(Scene):
     """Base of a 360-degree scene: set `media` (and `stereo`, `audio`) and the ladder."""
 
     media: ClassVar[list[str]] = []
     """The level files, relative to the scene folder; a level's `media` parameter indexes it."""
-    stereo: ClassVar[str] = "mono"
-    """"mono", or "top-bottom" (left eye above the right, as most 360 stereo cameras write)."""
+    stereo: ClassVar[str | list[str]] = "auto"
+    """How the files hold the eyes: "mono", "top-bottom" (the left eye above the right, as most
+    360 stereo cameras write), "side-by-side" (the left eye on the left) or "auto" (by the file's
+    shape: 1:1 top-bottom, 2:1 mono, 4:1 side-by-side; `stereo_layout`). One word for every file,
+    or a list with one per entry of `media`."""
     audio: ClassVar[list[str | None]] = []
     """Optional sound per entry of `media` (looped while that file is on show), or empty."""
     background = (0.0, 0.0, 0.0)
@@ -136,9 +242,21 @@ class PanoramaScene(Scene):
 
         if self.folder is None:
             raise FileNotFoundError("a 360-degree scene needs its folder of pictures and videos")
-        if self.stereo not in STEREO_MODES:
-            raise ValueError(f"stereo {self.stereo!r}: use one of {', '.join(STEREO_MODES)}")
+        declared = (
+            [self.stereo] * len(self.media) if isinstance(self.stereo, str) else list(self.stereo)
+        )
+        if len(declared) != len(self.media):
+            raise ValueError(
+                f"stereo lists {len(declared)} layouts for {len(self.media)} files in media: "
+                "give one per file, or one word for all"
+            )
+        for mode in declared:
+            if mode not in STEREO_MODES:
+                raise ValueError(f"stereo {mode!r}: use one of {', '.join(STEREO_MODES)}")
         self.textures: list[Any] = []
+        self.layouts: list[str] = []
+        """Each file's stereo layout (mono, top-bottom, side-by-side), "auto" resolved."""
+        self._windows: list[Any] = []
         self.videos: dict[int, Any] = {}
         for index, name in enumerate(self.media):
             path = self.folder / name
@@ -152,11 +270,16 @@ class PanoramaScene(Scene):
                 tex.setLoop(True)
                 tex.play()  # runs on its own clock; `apply` keeps it on scene time
                 self.videos[index] = tex
+                shape = (tex.getVideoWidth(), tex.getVideoHeight())
             else:
                 tex = TexturePool.loadTexture(filename)
                 if tex is None:
                     raise ValueError(f"{path} could not be read as a picture")
+                shape = (tex.getOrigFileXSize(), tex.getOrigFileYSize())
+            layout = stereo_layout(declared[index], *shape)
             self.textures.append(tex)
+            self.layouts.append(layout)
+            self._windows.append(_left_eye_window(tex, layout))
         self.head = self.viewpoint.attachNewNode("pano-centre")
         self.head.setZ(1.6)  # centred on the eyes, so the horizon is level
         self.spheres = []
@@ -167,11 +290,9 @@ class PanoramaScene(Scene):
             sphere.setFogOff(1)
             sphere.setDepthWrite(False)
             sphere.setBin("background", k)
-            if self.stereo == "top-bottom":  # the top half: the left eye
-                sphere.setTexScale(TextureStage.getDefault(), 1.0, 0.5)
-                sphere.setTexOffset(TextureStage.getDefault(), 0.0, 0.5)
             self.spheres.append(sphere)
         self.spheres[1].setTransparency(TransparencyAttrib.MAlpha)
+        self._stage = TextureStage.getDefault()
         self._shown: list[int] = [-1, -1]
         # each file's own sound, at the client's head, faded with its picture
         self.level_sounds = {
@@ -182,7 +303,11 @@ class PanoramaScene(Scene):
 
     def _show(self, k: int, index: int) -> None:
         if self._shown[k] != index:
-            self.spheres[k].setTexture(self.textures[index], 1)
+            sphere = self.spheres[k]
+            sphere.setTexture(self.textures[index], 1)
+            # the left eye's window, and the layout a right-eye camera moves it by (`mark_eye`)
+            sphere.setTexTransform(self._stage, self._windows[index])
+            sphere.setTag(EYE_TAG, self.layouts[index])
             self._shown[k] = index
 
     def apply(self, intensity: float, dt: float) -> None:

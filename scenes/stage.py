@@ -12,6 +12,7 @@ from typing import Any
 from panda3d.core import Filename, NodePath, PerspectiveLens, loadPrcFileData
 
 from scenes.api import EYE_HEIGHT_M, Scene
+from scenes.pano import split_stereo_regions
 from scenes.registry import SceneInfo
 from scenes.sound import Soundscape
 
@@ -129,6 +130,7 @@ class Stage:
         lens.setAspectRatio(base.win.getXSize() / max(1, base.win.getYSize()))
         lens.setNearFar(NEAR_M, FAR_M)
         base.cam.node().setLens(lens)
+        split_stereo_regions(base.win)  # a stereo window: each eye its half of a stereo 360 file
         base.camera.reparentTo(self.head)
         base.camera.setPosHpr(0, 0, 0, 0, 0, 0)
         self.fade = 1.0

@@ -217,7 +217,8 @@ def test_each_level_shows_its_file_and_levels_fade_into_each_other(scene_lib):
     assert near(centre(between), (a + b) / 2, 25)  # half way: half of each
 
 
-def test_top_bottom_stereo_shows_the_left_eye(tmp_path):
+def test_top_bottom_stereo_shows_the_left_eye_in_a_mono_view(tmp_path):
+    """The preview is mono: the top half (tests/scenes/test_stereo.py has both eyes)."""
     src = tmp_path / "src"
     src.mkdir()
     for k, (top, bottom) in enumerate(((RED, BLUE), (GREEN, BLUE))):
