@@ -65,8 +65,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--stereo",
         choices=STEREO_MODES,
-        default="mono",
-        help="with --from-360: mono, or top-bottom stereo files (default mono)",
+        default="auto",
+        help="with --from-360: mono, top-bottom, side-by-side, or auto (by each file's shape: "
+        "1:1 top-bottom, 2:1 mono, 4:1 side-by-side; default auto)",
     )
     p.set_defaults(func=cmd_new)
 
