@@ -8,13 +8,18 @@ a headset with speakers would play.
 
 from __future__ import annotations
 
+import multiprocessing
 import pickle
+import shutil
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 
+from scenes.registry import LIBRARY
 from scenes.render import RenderHandle, start_render
 from scenes.render.messages import Frames, FromRender, SceneSoundApplied, SetSceneSound
+from scenes.stage import AMBIENT_VOLUME
 from tests.conftest import wait_for
 
 pytestmark = pytest.mark.render
@@ -125,3 +130,87 @@ def test_a_mute_reaches_every_scene_and_the_headset_says_what_it_plays(headset: 
     headset.frames(lambda f: not f.scene_sound_muted and f.scene_volume > 0, "the wind heard")
     headset.show("public_speaking", 6.0)
     headset.frames(lambda f: not f.scene_sound_muted and f.scene_volume > 0, "the room heard")
+
+
+HUM_SCENE = """
+from scenes.api import Scene, level
+
+
+class Hum(Scene):
+    phobia = "test"
+    description = "A room with an ambient loop."
+    sound = "hum.wav"
+    levels = [level("one", size=1.0)]
+
+    def build(self):
+        pass
+
+    def apply(self, intensity, dt):
+        pass
+"""
+
+
+def ambient_child(conn, library: str) -> None:
+    """In a fresh process with null audio: a real Stage whose audio manager and ambient loops
+    report what the stage asks of them (null audio keeps no volume of its own)."""
+    from scenes.registry import LIBRARY, discover
+    from scenes.stage import Stage, configure, make_base
+
+    found, _ = discover([LIBRARY, Path(library)])
+    configure("offscreen", (64, 48), audio=False)
+    base = make_base()
+    asked: list[tuple[str, object]] = []
+
+    class Reporting:
+        """Passes every call on to the real Panda3D object, noting the ones under test."""
+
+        def __init__(self, real: object, name: str) -> None:
+            self._real, self._name = real, name
+
+        def setActive(self, flag: bool) -> None:  # noqa: N802 (Panda3D's name)
+            asked.append((f"{self._name}.setActive", flag))
+            self._real.setActive(flag)
+
+        def setVolume(self, volume: float) -> None:  # noqa: N802
+            asked.append((f"{self._name}.setVolume", volume))
+            self._real.setVolume(volume)
+
+        def __getattr__(self, attr: str) -> object:
+            return getattr(self._real, attr)
+
+    base.sfxManagerList[0] = Reporting(base.sfxManagerList[0], "manager")
+    load = base.loader.loadSfx
+    base.loader.loadSfx = lambda path, *a, **k: Reporting(load(path, *a, **k), Path(str(path)).name)
+    stage = Stage(base)
+    stage.build(found["safe_place"])
+    stage.set_muted(True)
+    stage.build(found["hum"])  # built while muted
+    stage.set_muted(False)
+    conn.send(asked)
+    conn.close()
+
+
+def test_the_mute_silences_ambient_loops_and_leaves_the_audio_manager_to_the_coach(
+    tmp_path: Path,
+) -> None:
+    folder = tmp_path / "hum"
+    folder.mkdir()
+    (folder / "scene.py").write_text(HUM_SCENE)
+    shutil.copy(LIBRARY / "safe_place" / "lake.wav", folder / "hum.wav")
+    ctx = multiprocessing.get_context("spawn")
+    ours, theirs = ctx.Pipe(duplex=False)
+    proc = ctx.Process(target=ambient_child, args=(theirs, str(tmp_path)))
+    proc.start()
+    theirs.close()
+    assert ours.poll(120)
+    asked = ours.recv()
+    proc.join(10)
+    assert asked == [
+        ("lake.wav.setVolume", AMBIENT_VOLUME),  # built, sound on
+        ("lake.wav.setVolume", 0.0),  # muted
+        ("hum.wav.setVolume", 0.0),  # built while muted: silent from the start
+        ("lake.wav.setVolume", AMBIENT_VOLUME),  # sound back on
+        ("hum.wav.setVolume", AMBIENT_VOLUME),
+    ]
+    # the coach's voice plays through the same manager: the mute never deactivates it
+    assert not any(name == "manager.setActive" for name, _ in asked)
