@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import httpx
 import pytest
 
 from exposure.core import replay
@@ -23,6 +24,7 @@ from exposure.models import Event, SceneSound, SessionStart, SetLevel
 from scenes.registry import default_ladder
 from scenes.render.messages import SceneSoundApplied
 from tests.conftest import wait_for
+from tests.vret.test_session import Running
 from vret.cli import main
 from vret.export import csv_rows
 from vret.records import Records
@@ -128,3 +130,27 @@ def test_scene_sound_is_recorded_replayed_exported_and_reported(tmp_path: Path, 
     assert main(["replay", str(sid), "--db", url]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert len([line for line in lines if " level " in line]) == len(live.decisions) == 3
+
+
+@pytest.mark.render
+def test_a_station_mutes_the_headset_from_the_console_and_records_it(tmp_path: Path) -> None:
+    running = Running(tmp_path)
+    station = running.station
+    try:
+        auth = {"Authorization": f"Bearer {station.token}"}
+        base = f"http://127.0.0.1:{station.port}"
+        with httpx.Client(base_url=base, headers=auth, timeout=10) as c:
+
+            def headset(muted: bool) -> bool:
+                return c.get("/api/state").json()["scene_sound"] == {
+                    "muted": muted,
+                    "headset_muted": muted,
+                }
+
+            wait_for(lambda: headset(False), 60, "the headset's first report")
+            assert c.post("/api/scene-sound", json={"muted": True}).status_code == 200
+            wait_for(lambda: headset(True), 10, "the headset muted")
+    finally:
+        running.stop()
+    events = Records(running.db).events(station.session_id)
+    assert [(e.muted, e.by) for e in events if isinstance(e, SceneSound)] == [(True, "clinician")]
