@@ -670,6 +670,12 @@ function renderLadder() {
 
 /* ------------------------------------------------------------------ log */
 
+// the coach's own mute, in words apart from the scene sound's (which leaves the coach's voice)
+const COACH_WORDS = {
+  mute: "Therapist muted the coach: it says nothing by itself",
+  unmute: "Therapist unmuted the coach",
+};
+
 function eventEntry(e) {
   const who = e.by === "client" ? "Client" : "Therapist";
   switch (e.type) {
@@ -686,7 +692,7 @@ function eventEntry(e) {
     case "measure": return { t: e.t, kind: "measure", text: e.instrument === "sickness" ? `Sickness ${e.scores.sickness}/10` : `${e.instrument.toUpperCase()} (${e.phase}): ${Object.entries(e.scores).map(([k, v]) => `${k} ${Math.round(v * 10) / 10}`).join(", ")}` };
     case "expectancy": return { t: e.t, kind: "measure", text: e.stage === "before" ? `Expectancy, step ${e.level}: "${e.expectation}" (${e.likelihood} %)` : `Expectancy, step ${e.level}: ${e.happened ? "it happened" : "it did not happen"}, surprise ${e.surprise}` };
     case "coach": return { t: e.t, kind: "coach", text: `Coach${e.by === "clinician" ? " (therapist)" : ""}: “${e.text}”` };
-    case "coach_control": return { t: e.t, kind: "command", text: e.action === "mode" ? `Therapist set the coach to ${e.mode}` : `Therapist: coach ${e.action}` };
+    case "coach_control": return { t: e.t, kind: "command", text: e.action === "mode" ? `Therapist set the coach to ${e.mode}` : COACH_WORDS[e.action] || `Therapist: coach ${e.action}` };
     case "scene_sound": return { t: e.t, kind: "command", text: e.muted ? `${who} muted the scene sound in the headset` : `${who} turned the scene sound back on` };
     default: return null; // level changes are logged from their decisions, with the reason
   }

@@ -9,6 +9,7 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Page, expect
 
+from exposure.models import CoachControl
 from tests.clinician_console.conftest import ARTIFACTS, RunningConsole
 from tests.clinician_console.test_browser import api_state, open_console
 from tests.clinician_console.test_scene_sound_api import HeadsetReport
@@ -96,7 +97,9 @@ def test_the_toggle_is_reachable_and_touch_sized_on_a_tablet_and_never_covers_sa
         button.tap()
         expect(button).to_have_attribute("aria-pressed", "false")
         page.screenshot(
-            path=str(ARTIFACTS / f"console-scene-sound-{viewport['width']}x{viewport['height']}.png")
+            path=str(
+                ARTIFACTS / f"console-scene-sound-{viewport['width']}x{viewport['height']}.png"
+            )
         )
         context.close()
 
@@ -118,4 +121,19 @@ def test_axe_finds_no_serious_or_critical_violation_with_the_scene_muted(
         if v["impact"] in ("serious", "critical")
     ]
     assert bad == [], bad
+    page.close()
+
+
+def test_the_log_words_the_coachs_mute_apart_from_the_scene_sound(
+    start_console: Any, browser: Any
+) -> None:
+    console, _headset = headset_console(start_console)
+    page = browser.new_page(viewport={"width": 1366, "height": 768})
+    problems = open_console(page, console)
+    console.call(console.session.submit, CoachControl(t=0.0, action="mute"))
+    page.locator("#scene-sound").click()
+    log = page.locator("#log")
+    expect(log).to_contain_text("Therapist muted the coach: it says nothing by itself")
+    expect(log).to_contain_text("Therapist muted the scene sound in the headset")
+    assert problems == []
     page.close()
