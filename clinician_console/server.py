@@ -200,7 +200,8 @@ def create_app(
         "gaze_cone_deg": gaze_cone_deg,
     }
 
-    def with_gaze(data: dict[str, Any]) -> dict[str, Any]:
+    def with_extras(data: dict[str, Any]) -> dict[str, Any]:
+        """The session's snapshot plus what the console keeps beside it: gaze, scene sound."""
         data["gaze"] = dict(gaze) if gaze else None
         data["scene_sound"] = {
             "muted": sound["muted"],
@@ -249,7 +250,7 @@ def create_app(
     async def get_state() -> dict[str, Any]:
         """The session state now: phase, level, heart rate, baseline, alerts, what comes next,
         and head tracking (attention, the latest gaze summary)."""
-        return with_gaze(session.snapshot())
+        return with_extras(session.snapshot())
 
     @app.post(
         "/api/commands",
@@ -340,7 +341,7 @@ def create_app(
         None until the headset has answered, a moment later).
         """
         answer = await post_command(request, SceneSound(muted=body.muted))
-        return with_gaze(answer) if isinstance(answer, dict) else answer
+        return with_extras(answer) if isinstance(answer, dict) else answer
 
     @app.get(
         "/api/client-view.jpg",
@@ -374,7 +375,7 @@ def create_app(
         closed = asyncio.ensure_future(_until_closed(ws))
         try:
             hello = {
-                "state": with_gaze(session.snapshot()),
+                "state": with_extras(session.snapshot()),
                 "now": round(session.now(), 3),
                 "readings": [[r.t, r.hr if r.good else None] for r in session.readings],
                 "levels": [[t, level] for t, level in session.levels],
@@ -385,7 +386,7 @@ def create_app(
                 "attention": [[t, a] for t, a in attention],
             }
             await _send(ws, {"kind": "hello", "data": hello})
-            await _stream(ws, session, queue, closed, 1.0 / live_hz, with_gaze)
+            await _stream(ws, session, queue, closed, 1.0 / live_hz, with_extras)
         except (WebSocketDisconnect, RuntimeError, OSError):
             pass  # the page went away (closed tab, lost network); nothing to clean but our queue
         finally:

@@ -240,7 +240,7 @@ class RenderLink:
 
     def release(self) -> RenderHandle | None:
         """Hand the render process back, still running, for the next session (None when it is
-        down); this link sends it nothing more."""
+        down), with the scene sound on; this link sends it nothing more."""
         handle, self.handle = self.handle, None
         self._restart_at = None
         self.scene_sound_heard = None
