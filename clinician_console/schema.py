@@ -15,6 +15,24 @@ from exposure.models import Alert, ControlSettings, Decision, Ladder, Phase, Sce
 EffectView = Annotated[Decision | Alert | SceneTarget, Field(discriminator="type")]
 
 
+class SceneSoundView(BaseModel):
+    """The scene's sound in the headset: what the therapist chose and what the headset plays."""
+
+    muted: bool = Field(description="The therapist's latest choice in this session.")
+    headset_muted: bool | None = Field(
+        description="What the headset reports it applies; None with no report (no headset, or "
+        "it is starting or has not answered yet)."
+    )
+
+
+class SceneSoundBody(BaseModel):
+    """Mute the scene's sound in the headset, or turn it back on."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    muted: bool = Field(description="True: silence the scene; false: its sound back on.")
+
+
 class StateView(BaseModel):
     """The session as the console sees it: phase, level, heart rate, alerts and the outlook."""
 
@@ -42,6 +60,9 @@ class StateView(BaseModel):
     next_step: str = Field(description="What the system would do next, and why.")
     ladder: Ladder
     settings: ControlSettings
+    scene_sound: SceneSoundView | None = Field(
+        default=None, description="The scene's sound in the headset: chosen and reported."
+    )
 
 
 class CommandResult(StateView):

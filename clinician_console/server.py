@@ -4,7 +4,9 @@ Routes (all need the access token, see `clinician_console.access`):
 - `GET /` the page, `GET /static/...` its files (no CDN: uPlot is vendored).
 - `GET /api/state` the session state; `POST /api/commands` one `Command`, answered with the state
   after it and what it caused; `POST /api/recentre` the recentre command (the client's forward
-  is where they face now); `GET /api/client-view.jpg` what the client sees (204 when none).
+  is where they face now); `POST /api/scene-sound` mutes the scene's sound in the headset or
+  turns it back on (the `scene_sound` command; the state's `scene_sound` says what the headset
+  reports); `GET /api/client-view.jpg` what the client sees (204 when none).
 - `WS /api/live` a `hello` with the history, then every session message as it happens and the
   state at `live_hz` (10 a second by default). When the session is over, `say_goodbye` sends
   every page an `ended` message (the session, whether its record was saved, the report
@@ -56,7 +58,7 @@ from clinician_console.limits import BODY_TIMEOUT_S, MAX_BODY_BYTES, BodyLimit
 from clinician_console.measures import measures_router
 from clinician_console.network import ConsoleNetwork
 from clinician_console.ratelimit import ConsoleRateLimits
-from clinician_console.schema import CommandResult, Problem, StateView
+from clinician_console.schema import CommandResult, Problem, SceneSoundBody, StateView
 from exposure import __version__
 from exposure.errors import UserError
 from exposure.live import LiveSession
@@ -68,6 +70,7 @@ from exposure.models import (
     Gaze,
     Reading,
     Recentre,
+    SceneSound,
     SessionState,
     Tick,
 )
@@ -94,6 +97,11 @@ MAX_LIVE = 16
 """Live streams (open console pages) at most: each costs a state message 10 times a second."""
 H11_MAX_HEADER_BYTES = 16 * 1024
 """A request line and headers larger than this get 400 (the page's are under 2 KiB)."""
+SCENE_SOUND_PATH = "/api/scene-sound"
+BAD_SCENE_SOUND = (
+    'Bad scene sound request: send {"muted": true} to silence the scene in the headset, or '
+    '{"muted": false} to turn its sound back on.'
+)
 TOO_MANY_PAGES = (
     "Too many console pages are open ({n}): close the tabs you no longer use, then reload this one."
 )
@@ -127,6 +135,7 @@ def create_app(
     gaze_cone_deg: float | None = None,
     clinic: ClinicBackend | None = None,
     coach: CoachBackend | None = None,
+    scene_sound: Callable[[], bool | None] | None = None,
 ) -> FastAPI:
     """The console app for one session.
 
@@ -142,6 +151,9 @@ def create_app(
     counts as looking at the stimulus) let the page mark the gaze on the client's view.
     `clinic` adds the clients, hierarchy, progress and clinic pages (`clinician_console.clinic`).
     `coach` adds the coach panel's routes (`clinician_console.coach`).
+    `scene_sound()` says whether the headset reports its scene sound muted (None: no report
+    yet); without it there is no headset to ask and the state's `scene_sound.headset_muted` is
+    None. It is called on the loop, so it must only read a value already there.
     """
     if live_hz <= 0:
         raise ValueError("live_hz must be above 0")
@@ -161,8 +173,12 @@ def create_app(
 
     attention: deque[tuple[float, float | None]] = deque(maxlen=ATTENTION_HISTORY)
     gaze: dict[str, Any] = {}
+    sound = {"muted": False}
+    """The therapist's latest scene-sound choice in this session (every session starts on)."""
 
     def remember(event: Event, state: SessionState, _effects: list[Effect]) -> None:
+        if isinstance(event, SceneSound):
+            sound["muted"] = event.muted
         if isinstance(event, Gaze):
             gaze.update(event.model_dump(mode="json", exclude={"type"}))
         elif not isinstance(event, Reading | Tick):
@@ -184,12 +200,22 @@ def create_app(
         "gaze_cone_deg": gaze_cone_deg,
     }
 
-    def with_gaze(data: dict[str, Any]) -> dict[str, Any]:
+    def with_extras(data: dict[str, Any]) -> dict[str, Any]:
+        """The session's snapshot plus what the console keeps beside it: gaze, scene sound."""
         data["gaze"] = dict(gaze) if gaze else None
+        data["scene_sound"] = {
+            "muted": sound["muted"],
+            "headset_muted": scene_sound() if scene_sound is not None else None,
+        }
         return data
 
     @app.exception_handler(RequestValidationError)
-    async def _bad_body(_request: Request, exc: RequestValidationError) -> JSONResponse:
+    async def _bad_body(request: Request, exc: RequestValidationError) -> JSONResponse:
+        if request.url.path.endswith(SCENE_SOUND_PATH):
+            return JSONResponse(
+                {"detail": BAD_SCENE_SOUND, "errors": _plain_errors(exc.errors())},
+                status_code=422,
+            )
         return JSONResponse(
             {"detail": readable_errors(exc.errors()), "errors": _plain_errors(exc.errors())},
             status_code=422,
@@ -224,7 +250,7 @@ def create_app(
     async def get_state() -> dict[str, Any]:
         """The session state now: phase, level, heart rate, baseline, alerts, what comes next,
         and head tracking (attention, the latest gaze summary)."""
-        return with_gaze(session.snapshot())
+        return with_extras(session.snapshot())
 
     @app.post(
         "/api/commands",
@@ -291,6 +317,32 @@ def create_app(
         """
         return await post_command(request, Recentre())
 
+    @app.post(
+        SCENE_SOUND_PATH,
+        response_model=CommandResult,
+        tags=["session"],
+        responses={
+            401: {"model": Problem},
+            403: {"model": Problem},
+            408: {"model": Problem},
+            413: {"model": Problem},
+            421: {"model": Problem},
+            422: {"model": Problem},
+            429: {"model": Problem},
+        },
+    )
+    async def post_scene_sound(request: Request, body: SceneSoundBody) -> Any:
+        """Mute the scene's sound in the headset (its stimuli and ambience, in every scene, the
+        safe scene's too), or turn it back on. The coach's voice is not scene sound: the coach
+        panel has its own mute.
+
+        The same as the `scene_sound` command; recorded like any command. The answer's
+        `scene_sound` holds the choice and what the headset reports it plays (`headset_muted`,
+        None until the headset has answered, a moment later).
+        """
+        answer = await post_command(request, SceneSound(muted=body.muted))
+        return with_extras(answer) if isinstance(answer, dict) else answer
+
     @app.get(
         "/api/client-view.jpg",
         tags=["session"],
@@ -323,7 +375,7 @@ def create_app(
         closed = asyncio.ensure_future(_until_closed(ws))
         try:
             hello = {
-                "state": with_gaze(session.snapshot()),
+                "state": with_extras(session.snapshot()),
                 "now": round(session.now(), 3),
                 "readings": [[r.t, r.hr if r.good else None] for r in session.readings],
                 "levels": [[t, level] for t, level in session.levels],
@@ -334,7 +386,7 @@ def create_app(
                 "attention": [[t, a] for t, a in attention],
             }
             await _send(ws, {"kind": "hello", "data": hello})
-            await _stream(ws, session, queue, closed, 1.0 / live_hz, with_gaze)
+            await _stream(ws, session, queue, closed, 1.0 / live_hz, with_extras)
         except (WebSocketDisconnect, RuntimeError, OSError):
             pass  # the page went away (closed tab, lost network); nothing to clean but our queue
         finally:

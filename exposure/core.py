@@ -56,6 +56,7 @@ from exposure.models import (
     Resume,
     Safe,
     SceneEvent,
+    SceneSound,
     SessionStart,
     SessionState,
     SetLevel,
@@ -557,7 +558,7 @@ def _on_command(s: SessionState, cmd: Any, effects: list[Effect]) -> SessionStat
             peak = value if peak is None else max(peak, value)
             s = s.model_copy(update={"suds": value, "suds_t": s.t, "suds_peak": peak})
             return _clear(s, effects, "suds_due")
-        case Note() | SceneEvent() | AskSuds() | Recentre():
+        case Note() | SceneEvent() | AskSuds() | Recentre() | SceneSound():
             return s  # recorded by the runtime; nothing in the controller changes
     raise TypeError(f"unknown command {cmd!r}")
 

@@ -306,6 +306,14 @@ class SceneEvent(_Command):
     name: str = Field(min_length=1, max_length=80)
 
 
+class SceneSound(_Command):
+    """The therapist mutes the scene's sound in the headset (its stimuli and ambience), or turns
+    it back on. Not the coach's voice: that is the coach's own mute (`CoachControl`)."""
+
+    type: Literal["scene_sound"] = "scene_sound"
+    muted: bool = Field(description="True: the scene is silent; false: its sound is back on.")
+
+
 Command = Annotated[
     SetLevel
     | StepUp
@@ -320,7 +328,8 @@ Command = Annotated[
     | Note
     | SceneEvent
     | AskSuds
-    | Recentre,
+    | Recentre
+    | SceneSound,
     Field(discriminator="type"),
 ]
 COMMAND_ADAPTER: TypeAdapter[Command] = TypeAdapter(Command)
@@ -500,6 +509,7 @@ Event = Annotated[
     | SceneEvent
     | AskSuds
     | Recentre
+    | SceneSound
     | Measure
     | Expectancy
     | CoachLine

@@ -303,9 +303,15 @@ class Soundscape:
         if self.audio3d is not None:
             self.audio3d.update()
 
+    def loudest(self, sounds: list[SpatialSound]) -> float:
+        """The loudest volume these sounds were given at the last `update` (0 while muted)."""
+        return max((self._volumes.get(id(sound), 0.0) for sound in sounds), default=0.0)
+
     def set_muted(self, muted: bool) -> None:
-        """Silence (or give back) every sound of the station: the console's mute."""
+        """Silence (or give back) the scenes' spatial sounds: the console's scene-sound mute.
+
+        The audio manager itself stays active: the coach's voice plays through it, and an
+        inactive OpenAL manager holds back every sound loaded through it (then plays the held
+        loops when it is active again)."""
         self.muted = muted
         self._volumes.clear()  # every sound takes its (muted or own) volume at the next update
-        if self.manager is not None:
-            self.manager.setActive(not muted)  # the scenes' ambient loops too

@@ -21,6 +21,8 @@ PIPES = {"tiny": "p3tinydisplay", "gl": "pandagl", "egl": "p3headlessgl"}
 NEAR_M = 0.05
 FAR_M = 900.0
 PREVIEW_FOV = 80.0
+AMBIENT_VOLUME = 0.6
+"""A scene's ambient loop (`Scene.sound`) plays at this volume, under its spatial sounds."""
 _configured: dict[str, Any] = {"pipe": "tiny", "onscreen": False}
 
 
@@ -171,7 +173,7 @@ class Stage:
             raise FileNotFoundError(f"{path}: the scene's sound file is missing")
         sfx = self.base.loader.loadSfx(Filename.fromOsSpecific(str(path)))
         sfx.setLoop(True)
-        sfx.setVolume(0.6)
+        sfx.setVolume(0.0 if self.soundscape.muted else AMBIENT_VOLUME)
         self.sounds[scene.name] = sfx
 
     def show(self, name: str) -> Scene:
@@ -223,5 +225,8 @@ class Stage:
         self.soundscape.update(scene.spatial_sounds)
 
     def set_muted(self, muted: bool) -> None:
-        """Silence every sound (ambient loops and spatial sounds), or give them back."""
+        """Silence every scene sound (ambient loops and spatial sounds, in every scene, those
+        built later too), or give them back; the coach's voice is not a scene sound."""
         self.soundscape.set_muted(muted)
+        for sfx in self.sounds.values():
+            sfx.setVolume(0.0 if muted else AMBIENT_VOLUME)

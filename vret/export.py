@@ -36,6 +36,7 @@ from exposure.models import (
     Note,
     Reading,
     SceneEvent,
+    SceneSound,
     SessionStart,
     SetLevel,
     Suds,
@@ -85,6 +86,8 @@ def event_detail(event: Event) -> str:
             return f"{event.name}{by}"
         case AskSuds():
             return f"{event.question}{by}"
+        case SceneSound():
+            return f"scene sound {'muted' if event.muted else 'on'}{by}"
         case SystemEvent():
             return f"{event.kind}: {event.detail}" if event.detail else event.kind
     return by.strip()

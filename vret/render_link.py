@@ -17,6 +17,10 @@ The render link keeps the headset showing something safe whatever the render pro
   scene as the headset is; its watchdog's fade is `render_watchdog`.
 - Head tracking: each 10 Hz gaze summary becomes a recorded `Gaze` event (the core's attention
   rule reads them, and replay with them); a `Recentre` command goes down to the headset.
+- Scene sound: the therapist's recorded `SceneSound` command goes down to the headset, which
+  answers with what it applies (`scene_sound_heard`, for the console). A restarted or adopted
+  render process is told the session's choice again; a session starts with the sound on, and
+  hands its render process back (the station's waiting room) with the sound on.
 """
 
 from __future__ import annotations
@@ -41,6 +45,7 @@ from exposure.models import (
     Gaze,
     Recentre,
     SceneEvent,
+    SceneSound,
     SceneTarget,
     SessionState,
     SystemEvent,
@@ -58,6 +63,7 @@ from scenes.render.messages import (
     GazeSummary,
     Ready,
     SceneFailed,
+    SceneSoundApplied,
     StartFailed,
     Thumbnail,
     UnknownScene,
@@ -187,6 +193,12 @@ class RenderLink:
         self._last_sent = 0.0
         self.last_seq = 0
         """Sequence number of the latest target sent (the render process reports it back)."""
+        # scene sound: what the therapist chose (recorded) and what the headset says it applies
+        self.scene_sound_muted = False
+        """The therapist's latest `SceneSound` in this session; every session starts unmuted."""
+        self.scene_sound_heard: bool | None = None
+        """Whether the running render process reports the scene sound muted; None until it
+        has answered (starting, restarting, down)."""
         live.add_listener(self._on_step, first=True)  # the headset hears a step before anyone
 
     def start(self) -> None:
@@ -210,6 +222,7 @@ class RenderLink:
         self._start_failure = ""
         self._exited_at = None
         self._send(self._target)
+        self._tell_scene_sound()
 
     def adopt(self, handle: RenderHandle) -> None:
         """Take over a render process that already runs (the station's waiting room, in the
@@ -223,15 +236,26 @@ class RenderLink:
         ladder = self.live.state.ladder  # built for the last session: draw this one's levels
         handle.use_levels(ladder.scene, [lv.params for lv in ladder.levels])
         self._send(self._target)
+        self._tell_scene_sound()  # the last session may have left it muted
 
     def release(self) -> RenderHandle | None:
         """Hand the render process back, still running, for the next session (None when it is
-        down); this link sends it nothing more."""
+        down), with the scene sound on; this link sends it nothing more."""
         handle, self.handle = self.handle, None
         self._restart_at = None
+        self.scene_sound_heard = None
         if handle is None or self.headset_down or not handle.alive():
             return None
+        if self.scene_sound_muted:
+            handle.set_scene_sound(False)  # a mute lasts for its session only
         return handle
+
+    def _tell_scene_sound(self) -> None:
+        """Give a render process just started or taken over the session's scene sound; it
+        answers with what it applies. Sent after the target, never in front of it."""
+        self.scene_sound_heard = None
+        if self.handle is not None:
+            self.handle.set_scene_sound(self.scene_sound_muted)
 
     def stop(self) -> None:
         """Stop the render process (waits for it) and any restart still to come."""
@@ -249,6 +273,8 @@ class RenderLink:
         for effect in effects:
             if isinstance(effect, SceneTarget):
                 self._send(effect)  # panic reaches the pipe in the same step
+        if isinstance(event, SceneSound):
+            self.scene_sound_muted = event.muted  # kept for a render process started later
         if self.handle is None:
             return
         if isinstance(event, AskSuds):
@@ -263,6 +289,8 @@ class RenderLink:
                 self.handle.ask_suds(AskSuds().question)
             elif event.ask is not None:  # private questions on the panel, answered by pointing
                 self.handle.ask_questions(questions_for(event.ask, event.level or state.level))
+        elif isinstance(event, SceneSound):
+            self.handle.set_scene_sound(event.muted)
         elif isinstance(event, CoachControl) and event.action == "mode" and event.mode:
             self.coach_mode = event.mode
             self.handle.coach_form(event.mode)
@@ -293,6 +321,7 @@ class RenderLink:
             self.on_message(message)
         if isinstance(message, Frames):
             self._last_frames = now
+            self.scene_sound_heard = message.scene_sound_muted
             self.frames = frame_summary(message)
             self.live.publish({"kind": "frames", "data": self.frames})
         elif isinstance(message, FrameEffect):
@@ -334,6 +363,8 @@ class RenderLink:
             self._system("render_watchdog", f"after {message.silent_s:.1f} s of silence")
         elif isinstance(message, StartFailed):
             self._start_failure = message.message
+        elif isinstance(message, SceneSoundApplied):
+            self.scene_sound_heard = message.muted
         elif isinstance(message, CoachSpoke):
             self.coach_spoke = message
             self.live.publish(
@@ -376,6 +407,7 @@ class RenderLink:
         self.handle.kill()  # it stays `handle` (not alive) until a new one replaces it
         self.ready = None
         self.frames = {}
+        self.scene_sound_heard = None
         delay = self.restart_policy.next_delay(now)
         if delay is None:
             self.headset_down = True

@@ -251,6 +251,10 @@ class Station:
     def client_view(self) -> bytes | None:
         return self.render.thumbnail_jpeg if self.render is not None else None
 
+    def scene_sound_heard(self) -> bool | None:
+        """Whether the headset reports its scene sound muted (None: no report, no headset)."""
+        return self.render.scene_sound_heard if self.render is not None else None
+
     async def run(self) -> Status:
         """Run until the session ends, the duration passes, or a signal; returns the end status."""
         loop = asyncio.get_running_loop()
@@ -285,6 +289,7 @@ class Station:
             coach=CoachDesk(self.speaker, self._coach_spoken, self._coach_form_set)
             if self.speaker
             else None,
+            scene_sound=self.scene_sound_heard,
         )
         signals = (signal.SIGINT, signal.SIGTERM) if plan.handle_signals else ()
         for sig in signals:

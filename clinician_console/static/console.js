@@ -25,6 +25,7 @@ const app = {
   localAlerts: new Map(),   // alerts the page raises itself (connection, token)
   seenAlerts: new Set(),
   frames: null,
+  sceneSound: null,  // {muted, headset_muted}: the therapist's choice and the headset's report
   framesAt: 0,
   chosenLevel: null,
   endArmedUntil: 0,
@@ -498,8 +499,9 @@ function render() {
   $("set-level").disabled = !live;
   $("level-select").disabled = !live;
   $("end").disabled = !live;
-  for (const b of document.querySelectorAll("#scene-events .btn, #suds-send, #suds-ask")) b.disabled = !live;
+  for (const b of document.querySelectorAll("#scene-events .btn, #suds-send, #suds-ask, #scene-sound")) b.disabled = !live;
   $("note-send").disabled = !app.connected;
+  renderSceneSound(s);
 
   renderLadder();
   renderAlerts();
@@ -523,6 +525,22 @@ function renderFrames() {
   parts.push(`${f.late ?? 0} late`);
   el.textContent = parts.join(" · ");
   el.dataset.state = f.late > 0 ? "bad" : "";
+}
+
+// The scene's sound in the headset (not the coach's voice): the button is the therapist's
+// choice, the line beside it what the headset reports it plays (answers to a command carry
+// no report: the last one stays)
+function renderSceneSound(s) {
+  if (s.scene_sound) app.sceneSound = s.scene_sound;
+  const sound = app.sceneSound || { muted: false, headset_muted: null };
+  $("scene-sound").setAttribute("aria-pressed", String(sound.muted));
+  const heard = sound.headset_muted;
+  const text = heard == null ? "Headset: no report"
+    : heard !== sound.muted ? `Headset: scene sound ${heard ? "muted" : "on"} (changing…)`
+    : heard ? "Headset: scene sound muted" : "Headset: scene sound on";
+  const el = $("scene-sound-heard");
+  if (el.textContent !== text) el.textContent = text;  // a live region: only real changes
+  el.dataset.state = heard == null ? "none" : heard ? "muted" : "on";
 }
 
 function renderAlerts() {
@@ -652,6 +670,12 @@ function renderLadder() {
 
 /* ------------------------------------------------------------------ log */
 
+// the coach's own mute, in words apart from the scene sound's (which leaves the coach's voice)
+const COACH_WORDS = {
+  mute: "Therapist muted the coach: it says nothing by itself",
+  unmute: "Therapist unmuted the coach",
+};
+
 function eventEntry(e) {
   const who = e.by === "client" ? "Client" : "Therapist";
   switch (e.type) {
@@ -668,7 +692,8 @@ function eventEntry(e) {
     case "measure": return { t: e.t, kind: "measure", text: e.instrument === "sickness" ? `Sickness ${e.scores.sickness}/10` : `${e.instrument.toUpperCase()} (${e.phase}): ${Object.entries(e.scores).map(([k, v]) => `${k} ${Math.round(v * 10) / 10}`).join(", ")}` };
     case "expectancy": return { t: e.t, kind: "measure", text: e.stage === "before" ? `Expectancy, step ${e.level}: "${e.expectation}" (${e.likelihood} %)` : `Expectancy, step ${e.level}: ${e.happened ? "it happened" : "it did not happen"}, surprise ${e.surprise}` };
     case "coach": return { t: e.t, kind: "coach", text: `Coach${e.by === "clinician" ? " (therapist)" : ""}: “${e.text}”` };
-    case "coach_control": return { t: e.t, kind: "command", text: e.action === "mode" ? `Therapist set the coach to ${e.mode}` : `Therapist: coach ${e.action}` };
+    case "coach_control": return { t: e.t, kind: "command", text: e.action === "mode" ? `Therapist set the coach to ${e.mode}` : COACH_WORDS[e.action] || `Therapist: coach ${e.action}` };
+    case "scene_sound": return { t: e.t, kind: "command", text: e.muted ? `${who} muted the scene sound in the headset` : `${who} turned the scene sound back on` };
     default: return null; // level changes are logged from their decisions, with the reason
   }
 }
@@ -701,10 +726,10 @@ function addLog(entry) {
 
 /* ------------------------------------------------------------------ commands */
 
-async function send(command, button) {
+async function send(command, button, path = "/api/commands") {
   if (button) button.dataset.busy = "true";
   try {
-    const r = await fetch("/api/commands", {
+    const r = await fetch(path, {
       method: "POST",
       headers: { "content-type": "application/json" },
       body: JSON.stringify(command),
@@ -899,6 +924,10 @@ function wire() {
     send({ type: "suds", value: v }, ev.currentTarget);
   });
   $("suds-ask").addEventListener("click", (ev) => send({ type: "ask_suds" }, ev.currentTarget));
+  $("scene-sound").addEventListener("click", (ev) => {
+    const muted = !(app.sceneSound && app.sceneSound.muted);
+    send({ muted }, ev.currentTarget, "/api/scene-sound");
+  });
   $("suds-interval").addEventListener("change", (ev) => {
     localStorage.setItem("vret.sudsInterval", ev.target.value);
     renderSudsDue();

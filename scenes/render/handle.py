@@ -35,6 +35,7 @@ from scenes.render.messages import (
     Ready,
     Recentre,
     SceneLevels,
+    SetSceneSound,
     StartFailed,
     Stop,
     Target,
@@ -221,8 +222,8 @@ class _Reader:
 class RenderHandle:
     """The control side of a running render process; no method waits on the pipe.
 
-    `send_target`, `ask_suds`, `scene_event`, `press`, `recentre`, `ping` and `poll` return at
-    once;
+    `send_target`, `ask_suds`, `scene_event`, `press`, `recentre`, `set_scene_sound`, `ping`
+    and `poll` return at once;
     `wait_ready` and `stop` wait (for the process, never for the pipe); `kill` does not.
     """
 
@@ -285,6 +286,11 @@ class RenderHandle:
     def recentre(self) -> None:
         """Make the way the client faces now the scene's forward direction."""
         self._writer.put(Recentre())
+
+    def set_scene_sound(self, muted: bool) -> None:
+        """Mute the scene's sound in the headset, or turn it back on (not the coach's voice);
+        the render process answers with `SceneSoundApplied`."""
+        self._writer.put(SetSceneSound(muted=bool(muted)))
 
     def use_levels(self, scene: str, levels: Sequence[Mapping[str, float]]) -> None:
         """Draw `scene` with these levels from now on (sent before the targets that follow)."""

@@ -50,6 +50,8 @@ from scenes.render.messages import (
     Recentre,
     SceneFailed,
     SceneLevels,
+    SceneSoundApplied,
+    SetSceneSound,
     StartFailed,
     Stop,
     Target,
@@ -397,8 +399,16 @@ class RenderLoop:
                 self.coach.set_mode(msg.mode)
             elif isinstance(msg, OpenQuestions):
                 self.client.ask_items(msg.kind, msg.items, msg.level)
+            elif isinstance(msg, SetSceneSound):
+                self._scene_sound(msg.muted)
             elif isinstance(msg, Stop):
                 self.stopping = True
+
+    def _scene_sound(self, muted: bool) -> None:
+        """The console's mute: the stage's one soundscape holds it for every scene, those built
+        later included; report what is applied now."""
+        self.stage.set_muted(muted)
+        self.pipe.send(SceneSoundApplied(muted=self.stage.soundscape.muted))
 
     def _scene_levels(self, msg: SceneLevels) -> None:
         """The next session's own levels: for the scene built already, and for a late build."""
@@ -662,9 +672,16 @@ class RenderLoop:
                 ),
                 watchdog=view.watchdog,
                 dropped=self.pipe.dropped,
+                scene_sound_muted=self.stage.soundscape.muted,
+                scene_volume=round(self._scene_volume(), 3),
             ),
             bulk=True,
         )
+
+    def _scene_volume(self) -> float:
+        """What the client hears of the scene on show now: its loudest sound's volume."""
+        scene = self.stage.current
+        return self.stage.soundscape.loudest(scene.spatial_sounds) if scene is not None else 0.0
 
 
 def _refresh_rate(base: Any) -> float | None:

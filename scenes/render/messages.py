@@ -6,10 +6,10 @@ clock for both processes on one machine.
 
 Control -> render (`ToRender`): `Target` (also the heartbeat), `OpenSudsPanel`,
 `TriggerSceneEvent`, `PressKey`, `Recentre`, `SceneLevels`, `CoachSay`, `CoachForm`,
-`OpenQuestions`, `Ping`, `Stop`.
+`OpenQuestions`, `SetSceneSound`, `Ping`, `Stop`.
 Render -> control (`FromRender`): `Ready` or `StartFailed` once; then `Frames`, `FrameEffect`,
 `Thumbnail`, `GazeSummary`, `ClientInput`, `WatchdogTripped`, `WatchdogRecovered`,
-`UnknownScene`, `SceneFailed`, `CoachSpoke`.
+`UnknownScene`, `SceneFailed`, `CoachSpoke`, `SceneSoundApplied`.
 """
 
 from __future__ import annotations
@@ -123,6 +123,14 @@ class CoachForm:
 
 
 @dataclass(frozen=True, slots=True)
+class SetSceneSound:
+    """Mute the scene's sound (every scene's stimuli and ambience, the safe scene's too, and
+    scenes built later), or turn it back on; the coach's voice is not scene sound."""
+
+    muted: bool
+
+
+@dataclass(frozen=True, slots=True)
 class Ping:
     """A heartbeat without a target."""
 
@@ -142,6 +150,7 @@ ToRender = (
     | CoachSay
     | CoachForm
     | OpenQuestions
+    | SetSceneSound
     | Ping
     | Stop
 )
@@ -200,6 +209,10 @@ class Frames:
     """True while the render process shows the safe scene because the control side is silent."""
     dropped: int
     """Bulk messages (frames, thumbnails) dropped so far because the pipe was full."""
+    scene_sound_muted: bool = False
+    """The scene sound is muted (the console's mute, `SetSceneSound`)."""
+    scene_volume: float = 0.0
+    """The loudest volume the sounds of the scene on show play at now (0: silent or muted)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -293,6 +306,14 @@ class CoachSpoke:
     t_started: float
 
 
+@dataclass(frozen=True, slots=True)
+class SceneSoundApplied:
+    """The scene sound as the render process now plays it, sent after each `SetSceneSound`:
+    the console shows what the headset does, not what was asked."""
+
+    muted: bool
+
+
 Problem = StartFailed | UnknownScene | SceneFailed
 """A message whose `message` is one sentence for a person."""
 
@@ -309,4 +330,5 @@ FromRender = (
     | UnknownScene
     | SceneFailed
     | CoachSpoke
+    | SceneSoundApplied
 )

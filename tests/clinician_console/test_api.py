@@ -66,6 +66,12 @@ COMMAND_CASES: list[tuple[str, list[dict[str, Any]], dict[str, Any], dict[str, A
     ),
     ("ask_suds", [], {"type": "ask_suds"}, {}),
     ("recentre", [{"type": "set_level", "level": 2}], {"type": "recentre"}, {"level": 2}),
+    (
+        "scene_sound",
+        [{"type": "set_level", "level": 2}],
+        {"type": "scene_sound", "muted": True},
+        {},
+    ),
 ]
 
 

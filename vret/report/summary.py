@@ -28,6 +28,7 @@ from exposure.models import (
     Reading,
     Resume,
     SceneEvent,
+    SceneSound,
     SessionStart,
     SessionState,
     Suds,
@@ -42,6 +43,11 @@ SWITCHES = {
     "resume": "resumed",
     "auto_on": "switched automatic mode on",
     "auto_off": "switched automatic mode off (manual)",
+}
+
+SCENE_SOUND = {
+    True: "muted the scene sound in the headset (not the coach's voice)",
+    False: "turned the scene sound back on",
 }
 
 
@@ -214,6 +220,9 @@ def summarize(events: Sequence[Event], effects: Sequence[Effect]) -> Summary:
             marks.append(Mark(t, "scene_event", f"E{count + 1}", label, event.by))
         elif isinstance(event, Pause | Resume | AutoOn | AutoOff):
             switches.append(Mark(t, event.type, "", SWITCHES[event.type], event.by))
+        elif isinstance(event, SceneSound):
+            words = SCENE_SOUND[event.muted]
+            switches.append(Mark(t, event.type, "", words, event.by))
         elif isinstance(event, SystemEvent):
             text = event.kind.replace("_", " ") + (f": {event.detail}" if event.detail else "")
             marks.append(Mark(t, "system", "!", text, "system"))
