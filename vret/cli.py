@@ -8,6 +8,7 @@ with `parser.set_defaults(func=...)`. Any `exposure.errors.UserError` a command 
 from __future__ import annotations
 
 import argparse
+import gc
 import sys
 from collections.abc import Callable, Sequence
 
@@ -67,3 +68,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:  # `vret replay ... | head`: the reader left, which is no error
         sys.stderr.close()
         return 0
+    finally:
+        # Everything a command opened is closed by now (records, render process, sensor). The
+        # interpreter's own collections at exit walked every object a session made, several
+        # times: 3-7 s between "record saved" and the prompt coming back. Frozen, they are not.
+        gc.freeze()
