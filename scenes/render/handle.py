@@ -190,6 +190,8 @@ class _Reader:
         self.inbox: queue.Queue[FromRender] = queue.Queue(INBOX_SIZE)
         self.done = threading.Event()
         """Set when the pipe has closed (the render process ended) and everything was read."""
+        self.started = threading.Event()
+        """Set when the render process said Ready: its loop reads the pipe from then on."""
         self._closing = False
         self._thread = threading.Thread(target=self._run, name="vret-render-reader", daemon=True)
         self._thread.start()
@@ -207,6 +209,8 @@ class _Reader:
                     msg = self._conn.recv()
                 except (EOFError, OSError):
                     return
+                if isinstance(msg, Ready):
+                    self.started.set()
                 while not self._closing:
                     try:
                         self.inbox.put(msg, timeout=0.1)
@@ -358,9 +362,14 @@ class RenderHandle:
         return self._reader.done.is_set() and self._reader.inbox.empty() and not self._early
 
     def stop(self, timeout: float = 5.0) -> int | None:
-        """Ask the render process to stop, then make sure it has; returns its exit code."""
+        """Ask the render process to stop, then make sure it has; returns its exit code.
+
+        One still starting (importing, building its scenes) reads no pipe yet and has nothing
+        to finish: it is terminated at once rather than waited on for `timeout`.
+        """
         self._writer.put(Stop())
-        self._process.join(timeout)
+        if self._reader.started.is_set():
+            self._process.join(timeout)
         if self._process.is_alive():
             self._process.terminate()
             self._process.join(timeout)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 import os
 import shutil
+import signal
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -459,6 +460,12 @@ def test_stop_ends_the_process_cleanly():
     assert ready.scenes == ("safe_place", "spiders")
     assert handle.alive() and handle.pid == ready.pid
     assert handle.stop() == 0
+    assert not handle.alive()
+
+
+def test_stop_while_starting_ends_the_process_without_waiting_for_it_to_start():
+    handle = start_render(size=(64, 48), frame_rate=30.0, thumbnail_hz=0, scenes=["spiders"])
+    assert handle.stop(timeout=60) == -signal.SIGTERM  # terminated, not waited on for 60 s
     assert not handle.alive()
 
 
