@@ -21,7 +21,9 @@ from vret.station import SessionPlan, StationThread
 
 pytestmark = pytest.mark.render
 
-FAST = ControlSettings(baseline_s=4, min_baseline_readings=3, min_dwell_s=30, trend_window_s=8)
+FAST = ControlSettings(
+    baseline_s=4, min_baseline_readings=3, min_dwell_s=30, trend_window_s=8, attention_window_s=5
+)
 EYE = (0.0, 0.0, 1.6)
 
 
@@ -32,9 +34,9 @@ def free_port() -> int:
 
 
 def test_gaze_from_the_render_process_is_recorded_shown_and_replayed(tmp_path: Path) -> None:
-    # at the stimulus 1.5 s, turned away 1.5 s, again and again (relative to the scene's view)
+    # at the stimulus 1 s, turned away 1 s, again and again (relative to the scene's view)
     at, away = from_hpr(0.0, 0.0), from_hpr(-120.0, 25.0)
-    lines = [(0.0, at), (1.4, at), (1.5, away), (2.9, away), (3.0, at)]
+    lines = [(0.0, at), (0.9, at), (1.0, away), (1.9, away), (2.0, at)]
     script = PoseScript.parse(
         "\n".join(pose_line(t, EYE, q) for t, q in lines), "test", relative=True
     )
@@ -62,9 +64,9 @@ def test_gaze_from_the_render_process_is_recorded_shown_and_replayed(tmp_path: P
             base_url=f"http://127.0.0.1:{plan.port}",
             headers={"Authorization": f"Bearer {station.token}"},
         )
-        # past the baseline, in exposure, with ten seconds of gaze
+        # past the baseline, in exposure, with a whole attention window (5 s) of gaze
         wait_for(
-            lambda: live.state.phase == "exposure" and live.now() > 16, 60, "exposure with gaze"
+            lambda: live.state.phase == "exposure" and live.now() > 10, 60, "exposure with gaze"
         )
         state = http.get("/api/state").json()
         assert state["tracking"] == "ok"
