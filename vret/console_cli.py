@@ -2,7 +2,9 @@
 
 A real session opens its console itself; this command runs a real station (the console, the
 core, signal quality, records in a temporary file) with the simulated client's sensor on a pty
-and no headset, and prints the URL with its access token.
+and no headset, and prints the URL with its access token. The coach runs as in the demo, at the
+demo's pace, with captions only (there is no headset to speak in): its panel on the console
+shows what it would say next and why, and the lines it said.
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ from typing import Any
 from clinician_console.network import add_network_arguments, network_from_args, print_notices
 from clinician_console.server import bind_socket
 from exposure.errors import UserError
+from vret.coach_cli import DEMO_PACE, MODES
+from vret.coach_voice import CoachPlan
 from vret.records import data_folder
 from vret.simulated_client import DEMO_NOTICE, DEMO_SETTINGS, SimulatedClient, demo_ladder
 from vret.station import SessionPlan, Station
@@ -34,6 +38,13 @@ def register(subparsers: Any) -> None:
         "--simulate",
         action="store_true",
         help="drive the console from a simulated session (required for now)",
+    )
+    parser.add_argument(
+        "--coach",
+        choices=MODES,
+        default="person",
+        help="the coach's form in the simulated session (captions only: there is no headset), "
+        "or off (default: person)",
     )
     add_network_arguments(parser)
     parser.set_defaults(func=run)
@@ -64,6 +75,11 @@ def run(args: argparse.Namespace) -> int:
             render=False,
             notice=DEMO_NOTICE,
             record_kept=False,
+            coach=None
+            if args.coach == "off"
+            else CoachPlan(
+                mode=args.coach, engine="none", folder=Path(folder) / "coach", pace=DEMO_PACE
+            ),
             on_ready=lambda station: _announce(station, client),
         )
         try:

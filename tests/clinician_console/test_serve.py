@@ -160,6 +160,9 @@ def test_vret_console_simulate_runs_a_live_session_until_ctrl_c() -> None:
                 time.sleep(0.2)
             assert state["phase"] == "baseline" and 40 < state["hr"] < 120
             assert "Simulated session" in c.get("/api/console").json()["notice"]
+            coach = c.get("/api/coach").json()  # the demo's coach, captions only
+            assert coach["enabled"] and coach["mode"] == "person"
+            assert coach["said"][0]["line"] == "welcome"
             assert httpx.get(f"{base}/api/state").status_code == 401
         proc.send_signal(signal.SIGINT)
         assert proc.wait(timeout=10) in (0, 130)
