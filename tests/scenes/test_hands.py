@@ -59,7 +59,7 @@ def test_a_hand_is_a_palm_four_fingers_of_three_phalanges_and_a_thumb():
         assert lengths == pytest.approx(list(finger.phalanges))
     skin, sleeve = hand_mesh("right", "grip", SKIN_TONES[0])
     # cheap enough for software rendering: a few hundred vertices a hand
-    assert 300 < len(skin.verts) < 1200 and len(sleeve.verts) < 60
+    assert 400 < len(skin.verts) < 700 and len(sleeve.verts) < 40
 
 
 def test_a_gripping_hand_closes_round_the_bar_and_an_open_one_reaches_forward():
