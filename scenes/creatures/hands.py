@@ -8,7 +8,7 @@ hand is one skin geom per skin tone (the tone is in its vertex colours; under th
 texture where shaders run) and one sleeve geom; a frame only picks which child of two switches
 shows, so the hands cost a scene four draw calls, about 600 vertices a hand, and no per-frame
 geometry. Measured at 640x360 in software (the heights scene at the railing, both hands in
-view): about 0.1 ms a frame untextured, 0.3 to 0.5 ms textured.
+view): 0.05 to 0.35 ms a frame untextured, 0.3 to 0.5 ms textured (docs/hands.md).
 
 Hand frame (a right hand; the left is its mirror in X): the origin is the centre of the grip,
 X runs along the gripped bar (from the index finger to the little finger, so the index is

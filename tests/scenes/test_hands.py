@@ -131,6 +131,28 @@ def test_heights_puts_the_hands_on_the_rail_only_where_the_client_stands_at_it()
     assert set(HAND_PARAMETERS) <= set(info.parameters)
 
 
+def test_a_ladder_file_hides_the_hands_or_picks_a_tone_and_a_tone_out_of_range_is_refused(
+    tmp_path,
+):
+    import json
+
+    from exposure.errors import UserError
+    from scenes.registry import ladder_template, read_ladder_file
+
+    template = json.loads(ladder_template("heights", [LIBRARY]))
+    assert "hands" in template["parameters"] and "skin" in template["parameters"]
+    for lv in template["levels"]:
+        lv["params"].update(hands=0, skin=3)
+    path = tmp_path / "ladder.json"
+    path.write_text(json.dumps(template))
+    ladder = read_ladder_file(path, [LIBRARY])
+    assert {(lv.params["hands"], lv.params["skin"]) for lv in ladder.levels} == {(0.0, 3.0)}
+    template["levels"][2]["params"]["skin"] = 7
+    path.write_text(json.dumps(template))
+    with pytest.raises(UserError, match="sets skin to 7, outside the range 0 to 4"):
+        read_ladder_file(path, [LIBRARY])
+
+
 def test_with_hands_keeps_a_level_that_sets_its_own():
     from scenes.api import level
 
