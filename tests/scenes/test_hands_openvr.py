@@ -109,7 +109,7 @@ def test_a_controller_moved_in_the_headset_moves_the_clients_hand_in_their_view(
         pipe="egl",
         openvr_module=THIS,
         size=(64, 48),
-        thumbnail_hz=2.0,
+        thumbnail_hz=4.0,
         scenes=["heights"],
         transition_s=0.1,
     )
