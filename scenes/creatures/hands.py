@@ -329,6 +329,8 @@ class Hands:
         """Whether each hand followed a pose source in the latest update."""
         self.places: dict[str, HandPlace] = {}
         """Where each hand was put in the latest update (the hands' space: the viewpoint's)."""
+        self._rail: tuple[float, float] | None = None
+        self._rest: dict[str, HandPlace] = {}
 
     def update(self, params: Mapping[str, float], rail_y: float, rail_z: float) -> None:
         """Show, place and pose the hands for this frame.
@@ -336,15 +338,24 @@ class Hands:
         `params` are the level's (`hands`, `skin`); the rail's top bar runs across the view
         `rail_y` metres ahead of the client's feet at height `rail_z` (0: no rail).
         """
-        if params.get("hands", 1.0) < 0.5:
-            self.root.hide()
+        hidden = params.get("hands", 1.0) < 0.5
+        if hidden != self.root.isHidden():
+            if hidden:
+                self.root.hide()
+            else:
+                self.root.show()
+        if hidden:
             return
-        self.root.show()
         tone = min(len(self.tones) - 1, max(0, round(params.get("skin", DEFAULT_TONE))))
-        rest = resting_hands(rail_y, rail_z)
+        rail = (rail_y, rail_z)
+        moved = rail != self._rail
+        if moved:  # a level steady at its rail (most frames) places resting hands once
+            self._rail = rail
+            self._rest = resting_hands(rail_y, rail_z)
         for side in HANDS:
             hand, skins, sleeves = self.hands[side]
             tracked = self.viewpoint.find(self._names[side])
+            was_tracked = self.tracked[side]
             self.tracked[side] = not tracked.isEmpty()
             if self.tracked[side]:
                 at = tracked.getTransform(self.root).compose(CONTROLLER_GRIP[side])
@@ -359,8 +370,9 @@ class Hands:
                 h, pp, r = at.getHpr()
                 place = HandPlace(position, (h, pp, r), "grip" if on_rail else "open")
             else:
-                place = rest[side]
-                hand.setPosHpr(*place.position, *place.hpr)
+                place = self._rest[side]
+                if moved or was_tracked:
+                    hand.setPosHpr(*place.position, *place.hpr)
             self.places[side] = place
             if place.shown != self._visible.get(side):
                 self._visible[side] = place.shown
