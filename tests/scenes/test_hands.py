@@ -337,3 +337,13 @@ def test_the_hands_are_never_shown_in_the_safe_scene(frames):
     assert frames["safe-hands"]  # the safe scene has none to show
     # a tracked controller leaves the safe scene's picture exactly as it was
     assert np.array_equal(frames["held-safe"], frames["safe"])
+
+
+@pytest.mark.render
+def test_vret_scenes_check_heights_passes_with_the_hands(capsys):
+    from vret.cli import main
+
+    code = main(["scenes", "check", "heights"])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert "heights: ok (10 levels, rendered)" in out
