@@ -228,8 +228,8 @@ class OpenVRDisplay:
             self.head.setMat(
                 self.from_panda * _to_panda(hmd.mDeviceToAbsoluteTracking) * self.to_panda
             )
+        self._poll_events()  # the client's break button comes before the hands
         self.controllers.update(self.poses)
-        self._poll_events()
 
     def _poll_events(self) -> None:
         ovr = self.ovr
@@ -281,7 +281,8 @@ class Controllers:
     controller is not connected has no node (a scene then rests that hand where it belongs);
     one that loses tracking keeps its last good pose, as the head does. A runtime without the
     role lookup (deprecated in favour of SteamVR Input, so a later build may drop it) tracks
-    no hands, and the display works as before.
+    no hands, and the display works as before; one whose lookup raises stops tracking hands
+    then and there (the scenes rest them), so the hands never stop a frame or the head pose.
     """
 
     def __init__(self, ovr: Any, system: Any, tracking_space: NodePath) -> None:
@@ -302,6 +303,16 @@ class Controllers:
         """Put each controller's pose from this frame's `poses` on its hand's node."""
         if self.lookup is None:
             return
+        try:
+            self._place(poses)
+        except Exception:  # a runtime's own error classes: drawn hands are not worth a frame
+            self.lookup = None
+            for node in self.nodes.values():
+                node.removeNode()
+            self.nodes.clear()
+
+    def _place(self, poses: Any) -> None:
+        assert self.lookup is not None
         for side, role in self.roles.items():
             index = int(self.lookup(role))
             pose = poses[index] if 0 <= index < self.devices and index != self.hmd else None

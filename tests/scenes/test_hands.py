@@ -182,6 +182,7 @@ class StandInVR:
     def __init__(self) -> None:
         self.poses = [self._pose() for _ in range(self.k_unMaxTrackedDeviceCount)]
         self.devices = {2: 3, 1: 4}
+        self.broken = False
 
     @staticmethod
     def _pose() -> Any:
@@ -191,6 +192,8 @@ class StandInVR:
         )
 
     def getTrackedDeviceIndexForControllerRole(self, role: int) -> int:  # noqa: N802 - openvr's
+        if self.broken:
+            raise RuntimeError("the runtime's own error")
         return self.devices.get(role, self.INVALID)
 
     def hold(self, side: str, openvr_xyz: tuple[float, float, float], valid: bool = True) -> None:
@@ -220,6 +223,22 @@ def test_the_controllers_poses_become_tracked_hand_nodes_beside_the_head():
     vr.poses[3].bDeviceIsConnected = False  # switched off: the hand rests again
     controllers.update(vr.poses)
     assert space.find(tracked_hand_name("right")).isEmpty()
+
+
+def test_a_runtime_whose_role_lookup_fails_stops_tracking_hands_and_the_frame_goes_on():
+    vr = StandInVR()
+    vr.hold("right", (0.2, 1.1, -0.4))
+    space = NodePath("tracking-space")
+    controllers = Controllers(vr, vr, space)
+    controllers.update(vr.poses)
+    assert not space.find(tracked_hand_name("right")).isEmpty()
+
+    vr.broken = True
+    controllers.update(vr.poses)  # no exception reaches the frame
+    assert space.getNumChildren() == 0  # the hands rest again
+    vr.broken = False
+    controllers.update(vr.poses)
+    assert space.getNumChildren() == 0  # and stay untracked for the session
 
 
 def test_a_runtime_without_the_role_lookup_tracks_no_hands():
