@@ -7,7 +7,8 @@ headset's rate), and both textures handed to `VRCompositor().submit` after every
 when there is one, mirrors the left eye. Controller buttons arrive as legacy SteamVR events and are
 turned into Panda3D events: vr-trigger, vr-grip, vr-left, vr-right, vr-menu (recentre).
 `pose_valid` says whether the latest HMD pose was tracked; the render loop fades to a steady
-horizon when it stays invalid.
+horizon when it stays invalid. The controllers' poses are the client's hands (`Controllers`):
+a node per tracked hand beside the head, for scenes that draw hands.
 
 Nothing here has run against a real headset yet; the tests run it against a stand-in module.
 """
@@ -35,6 +36,7 @@ from panda3d.core import (
 
 from exposure.errors import UserError
 from scenes.pano import mark_eye
+from scenes.pose import tracked_hand_name
 
 NO_STEAMVR = "No SteamVR runtime found: start SteamVR, or run with --display window."
 
@@ -194,6 +196,8 @@ class OpenVRDisplay:
             dr.setCamera(cam)
             self.eyes.append((eye, tex, buf))
         self._mirror_left_eye()
+        parent = head.getParent()
+        self.controllers = Controllers(ovr, self.system, parent if not parent.isEmpty() else head)
 
     def _mirror_left_eye(self) -> None:
         """The window (if any) shows the left eye's texture instead of rendering a third view."""
@@ -226,7 +230,8 @@ class OpenVRDisplay:
             self.head.setMat(
                 self.from_panda * _to_panda(hmd.mDeviceToAbsoluteTracking) * self.to_panda
             )
-        self._poll_events()
+        self._poll_events()  # the client's break button comes before the hands
+        self.controllers.update(self.poses)
 
     def _poll_events(self) -> None:
         ovr = self.ovr
@@ -267,3 +272,61 @@ class OpenVRDisplay:
         # shutting down a half-started runtime must not hide the real error
         with contextlib.suppress(Exception):
             self.ovr.shutdown()
+
+
+class Controllers:
+    """The controllers' poses as the client's hands: a node per tracked hand in tracking space.
+
+    After each `waitGetPoses`, the devices SteamVR gives the left-hand and right-hand roles are
+    looked up and their poses put on nodes named `scenes.pose.tracked_hand_name(side)` under
+    `tracking_space` (the head's parent), in Panda's axes as the head's pose is. A hand whose
+    controller is not connected has no node (a scene then rests that hand where it belongs);
+    one that loses tracking keeps its last good pose, as the head does. A runtime without the
+    role lookup (deprecated in favour of SteamVR Input, so a later build may drop it) tracks
+    no hands, and the display works as before; one whose lookup raises stops tracking hands
+    then and there (the scenes rest them), so the hands never stop a frame or the head pose.
+    """
+
+    def __init__(self, ovr: Any, system: Any, tracking_space: NodePath) -> None:
+        self.tracking_space = tracking_space
+        self.lookup = getattr(system, "getTrackedDeviceIndexForControllerRole", None)
+        self.roles = {
+            "left": getattr(ovr, "TrackedControllerRole_LeftHand", 1),
+            "right": getattr(ovr, "TrackedControllerRole_RightHand", 2),
+        }
+        self.devices = int(ovr.k_unMaxTrackedDeviceCount)
+        self.hmd = int(ovr.k_unTrackedDeviceIndex_Hmd)
+        self.to_panda = LMatrix4.convertMat(CS_yup_right, CS_default)
+        self.from_panda = LMatrix4.convertMat(CS_default, CS_yup_right)
+        self.nodes: dict[str, NodePath] = {}
+        """The tracked hands' nodes, by side."""
+
+    def update(self, poses: Any) -> None:
+        """Put each controller's pose from this frame's `poses` on its hand's node."""
+        if self.lookup is None:
+            return
+        try:
+            self._place(poses)
+        except Exception:  # a runtime's own error classes: drawn hands are not worth a frame
+            self.lookup = None
+            for node in self.nodes.values():
+                node.removeNode()
+            self.nodes.clear()
+
+    def _place(self, poses: Any) -> None:
+        assert self.lookup is not None
+        for side, role in self.roles.items():
+            index = int(self.lookup(role))
+            pose = poses[index] if 0 <= index < self.devices and index != self.hmd else None
+            node = self.nodes.get(side)
+            if pose is None or not pose.bDeviceIsConnected:
+                if node is not None:
+                    node.removeNode()
+                    del self.nodes[side]
+                continue
+            if not pose.bPoseIsValid:
+                continue  # lost for a moment: the last good pose stays
+            if node is None:
+                node = self.tracking_space.attachNewNode(tracked_hand_name(side))
+                self.nodes[side] = node
+            node.setMat(self.from_panda * _to_panda(pose.mDeviceToAbsoluteTracking) * self.to_panda)

@@ -8,6 +8,10 @@ Three sources give the head pose the gaze summaries are computed from:
 - a pose script (`--pose-script FILE`, any display but the headset): a JSON-lines file of
   timed poses for tests and demos, `PoseScript`.
 
+A source that also tracks the client's hands (the headset's controllers) keeps one node per hand,
+named `tracked_hand_name(side)`, under the tracking space (the head node's parent), posed in
+that space as the head is; a scene that draws hands (`scenes.creatures.hands`) finds them there.
+
 Without one of these (offscreen with no script) there is no head tracking: the render process
 sends no gaze summaries and the core's attention rule is off.
 
@@ -37,6 +41,8 @@ DRAG_DEG_PER_PX = 0.25
 """Mouse-look: degrees of head turn per pixel dragged."""
 MAX_PITCH_DEG = 80.0
 MAX_SCRIPT_LINES = 100_000
+HANDS = ("left", "right")
+"""The client's hands, by the names pose sources and scenes give them."""
 
 
 class PoseScriptError(UserError):
@@ -51,6 +57,12 @@ class Pose:
     orientation: Quat
     valid: bool = True
     """False where the tracking system lost the head (the pose is then the last good one)."""
+
+
+def tracked_hand_name(side: str) -> str:
+    """The name of the node a pose source keeps for hand `side` ("left" or "right") while it
+    tracks it, under the tracking space; no such node: that hand is not tracked."""
+    return f"tracked-hand-{side}"
 
 
 # --------------------------------------------------------------------------- quaternions

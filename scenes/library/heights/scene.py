@@ -9,6 +9,7 @@ from panda3d.core import AmbientLight, DirectionalLight, Fog, NodePath
 
 from scenes.api import Param, Scene, level, wave
 from scenes.creatures.birds import Flock
+from scenes.creatures.hands import HAND_PARAMETERS, Hands, with_hands
 from scenes.geometry import Mesh
 from scenes.look import Look, apply_look, bake_sunlight, textured
 
@@ -33,6 +34,7 @@ class Heights(Scene):
         "edge": Param("Distance from the client to the roof's edge", 0.1, 3, "m"),
         "railing": Param("Height of the railing at the edge (0: none)", 0, 1.2, "m"),
         "look": Param("Where the view is drawn (degrees down from level)", -90, 0, "degrees"),
+        **HAND_PARAMETERS,
     }
     levels = [
         level(
@@ -104,6 +106,7 @@ class Heights(Scene):
             look=-68,
         ),
     ]
+    levels = with_hands(levels)  # the client's hands: shown, in the default skin tone
 
     def build(self) -> None:
         apply_look(
@@ -204,6 +207,7 @@ class Heights(Scene):
         rail.box((0, -0.04, RAIL_M * 0.5), (TOWER_W, 0.03, 0.03), steel)
         self.rail = rail.node("railing")
         self.rail.reparentTo(self.tower)
+        self.hands = Hands(self.viewpoint)  # on the rail, or where the controllers hold them
 
         car = Mesh()
         car.box((0, 0, 0.7), (4.2, 1.8, 1.0), (1, 1, 1))
@@ -272,6 +276,7 @@ class Heights(Scene):
         else:
             self.rail.show()
             self.rail.setSz(rail / RAIL_M)
+        self.hands.update(p, p["edge"] - 0.04, rail if rail >= 0.03 else 0.0)
         self.gaze_pitch = p["look"] + 1.5 * wave(self.time, 11.0)
         self.birds.update(self.time)
         self.wind.volume = min(1.0, 0.15 + height / 120.0 + 0.1 * wave(self.time, 7.0))
