@@ -33,6 +33,90 @@ def fade_seconds(transition_s: float) -> float:
     return max(0.2, min(1.0, transition_s / 2))
 
 
+# ---------------------------------------------------------------------------- the look's features
+SOFTWARE_GL = ("llvmpipe", "softpipe", "swrast", "lavapipe", "software rasterizer", "gdi generic")
+"""Renderer strings of OpenGL drawn by the CPU (Mesa's llvmpipe, softpipe, swrast; Windows' GDI
+Generic): shaders run, but shadows and multisampling would cost frames the headset needs, and
+the shader generator's shadow shader does not compile on llvmpipe ("The profile is not
+supported.", seen on Mesa 22 here: every lit surface then loses its shading)."""
+SHADOW_MAP_PX = 1024
+"""Pixels a side of the key light's shadow map on a GPU: modest, with hardware PCF to soften."""
+SHADOW_REACH_M = 12.0
+"""The shadow map covers this far around the client's seat (a room; beyond it no shadows)."""
+MULTISAMPLES = 4
+"""MSAA samples per pixel on a GPU: 4x smooths the edges a headset's lenses magnify."""
+LOOK_SHADOWS = ("auto", "on", "off")
+
+
+@dataclass(frozen=True)
+class LookSettings:
+    """What a station asks of the look; the renderer decides what it gets (`look_features`).
+
+    shadows: "auto" (on a GPU only), "on" (asked for, still refused where no GPU draws), "off".
+    multisamples: samples per pixel, or None for `MULTISAMPLES` on a GPU; 0 turns MSAA off.
+    """
+
+    shadows: str = "auto"
+    multisamples: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.shadows not in LOOK_SHADOWS:
+            raise ValueError(
+                f"unknown shadows setting {self.shadows!r}: use one of {', '.join(LOOK_SHADOWS)}"
+            )
+        if self.multisamples is not None and not 0 <= self.multisamples <= 16:
+            raise ValueError(f"multisamples must be 0 to 16, not {self.multisamples}")
+
+
+@dataclass(frozen=True)
+class LookFeatures:
+    """What the look uses in this process, decided once when the window opens."""
+
+    linear_light: bool = False
+    """sRGB throughout: colour textures and the framebuffer are sRGB, colours are linearised
+    at build and light adds up in linear light; False keeps the gamma-space look (software)."""
+    shadows: bool = False
+    """The key light casts shadows (the shader generator's shadow map, hardware PCF)."""
+    shadow_map_px: int = 0
+    multisamples: int = 0
+    """MSAA samples per pixel of the window and its buffers (0: none)."""
+    tier: str = "software"
+    """"software" (p3tinydisplay), "software-gl" (shaders on the CPU) or "gpu"."""
+
+
+def is_software_gl(renderer: str) -> bool:
+    """True when an OpenGL renderer string names a CPU rasteriser (llvmpipe and the like)."""
+    name = renderer.lower()
+    return any(word in name for word in SOFTWARE_GL)
+
+
+def look_features(pipe: str, renderer: str, settings: LookSettings | None = None) -> LookFeatures:
+    """The look's features for a window on `pipe` ("tiny", "gl", "egl") drawn by `renderer`
+    (the GSG's renderer string) under `settings`. Pure: the decision in one testable place.
+
+    - p3tinydisplay: the tuned fallback, nothing else (no shaders, no sRGB, no shadows).
+    - OpenGL on the CPU (llvmpipe, softpipe, swrast): sRGB throughout; no shadows even when
+      asked (the shadow shader fails there); MSAA only when asked for by number.
+    - OpenGL on a GPU: sRGB throughout, soft shadows from the key light and 4x MSAA, unless
+      the settings turn them off.
+    """
+    settings = settings or LookSettings()
+    if pipe == "tiny" or "tinypanda" in renderer.lower():
+        return LookFeatures()
+    if not renderer or is_software_gl(renderer):  # an unnamed renderer: assume the CPU
+        return LookFeatures(
+            linear_light=True, multisamples=settings.multisamples or 0, tier="software-gl"
+        )
+    shadows = settings.shadows != "off"
+    return LookFeatures(
+        linear_light=True,
+        shadows=shadows,
+        shadow_map_px=SHADOW_MAP_PX if shadows else 0,
+        multisamples=MULTISAMPLES if settings.multisamples is None else settings.multisamples,
+        tier="gpu",
+    )
+
+
 @dataclass(frozen=True)
 class RenderConfig:
     """Everything the render process needs; pickled into the spawned process."""
@@ -52,6 +136,8 @@ class RenderConfig:
     scene_dirs: tuple[str, ...] | None = None
     pose_script: PoseScript | None = None
     """Scripted head poses (tests, demos); the headset's own pose wins in VR."""
+    look: LookSettings = LookSettings()
+    """Shadows and multisampling asked of the look (a GPU grants them; see `look_features`)."""
     coach: str = "person"
     """How the coach appears at the start: "person", "voice" (a soft light) or "off"."""
     scene_levels: tuple[tuple[str, tuple[tuple[tuple[str, float], ...], ...]], ...] = ()
