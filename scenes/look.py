@@ -221,7 +221,7 @@ class _Linearise:
             for k in range(attrib.getNumOnStages()):
                 stage = attrib.getOnStage(k)
                 if stage.getMode() not in _DATA_STAGES:
-                    _mark_srgb(attrib.getOnTexture(stage))
+                    srgb_texture(attrib.getOnTexture(stage))
         return state
 
     def material(self, material: Any) -> None:
@@ -239,11 +239,15 @@ class _Linearise:
                 getattr(material, put)(linear_colour(getattr(material, get)()))
 
 
-def _mark_srgb(tex: Texture) -> None:
-    """A colour texture with 8-bit RGB(A) texels: decoded from sRGB as the GPU samples it."""
+def srgb_texture(tex: Texture) -> Texture:
+    """Mark a colour texture (8-bit RGB or RGBA texels: a photo, a video, an albedo) sRGB where
+    light is linear, so the GPU decodes it as it samples; returns it. A texture a scene puts on
+    in `apply` rather than `build` needs this call (the build's walk never sees it)."""
     srgb = _SRGB_FORMATS.get(tex.getFormat())
-    if srgb is not None and tex.getComponentType() == Texture.T_unsigned_byte:
+    colour_bytes = tex.getComponentType() == Texture.T_unsigned_byte
+    if _features.linear_light and srgb is not None and colour_bytes:
         tex.setFormat(srgb)
+    return tex
 
 
 def _linear_vertex_colours(geom: Any) -> None:

@@ -246,3 +246,16 @@ def test_on_opengl_a_scene_is_linearised_once(monkeypatch):
     assert light.getColor()[0] == pytest.approx(half, abs=1e-6)
     look.keep_lights_linear(lights)  # and leaves it alone when it did not change
     assert light.getColor()[0] == pytest.approx(half, abs=1e-6)
+
+
+def test_a_texture_put_on_in_apply_is_marked_srgb_by_its_scene(monkeypatch):
+    """The build's walk never sees a texture a scene sets later (a 360-degree scene's levels):
+    `srgb_texture` marks it, and only where light is linear and its texels are colour bytes."""
+    photo = Texture("photo")
+    photo.setup2dTexture(2, 2, Texture.T_unsigned_byte, Texture.F_rgba)
+    assert look.srgb_texture(photo).getFormat() == Texture.F_rgba  # software: as it was
+    monkeypatch.setattr(look, "_features", look.LookFeatures(linear_light=True))
+    assert look.srgb_texture(photo).getFormat() == Texture.F_srgb_alpha
+    hdr = Texture("hdr")
+    hdr.setup2dTexture(2, 2, Texture.T_float, Texture.F_rgb)
+    assert look.srgb_texture(hdr).getFormat() == Texture.F_rgb  # float texels are linear
