@@ -78,11 +78,11 @@ def _centres(img: np.ndarray) -> list[list[int]]:
     return [img[h // 2, x].tolist() for x in xs] + [img[2, 2].tolist()]
 
 
-def gl_child(conn: Any, settings: LookSettings | None) -> None:
+def gl_child(conn: Any, settings: LookSettings | None, pipe: str = "egl") -> None:
     """In a fresh process on OpenGL through EGL: the patches on screen and in a thumbnail."""
     from scenes.stage import configure, make_base, renderer_name
 
-    configure("offscreen", SIZE, pipe="egl")
+    configure("offscreen", SIZE, pipe=pipe)
     base = make_base(settings)
     out: dict[str, Any] = {"renderer": renderer_name(base), "features": look.features()}
     fb = base.win.getFbProperties()
@@ -119,16 +119,16 @@ def gl_child(conn: Any, settings: LookSettings | None) -> None:
     conn.send(out)
 
 
-def _in_child(settings: LookSettings | None = None) -> dict[str, Any]:
+def _in_child(settings: LookSettings | None = None, pipe: str = "egl") -> dict[str, Any]:
     ctx = multiprocessing.get_context("spawn")
     ours, theirs = ctx.Pipe(duplex=False)
-    proc = ctx.Process(target=gl_child, args=(theirs, settings))
+    proc = ctx.Process(target=gl_child, args=(theirs, settings, pipe))
     proc.start()
     theirs.close()
-    assert ours.poll(120), "the OpenGL render process sent nothing"
+    assert ours.poll(120), "the render process sent nothing"
     out: dict[str, Any] = ours.recv()
     proc.join(10)
-    if "tiny" in out["renderer"].lower():
+    if pipe != "tiny" and "tiny" in out["renderer"].lower():
         pytest.skip("no OpenGL through EGL on this machine: only software rendering")
     return out
 
@@ -171,6 +171,14 @@ def test_multisampling_when_asked_for_reopens_the_window_with_samples():
     # not); its framebuffer objects do multisample: the thumbnail's slanted edges blend
     plain = _in_child()
     assert out["thumbnail_colours"] > plain["thumbnail_colours"] + 2
+
+
+@pytest.mark.render
+def test_software_rendering_opens_a_plain_window_whatever_is_asked():
+    out = _in_child(LookSettings(shadows="on", multisamples=4), pipe="tiny")
+    assert out["renderer"] == "TinyPanda"
+    assert out["features"] == look.LookFeatures()  # the tuned fallback: gamma space
+    assert out["fb"] == (False, 0)  # no sRGB framebuffer, no samples
 
 
 def test_in_software_rendering_nothing_changes():
