@@ -7,9 +7,17 @@ once, shows one (or fades between two) and carries the camera rig to the scene's
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
-from panda3d.core import Filename, NodePath, PerspectiveLens, loadPrcFileData
+from panda3d.core import (
+    AntialiasAttrib,
+    Filename,
+    FrameBufferProperties,
+    NodePath,
+    PerspectiveLens,
+    loadPrcFileData,
+)
 
 from scenes import look
 from scenes.api import EYE_HEIGHT_M, Scene
@@ -118,16 +126,19 @@ def renderer_name(base: Any) -> str:
 
 
 def _look_of(base: Any, settings: LookSettings | None) -> LookFeatures:
-    """Decide the look's features for `base`'s window and give the window what they need."""
-    from dataclasses import replace
+    """Decide the look's features for `base`'s window and give the window what they need.
 
-    from panda3d.core import AntialiasAttrib, FrameBufferProperties
-
+    Multisampling needs a window opened with samples, and the renderer is known only once a
+    window is open: on a GPU the main window is opened again (before anything is built); a
+    driver that refuses the samples gets the plain window back, never no window.
+    """
     features = look_features(_configured["pipe"], renderer_name(base), settings)
-    if features.multisamples > base.win.getFbProperties().getMultisamples():
-        props = FrameBufferProperties(base.win.getFbProperties())
+    plain = FrameBufferProperties(base.win.getFbProperties())
+    if features.multisamples > plain.getMultisamples():
+        props = FrameBufferProperties(plain)
         props.setMultisamples(features.multisamples)
-        if not base.openMainWindow(fbprops=props, keepCamera=True) or base.win is None:
+        reopened = base.openMainWindow(fbprops=props, keepCamera=True) and base.win is not None
+        if not reopened and not (base.openMainWindow(fbprops=plain, keepCamera=True) and base.win):
             raise RuntimeError(_no_window_message())
     fb = base.win.getFbProperties()
     granted = fb.getMultisamples() if features.multisamples else 0
