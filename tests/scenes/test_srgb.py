@@ -267,3 +267,50 @@ def test_a_texture_put_on_in_apply_is_marked_srgb_by_its_scene(monkeypatch):
     hdr = Texture("hdr")
     hdr.setup2dTexture(2, 2, Texture.T_float, Texture.F_rgb)
     assert look.srgb_texture(hdr).getFormat() == Texture.F_rgb  # float texels are linear
+
+
+def _client_view_sky(pipe: str) -> tuple[str, np.ndarray]:
+    """The render process on `pipe` showing the safe place: its renderer and the mean colour
+    of the top rows of a client's-view thumbnail (the sky dome: unlit, unfogged)."""
+    import time
+
+    from scenes.render import start_render
+    from scenes.render.messages import Thumbnail
+
+    handle = start_render(
+        size=(64, 48),
+        frame_rate=30.0,
+        thumbnail_hz=10.0,
+        thumbnail_size=(64, 48),
+        scenes=["safe_place"],
+        pipe=pipe,
+        coach="off",
+    )
+    try:
+        ready = handle.wait_ready()
+        start = time.monotonic()
+        thumbnails: list[Thumbnail] = []
+        while time.monotonic() - start < 30.0 and len(thumbnails) < 3:
+            handle.send_target("safe_place", 1.0)
+            for msg in handle.poll():
+                if isinstance(msg, Thumbnail) and time.monotonic() - start > 1.5:
+                    thumbnails.append(msg)  # after the first fade in
+            time.sleep(0.03)
+        assert thumbnails, "the render process sent no thumbnail"
+        t = thumbnails[-1]
+        img = np.frombuffer(t.rgb, np.uint8).reshape(t.height, t.width, 3)
+        return ready.renderer, img[:4].reshape(-1, 3).mean(axis=0)
+    finally:
+        handle.stop()
+
+
+@pytest.mark.render
+def test_the_render_process_shows_the_sky_as_authored_on_opengl_and_in_software():
+    """End to end: the sky dome's colours, unlit, come back the same from both renderers (a
+    double gamma would lift them by ~60 levels, a missing encode drop them as much); they may
+    differ a little as the gradient is interpolated in linear light on OpenGL."""
+    _, software = _client_view_sky("tiny")
+    renderer, opengl = _client_view_sky("egl")
+    if "tiny" in renderer.lower():
+        pytest.skip("no OpenGL through EGL on this machine: only software rendering")
+    assert np.abs(opengl - software).max() < 16, (opengl, software)
