@@ -6,6 +6,7 @@ once, shows one (or fades between two) and carries the camera rig to the scene's
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import Any
@@ -22,7 +23,13 @@ from panda3d.core import (
 from scenes import look
 from scenes.api import EYE_HEIGHT_M, Scene
 from scenes.registry import SceneInfo
-from scenes.render.config import LookFeatures, LookSettings, look_features
+from scenes.render.config import (
+    LOOK_ENV,
+    LookFeatures,
+    LookSettings,
+    look_features,
+    look_settings_from,
+)
 from scenes.sound import Soundscape
 
 DISPLAYS = ("offscreen", "window", "openvr")
@@ -132,6 +139,7 @@ def _look_of(base: Any, settings: LookSettings | None) -> LookFeatures:
     window is open: on a GPU the main window is opened again (before anything is built); a
     driver that refuses the samples gets the plain window back, never no window.
     """
+    settings = look_settings_from(os.environ.get(LOOK_ENV), settings)  # a station's override
     features = look_features(_configured["pipe"], renderer_name(base), settings)
     plain = FrameBufferProperties(base.win.getFbProperties())
     if features.multisamples > plain.getMultisamples():

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from exposure.constants import SAFE_SCENE
+from exposure.errors import UserError
 from scenes.pose import PoseScript
 
 DEFAULT_TRANSITION_S = 3.0
@@ -66,6 +67,46 @@ class LookSettings:
             )
         if self.multisamples is not None and not 0 <= self.multisamples <= 16:
             raise ValueError(f"multisamples must be 0 to 16, not {self.multisamples}")
+
+
+LOOK_ENV = "VRET_LOOK"
+"""Environment variable a station sets to override the look's settings, e.g.
+"shadows=off multisamples=0" on a GPU whose driver draws the shadows wrong."""
+
+
+class LookSettingsError(UserError, ValueError):
+    """VRET_LOOK cannot be read: the CLI prints the sentence, the render process reports it."""
+
+
+def look_settings_from(text: str | None, settings: LookSettings | None = None) -> LookSettings:
+    """`settings` with what `text` (the VRET_LOOK value: "shadows=off multisamples=0") sets;
+    LookSettingsError with one sentence naming the fix for anything else."""
+    settings = settings or LookSettings()
+    if not text or not text.strip():
+        return settings
+    shadows, multisamples = settings.shadows, settings.multisamples
+    for item in text.replace(",", " ").split():
+        key, _, value = item.partition("=")
+        key = key.strip().lower()
+        if key == "shadows":
+            shadows = value.strip().lower()
+        elif key in ("multisamples", "msaa"):
+            try:
+                multisamples = int(value)
+            except ValueError:
+                raise LookSettingsError(
+                    f"{LOOK_ENV}: multisamples must be a whole number, not {value!r} "
+                    "(e.g. multisamples=4)."
+                ) from None
+        else:
+            raise LookSettingsError(
+                f"{LOOK_ENV}: unknown setting {item!r}: use shadows=auto|on|off and "
+                "multisamples=N, e.g. VRET_LOOK='shadows=off multisamples=0'."
+            )
+    try:
+        return LookSettings(shadows=shadows, multisamples=multisamples)
+    except ValueError as err:
+        raise LookSettingsError(f"{LOOK_ENV}: {err}.") from None
 
 
 @dataclass(frozen=True)

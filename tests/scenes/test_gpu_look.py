@@ -15,9 +15,11 @@ from scenes.render.config import (
     SHADOW_MAP_PX,
     LookFeatures,
     LookSettings,
+    LookSettingsError,
     RenderConfig,
     is_software_gl,
     look_features,
+    look_settings_from,
 )
 
 LLVMPIPE = "llvmpipe (LLVM 15.0.6, 256 bits)"
@@ -86,6 +88,46 @@ def test_look_settings_refuse_what_they_cannot_mean():
     with pytest.raises(ValueError, match="multisamples must be 0 to 16"):
         LookSettings(multisamples=32)
     assert RenderConfig().look == LookSettings()  # auto unless a station says otherwise
+
+
+def test_a_station_overrides_the_look_with_vret_look():
+    assert look_settings_from(None) == LookSettings()
+    assert look_settings_from("  ") == LookSettings()
+    assert look_settings_from("shadows=off multisamples=0") == LookSettings("off", 0)
+    assert look_settings_from("MSAA=8,shadows=ON") == LookSettings("on", 8)
+    # what it does not say keeps the station's own setting
+    assert look_settings_from("msaa=2", LookSettings(shadows="off")) == LookSettings("off", 2)
+    off = look_features("gl", NVIDIA, look_settings_from("shadows=off msaa=0"))
+    assert not off.shadows and off.multisamples == 0 and off.linear_light
+
+
+@pytest.mark.parametrize(
+    ("text", "says"),
+    [
+        ("shadows=soft", "VRET_LOOK: unknown shadows setting 'soft': use one of auto, on, off."),
+        ("msaa=four", "VRET_LOOK: multisamples must be a whole number, not 'four'"),
+        ("msaa=64", "VRET_LOOK: multisamples must be 0 to 16, not 64."),
+        ("bloom=on", "VRET_LOOK: unknown setting 'bloom=on': use shadows=auto|on|off"),
+    ],
+)
+def test_a_vret_look_that_cannot_be_read_is_one_sentence_with_the_fix(text, says):
+    with pytest.raises(LookSettingsError) as err:
+        look_settings_from(text)
+    assert str(err.value).startswith(says)
+    assert isinstance(err.value, ValueError)  # the render process reports it as it starts
+
+
+@pytest.mark.render
+def test_the_render_process_reports_a_bad_vret_look_instead_of_starting(monkeypatch):
+    from scenes.render import RenderError, start_render
+
+    monkeypatch.setenv("VRET_LOOK", "shadows=maybe")
+    handle = start_render(size=(32, 24), thumbnail_hz=0, scenes=["safe_place"], coach="off")
+    try:
+        with pytest.raises(RenderError, match="VRET_LOOK: unknown shadows setting 'maybe'"):
+            handle.wait_ready()
+    finally:
+        handle.stop()
 
 
 def _room() -> tuple[NodePath, NodePath, NodePath, NodePath]:
