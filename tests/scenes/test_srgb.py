@@ -314,3 +314,20 @@ def test_the_render_process_shows_the_sky_as_authored_on_opengl_and_in_software(
     if "tiny" in renderer.lower():
         pytest.skip("no OpenGL through EGL on this machine: only software rendering")
     assert np.abs(opengl - software).max() < 16, (opengl, software)
+
+
+def test_gltf_models_are_left_alone_their_colours_are_linear_already(monkeypatch):
+    from panda3d.core import Filename, ModelRoot
+
+    monkeypatch.setattr(look, "_features", look.LookFeatures(linear_light=True))
+    root = NodePath("scene")
+    for path in ("mug.glb", "chair.bam"):
+        model = ModelRoot(path)
+        model.setFullpath(Filename(path))
+        grey = Mesh().quad((0, 0, 0), (1, 0, 0), (1, 1, 0), (0, 1, 0), GREY).node("grey")
+        grey.reparentTo(root.attachNewNode(model))
+    look.to_linear_light(root)
+    glb, bam = (root.find(f"{name}/grey") for name in ("mug.glb", "chair.bam"))
+    for node, expected in ((glb, 127 / 255), (bam, look.srgb_to_linear(127 / 255))):
+        reader = GeomVertexReader(node.node().getGeom(0).getVertexData(), "color")
+        assert reader.getData4()[0] == pytest.approx(expected, abs=1e-6)
