@@ -37,9 +37,10 @@ def fade_seconds(transition_s: float) -> float:
 # ---------------------------------------------------------------------------- the look's features
 SOFTWARE_GL = ("llvmpipe", "softpipe", "swrast", "lavapipe", "software rasterizer", "gdi generic")
 """Renderer strings of OpenGL drawn by the CPU (Mesa's llvmpipe, softpipe, swrast; Windows' GDI
-Generic): shaders run, but shadows and multisampling would cost frames the headset needs, and
-the shader generator's shadow shader does not compile on llvmpipe ("The profile is not
-supported.", seen on Mesa 22 here: every lit surface then loses its shading)."""
+Generic): shadows and multisampling would cost frames the headset needs, and a shadow would
+never be drawn there: on llvmpipe (Mesa 22 here) the shader generator's lit shaders do not
+load ("The profile is not supported."), with or without a shadow map, and those surfaces fall
+back to the fixed pipeline."""
 SHADOW_MAP_PX = 1024
 """Pixels a side of the key light's shadow map on a GPU: modest, with hardware PCF to soften."""
 SHADOW_REACH_M = 12.0
@@ -137,7 +138,7 @@ def look_features(pipe: str, renderer: str, settings: LookSettings | None = None
 
     - p3tinydisplay: the tuned fallback, nothing else (no shaders, no sRGB, no shadows).
     - OpenGL on the CPU (llvmpipe, softpipe, swrast): sRGB throughout; no shadows even when
-      asked (the shadow shader fails there); MSAA only when asked for by number.
+      asked (no shadow is drawn there); MSAA only when asked for by number.
     - OpenGL on a GPU: sRGB throughout, soft shadows from the key light and 4x MSAA, unless
       the settings turn them off.
     """

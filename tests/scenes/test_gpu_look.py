@@ -55,7 +55,7 @@ def test_opengl_on_the_cpu_gets_srgb_but_never_shadows_or_msaa_by_default(render
         assert features.linear_light and features.tier == "software-gl"
         assert not features.shadows and features.shadow_map_px == 0
         assert features.multisamples == 0
-    # asked for shadows: still refused (the shadow shader fails on llvmpipe)
+    # asked for shadows: still refused (llvmpipe draws no shadow)
     assert not look_features("egl", renderer, LookSettings(shadows="on")).shadows
     # multisampling only when asked for by number
     assert look_features("egl", renderer, LookSettings(multisamples=4)).multisamples == 4
