@@ -12,6 +12,16 @@ Two tiers, chosen by what the renderer can do, never by the scene:
   nearest texels without mipmaps, multiplied by the vertex colour), from sky gradients and fog. This tier is
   what previews, tests and the frame-pacing benchmark measure.
 
+**Linear light** (every OpenGL renderer, `LookFeatures.linear_light`): the window is an sRGB
+framebuffer, so light adds up in linear light and is encoded to sRGB once, as pixels are
+written. Colours are authored in sRGB, as on screen: `to_linear_light` converts a built scene's
+vertex, flat, material, light, fog and text colours to linear once, and marks its colour
+textures sRGB (the GPU decodes them as it samples); normal maps and other data stay linear.
+p3tinydisplay has no shaders and no sRGB framebuffer: there the look stays in gamma space,
+exactly as before. On a GPU the key light also casts soft shadows and the window is
+multisampled (`cast_shadows`, `scenes.stage.make_base`); `scenes.render.config.look_features`
+decides, from the renderer, what this process gets.
+
 Textures come from `scenes.textures` (numpy, cached in the user's cache folder) and are loaded
 into Panda3D once per process, whichever scene asks first.
 """
@@ -22,18 +32,36 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 from panda3d.core import (
+    ColorAttrib,
     ColorBlendAttrib,
+    ColorScaleAttrib,
     Fog,
+    FogAttrib,
+    GeomEnums,
+    GeomNode,
+    GeomVertexData,
+    GeomVertexFormat,
     GraphicsStateGuardianBase,
+    InternalName,
+    LightAttrib,
+    MaterialAttrib,
+    ModelRoot,
     NodePath,
     SamplerState,
+    TextNode,
     Texture,
+    TextureAttrib,
     TextureStage,
 )
 
 from scenes import textures
 from scenes.geometry import Mesh
+from scenes.render.config import SHADOW_REACH_M, LookFeatures
+
+_features = LookFeatures()
+"""What the look uses in this process: set once by `scenes.stage.make_base` (`use_features`)."""
 
 _loaded: dict[tuple[str, int, int, tuple[tuple[str, float], ...]], tuple[Texture, Texture]] = {}
 _normal_stage: TextureStage | None = None
@@ -45,11 +73,294 @@ def shaders_available() -> bool:
     return bool(gsg is not None and gsg.getSupportsBasicShaders())
 
 
+def use_features(features: LookFeatures) -> None:
+    """Set what the look uses in this process (once, when the window has opened)."""
+    global _features
+    _features = features
+
+
+def features() -> LookFeatures:
+    """What the look uses in this process (the software fallback until a window says more)."""
+    return _features
+
+
+def linear_light() -> bool:
+    """True when this process lights in linear light through an sRGB framebuffer."""
+    return _features.linear_light
+
+
+# ---------------------------------------------------------------------------- sRGB and linear
+def srgb_to_linear(value: float) -> float:
+    """One sRGB-encoded component (0..1, as authored and as on screen) in linear light."""
+    if value <= 0.04045:
+        return value / 12.92
+    return float(((value + 0.055) / 1.055) ** 2.4)
+
+
+def linear_to_srgb(value: float) -> float:
+    """One linear-light component (0..1) encoded as sRGB, as the framebuffer writes it."""
+    if value <= 0.0031308:
+        return value * 12.92
+    return float(1.055 * value ** (1 / 2.4) - 0.055)
+
+
+def linear_colour(colour: Any) -> tuple[float, ...]:
+    """An sRGB colour (RGB or RGBA, alpha kept) as the renderer wants it: in linear light
+    where the framebuffer is sRGB, unchanged in software rendering (gamma space)."""
+    c = tuple(float(v) for v in colour)
+    if not _features.linear_light:
+        return c
+    return tuple(srgb_to_linear(v) if k < 3 else v for k, v in enumerate(c))
+
+
+_SRGB_FORMATS = {
+    Texture.F_rgb: Texture.F_srgb,
+    Texture.F_rgb8: Texture.F_srgb,
+    Texture.F_rgba: Texture.F_srgb_alpha,
+    Texture.F_rgba8: Texture.F_srgb_alpha,
+}
+_DATA_STAGES = {
+    TextureStage.M_normal,
+    TextureStage.M_normal_height,
+    TextureStage.M_normal_gloss,
+    TextureStage.M_height,
+    TextureStage.M_gloss,
+    TextureStage.M_selector,
+}
+"""Texture stages whose texels are data (directions, heights, masks), never colour."""
+_LINEAR_TAG = "vret-linear"
+
+
+class _Linearise:
+    """One walk of `to_linear_light`: everything converted at most once."""
+
+    def __init__(self) -> None:
+        self.seen: set[tuple[str, int]] = set()
+        self.lights: list[tuple[Any, Any]] = []
+
+    def once(self, kind: str, node: Any) -> bool:
+        """True the first time `node` is met as `kind` (in this walk, or tagged by an earlier)."""
+        tag = f"{_LINEAR_TAG}-{kind}"
+        if node.hasTag(tag):
+            return False
+        node.setTag(tag, "1")
+        return True
+
+    def node(self, np_: NodePath) -> None:
+        node = np_.node()
+        if not self.once("node", node):
+            return
+        if isinstance(node, ModelRoot) and node.getFullpath().getExtension() in ("gltf", "glb"):
+            return  # glTF colours are linear already, and its loader marks baseColor sRGB
+        self.state(node)
+        if isinstance(node, GeomNode):
+            for i in range(node.getNumGeoms()):
+                state = node.getGeomState(i)
+                new = self.render_state(state)
+                if new is not state:
+                    node.setGeomState(i, new)
+                _linear_vertex_colours(node.modifyGeom(i))
+        if node.asLight() is not None:
+            self.light(np_)
+        if isinstance(node, Fog):
+            self.fog(node)
+        if isinstance(node, TextNode):
+            node.setTextColor(*linear_colour(node.getTextColor()))
+            if node.hasCard():
+                node.setCardColor(*linear_colour(node.getCardColor()))
+            if node.hasFrame():
+                node.setFrameColor(*linear_colour(node.getFrameColor()))
+            if node.hasShadow():
+                node.setShadowColor(*linear_colour(node.getShadowColor()))
+        for child in np_.getChildren():
+            self.node(child)
+        for child in np_.getStashedChildren():
+            self.node(child)
+
+    def light(self, light_np: NodePath) -> None:
+        light = light_np.node()
+        if not self.once("light", light):
+            return
+        linear = linear_colour(light.getColor())
+        light.setColor(linear)
+        self.lights.append((light, tuple(light.getColor())))  # a copy: getColor is a view
+
+    def fog(self, fog: Fog) -> None:
+        if self.once("fog", fog):
+            fog.setColor(*linear_colour(fog.getColor())[:3])
+
+    def state(self, node: Any) -> None:
+        state = node.getState()
+        new = self.render_state(state)
+        if new is not state:
+            node.setState(new)
+
+    def render_state(self, state: Any) -> Any:
+        """`state` with its flat colour, colour scale and materials in linear light, its
+        lights and fog converted, and its colour textures marked sRGB."""
+        attrib = state.getAttrib(ColorAttrib)
+        if attrib is not None and attrib.getColorType() == ColorAttrib.T_flat:
+            colour = linear_colour(attrib.getColor())
+            state = state.setAttrib(ColorAttrib.makeFlat(colour), state.getOverride(ColorAttrib))
+        attrib = state.getAttrib(ColorScaleAttrib)
+        if attrib is not None and attrib.hasScale():
+            scale = linear_colour(attrib.getScale())
+            state = state.setAttrib(attrib.setScale(scale), state.getOverride(ColorScaleAttrib))
+        attrib = state.getAttrib(MaterialAttrib)
+        if attrib is not None and not attrib.isOff() and attrib.getMaterial() is not None:
+            self.material(attrib.getMaterial())
+        attrib = state.getAttrib(LightAttrib)
+        if attrib is not None:
+            for k in range(attrib.getNumOnLights()):
+                self.light(attrib.getOnLight(k))
+        attrib = state.getAttrib(FogAttrib)
+        if attrib is not None and not attrib.isOff():
+            self.fog(attrib.getFog())
+        attrib = state.getAttrib(TextureAttrib)
+        if attrib is not None:
+            for k in range(attrib.getNumOnStages()):
+                stage = attrib.getOnStage(k)
+                if stage.getMode() not in _DATA_STAGES:
+                    srgb_texture(attrib.getOnTexture(stage))
+        return state
+
+    def material(self, material: Any) -> None:
+        if ("material", hash(material)) in self.seen:
+            return
+        self.seen.add(("material", hash(material)))
+        for has, get, put in (
+            ("hasBaseColor", "getBaseColor", "setBaseColor"),
+            ("hasDiffuse", "getDiffuse", "setDiffuse"),
+            ("hasAmbient", "getAmbient", "setAmbient"),
+            ("hasEmission", "getEmission", "setEmission"),
+            ("hasSpecular", "getSpecular", "setSpecular"),
+        ):
+            if getattr(material, has)():
+                getattr(material, put)(linear_colour(getattr(material, get)()))
+
+
+def srgb_texture(tex: Texture) -> Texture:
+    """Mark a colour texture (8-bit RGB or RGBA texels: a photo, a video, an albedo) sRGB where
+    light is linear, so the GPU decodes it as it samples; returns it. A texture a scene puts on
+    in `apply` rather than `build` needs this call (the build's walk never sees it)."""
+    srgb = _SRGB_FORMATS.get(tex.getFormat())
+    colour_bytes = tex.getComponentType() == Texture.T_unsigned_byte
+    if _features.linear_light and srgb is not None and colour_bytes:
+        tex.setFormat(srgb)
+    return tex
+
+
+def _linear_vertex_colours(geom: Any) -> None:
+    """Convert a Geom's vertex colours from sRGB to linear, stored as floats (8-bit linear
+    colour would band in the darks: sRGB 20/255 is 2/255 in linear light)."""
+    vdata = geom.getVertexData()
+    fmt = vdata.getFormat()
+    colour = InternalName.getColor()
+    if not fmt.hasColumn(colour) or vdata.getNumRows() == 0:
+        return
+    column = fmt.getColumn(colour)
+    if column.getNumericType() != GeomEnums.NT_float32:
+        wider = GeomVertexFormat(fmt)
+        for i in range(wider.getNumArrays()):
+            if wider.getArray(i).hasColumn(colour):
+                array_format = wider.modifyArray(i)
+                array_format.removeColumn(colour)
+                array_format.addColumn(colour, 4, GeomEnums.NT_float32, GeomEnums.C_color)
+        vdata = GeomVertexData(vdata.convertTo(GeomVertexFormat.registerFormat(wider)))
+    else:
+        vdata = geom.modifyVertexData()
+    fmt = vdata.getFormat()
+    index = next(i for i in range(fmt.getNumArrays()) if fmt.getArray(i).hasColumn(colour))
+    array_format = fmt.getArray(index)
+    column = array_format.getColumn(colour)
+    rows, stride = vdata.getNumRows(), array_format.getStride()
+    raw = np.frombuffer(memoryview(vdata.modifyArray(index)).cast("B"), np.uint8)
+    rgb = np.ndarray(
+        (rows, 3), np.float32, raw.data, column.getStart(), (stride, 4)
+    )  # a strided view: writes go into the vertex array
+    c = rgb.astype(np.float64)
+    rgb[...] = np.where(c <= 0.04045, c / 12.92, ((c + 0.055) / 1.055) ** 2.4)
+    geom.setVertexData(vdata)
+
+
+def to_linear_light(root: NodePath) -> list[tuple[Any, Any]]:
+    """Convert everything under `root`, authored in sRGB, to linear light, once, at build:
+    vertex, flat and material colours, colour scales, lights, fog and text colours; colour
+    textures are marked sRGB (normal maps and other data textures stay linear). glTF models
+    are left alone (their colours are linear by the glTF spec). Does nothing in software
+    rendering. Returns the lights with the linear colour written to each, for
+    `keep_lights_linear` (scenes that dim a light each frame write it in sRGB again).
+    """
+    if not _features.linear_light:
+        return []
+    walk = _Linearise()
+    walk.node(root)
+    return walk.lights
+
+
+def keep_lights_linear(lights: list[tuple[Any, Any]]) -> None:
+    """Per frame, after the scene's `apply`: a light whose colour the scene set again (in sRGB,
+    as authored) is converted to linear light. A few comparisons a frame."""
+    for k, (light, written) in enumerate(lights):
+        colour = tuple(light.getColor())
+        if colour != written:
+            light.setColor(linear_colour(colour))
+            lights[k] = (light, tuple(light.getColor()))
+
+
+def cast_shadows(root: NodePath, around: NodePath, reach_m: float = SHADOW_REACH_M) -> Any:
+    """Where the features allow (a GPU), the scene's key light (its brightest directional
+    light) casts soft shadows over `reach_m` around `around` (the client's viewpoint): the
+    shader generator's shadow map, filtered by the hardware's PCF. Returns the light, or None.
+    """
+    if not _features.shadows:
+        return None
+    lights = [np_ for np_ in root.findAllMatches("**/+DirectionalLight")]
+    if not lights:
+        return None
+    key = max(lights, key=lambda np_: sum(tuple(np_.node().getColor())[:3]))
+    size = _features.shadow_map_px
+    place_shadow_camera(key, around, reach_m)
+    key.node().setShadowCaster(True, size, size)
+    return key
+
+
+def place_shadow_camera(light: NodePath, around: NodePath, reach_m: float) -> None:
+    """Put a directional light's shadow camera back along its direction from `around`, its
+    film `2 * reach_m` across: a directional light's position does not change its lighting."""
+    parent = light.getParent()
+    centre = around.getPos(parent)
+    forward = parent.getRelativeVector(light, (0.0, 1.0, 0.0))
+    forward.normalize()
+    distance = reach_m * 4.0
+    light.setPos(centre - forward * distance)
+    lens = light.node().getLens()
+    lens.setFilmSize(2.0 * reach_m, 2.0 * reach_m)
+    lens.setNearFar(distance - 2.0 * reach_m, distance + 2.0 * reach_m)
+
+
+def buffer_properties() -> Any:
+    """Framebuffer properties for an offscreen buffer drawing the scene (the thumbnail, a
+    headset's eyes): sRGB where the window is, so its pixels are encoded as the window's are,
+    and multisampled as the window is. None in software rendering: Panda3D's defaults."""
+    from panda3d.core import FrameBufferProperties
+
+    if not _features.linear_light and not _features.multisamples:
+        return None
+    props = FrameBufferProperties()  # Panda3D's defaults for a texture buffer, and ours
+    props.setRgbColor(True)
+    props.setAlphaBits(1)
+    props.setDepthBits(1)
+    props.setSrgbColor(_features.linear_light)
+    props.setMultisamples(_features.multisamples)
+    return props
+
+
 def _to_texture(name: str, rgb: Any, srgb: bool) -> Texture:
     tex = Texture(name)
     size = rgb.shape[0]
     tex.setup2dTexture(size, rgb.shape[1], Texture.T_unsigned_byte, Texture.F_rgb)
-    if srgb:
+    if srgb and _features.linear_light:
         tex.setFormat(Texture.F_srgb)
     # Panda3D keeps images bottom row first and in BGR order in memory
     tex.setRamImageAs(rgb[::-1].tobytes(), "RGB")
@@ -80,7 +391,7 @@ def material_textures(
     if key not in _loaded:
         detail, normal = textures.make(name, size, seed, **params)
         _loaded[key] = (
-            _to_texture(f"{name}-detail", detail, srgb=False),
+            _to_texture(f"{name}-detail", detail, srgb=True),
             _to_texture(f"{name}-normal", normal, srgb=False),
         )
     return _loaded[key]
@@ -220,7 +531,7 @@ def apply_look(root: NodePath, look: Look) -> None:
         sky_dome(zenith, horizon, ground, look.sky_radius_m).reparentTo(root)
     if look.fog_density > 0:
         fog = Fog("haze")
-        fog.setColor(*look.fog_color)
+        fog.setColor(*look.fog_color)  # sRGB as authored: `to_linear_light` converts it
         fog.setExpDensity(look.fog_density)
         root.setFog(fog)
     if shaders_available():

@@ -35,6 +35,7 @@ from panda3d.core import (
 )
 
 from exposure.errors import UserError
+from scenes.look import buffer_properties
 from scenes.pano import mark_eye
 from scenes.pose import tracked_hand_name
 
@@ -181,7 +182,10 @@ class OpenVRDisplay:
             tex = Texture(f"{name}-eye")
             tex.setWrapU(Texture.WM_clamp)
             tex.setWrapV(Texture.WM_clamp)
-            buf = base.win.makeTextureBuffer(f"{name}-eye", self.width, self.height, tex, False)
+            # sRGB where the window is (linear light): submitted as gamma, shown as drawn
+            buf = base.win.makeTextureBuffer(
+                f"{name}-eye", self.width, self.height, tex, False, buffer_properties()
+            )
             if buf is None:
                 raise DisplayUnavailable(
                     "Could not make the per-eye render buffers (OpenGL framebuffer objects): "

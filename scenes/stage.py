@@ -6,14 +6,31 @@ once, shows one (or fades between two) and carries the camera rig to the scene's
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
-from panda3d.core import Filename, NodePath, PerspectiveLens, loadPrcFileData
+from panda3d.core import (
+    AntialiasAttrib,
+    Filename,
+    FrameBufferProperties,
+    NodePath,
+    PerspectiveLens,
+    loadPrcFileData,
+)
 
+from scenes import look
 from scenes.api import EYE_HEIGHT_M, Scene
 from scenes.pano import split_stereo_regions
 from scenes.registry import SceneInfo
+from scenes.render.config import (
+    LOOK_ENV,
+    LookFeatures,
+    LookSettings,
+    look_features,
+    look_settings_from,
+)
 from scenes.sound import Soundscape
 
 DISPLAYS = ("offscreen", "window", "openvr")
@@ -56,6 +73,8 @@ def configure(
         "sync-video false",
         "sleep-precision 0.001",
         "textures-power-2 none" if pipe != "tiny" else "",
+        # OpenGL: an sRGB framebuffer, so light adds up in linear light (scenes.look)
+        "framebuffer-srgb true" if pipe != "tiny" else "",
         "notify-level-device fatal",
         "notify-level-display error",
         "notify-level-glgsg error",
@@ -75,11 +94,13 @@ def configure(
     return pipe
 
 
-def make_base() -> Any:
+def make_base(settings: LookSettings | None = None) -> Any:
     """A ShowBase on the configured display; RuntimeError with a plain sentence on failure.
 
     Software offscreen rendering asks for TinyPanda's offscreen pipe by name, so a machine
-    without X never tries (and complains about) an X display first.
+    without X never tries (and complains about) an X display first. Once the window is open,
+    the renderer decides the look's features (`look_features`, given `settings`): on a GPU
+    the window is opened again with multisampling, before anything is built.
     """
     # ShowBase starts Panda3D's engine on import: only when a base is really made
     from direct.showbase.ShowBase import ShowBase
@@ -103,7 +124,43 @@ def make_base() -> Any:
     if base.win is None:
         raise RuntimeError(_no_window_message())
     base.disableMouse()
+    look.use_features(_look_of(base, settings))
     return base
+
+
+def renderer_name(base: Any) -> str:
+    """What draws the frames, e.g. "TinyPanda", "llvmpipe (LLVM 15.0.6, 256 bits)"."""
+    gsg = base.win.getGsg() if base.win is not None else None
+    name = gsg.getDriverRenderer() if gsg is not None else ""
+    return str(name or (base.pipe.getInterfaceName() if base.pipe is not None else ""))
+
+
+def _look_of(base: Any, settings: LookSettings | None) -> LookFeatures:
+    """Decide the look's features for `base`'s window and give the window what they need.
+
+    Multisampling needs a window opened with samples, and the renderer is known only once a
+    window is open: on a GPU the main window is opened again (before anything is built); a
+    driver that refuses the samples gets the plain window back, never no window.
+    """
+    settings = look_settings_from(os.environ.get(LOOK_ENV), settings)  # a station's override
+    features = look_features(_configured["pipe"], renderer_name(base), settings)
+    plain = FrameBufferProperties(base.win.getFbProperties())
+    if features.multisamples > plain.getMultisamples():
+        props = FrameBufferProperties(plain)
+        props.setMultisamples(features.multisamples)
+        reopened = base.openMainWindow(fbprops=props, keepCamera=True) and base.win is not None
+        if not reopened and not (base.openMainWindow(fbprops=plain, keepCamera=True) and base.win):
+            raise RuntimeError(_no_window_message())
+    fb = base.win.getFbProperties()
+    granted = fb.getMultisamples() if features.multisamples else 0
+    if granted:
+        base.render.setAntialias(AntialiasAttrib.MMultisample)
+    # what the driver gave: no sRGB framebuffer, no linear light (the gamma-space look)
+    return replace(
+        features,
+        linear_light=features.linear_light and fb.getSrgbColor(),
+        multisamples=granted,
+    )
 
 
 def _no_window_message() -> str:
@@ -142,6 +199,8 @@ class Stage:
         """Non-VR: the head takes the scene's gaze pitch. VR sets this False (the head pose wins)."""
         self.soundscape = Soundscape(base)
         """The scenes' spatial sounds (3D audio from the camera; null audio without a device)."""
+        self.lights: dict[str, list[Any]] = {}
+        """Each scene's lights kept in linear light (OpenGL; empty in software rendering)."""
 
     def build(self, info: SceneInfo, levels: Sequence[Mapping[str, float]] | None = None) -> Scene:
         """Build `info`'s scene once (hidden); later calls return the same scene. `levels`: the
@@ -157,6 +216,8 @@ class Stage:
         except Exception:
             root.removeNode()  # leave nothing half-built on screen
             raise
+        self.lights[info.name] = look.to_linear_light(root)  # OpenGL only: sRGB -> linear
+        look.cast_shadows(root, scene.viewpoint)  # a GPU only
         root.stash()
         self.scenes[info.name] = scene
         if scene.sound:
@@ -208,9 +269,11 @@ class Stage:
         self.fade = fade
         if self.current is None:
             return
-        self.current.root.setColorScale(fade, fade, fade, 1.0)
+        # sRGB as authored; in linear light on OpenGL, so a fade looks the same on every renderer
+        scale = look.linear_colour((fade, fade, fade, 1.0))
+        self.current.root.setColorScale(scale)
         bg = self.current.background
-        color = (bg[0] * fade, bg[1] * fade, bg[2] * fade, 1.0)
+        color = look.linear_colour((bg[0] * fade, bg[1] * fade, bg[2] * fade, 1.0))
         for output in self.outputs:
             output.setClearColor(color)
 
@@ -220,6 +283,9 @@ class Stage:
         if scene is None:
             return
         scene.advance(intensity, dt)
+        lights = self.lights.get(scene.name)
+        if lights:
+            look.keep_lights_linear(lights)
         if self.track_gaze:
             self.head.setP(scene.gaze_pitch)
         self.soundscape.update(scene.spatial_sounds)

@@ -23,6 +23,7 @@ from scenes.api import EYE_HEIGHT_M
 from scenes.client_input import ClientInput
 from scenes.coach_figure import CoachPresence
 from scenes.geometry import Mesh
+from scenes.look import buffer_properties, linear_colour, to_linear_light
 from scenes.openvr_display import DisplayUnavailable, OpenVRDisplay, load_openvr
 from scenes.pose import PoseScript, WindowLook, recentre_offset
 from scenes.registry import SceneInfo, discover
@@ -121,7 +122,7 @@ class Thumbnails:
             return
         w, h = size
         self.texture = Texture("thumbnail")
-        buf = base.win.makeTextureBuffer("thumbnail", w, h, self.texture, True)
+        buf = base.win.makeTextureBuffer("thumbnail", w, h, self.texture, True, buffer_properties())
         if buf is None:
             return
         lens = PerspectiveLens()
@@ -217,7 +218,7 @@ class Horizon:
             return
         f, k = self.stage.fade, self.level
         bg = self.stage.current.background
-        color = tuple(bg[i] * f * (1.0 - k) + SKY[i] * k for i in range(3))
+        color = linear_colour(tuple(bg[i] * f * (1.0 - k) + SKY[i] * k for i in range(3)))
         for output in self.stage.outputs:
             output.setClearColor((color[0], color[1], color[2], 1.0))
 
@@ -247,7 +248,7 @@ class RenderLoop:
         if config.safe_scene not in self.infos:
             reason = next((str(p) for p in problems if p.name == config.safe_scene), "not found")
             raise RuntimeError(f"The safe scene {config.safe_scene!r} cannot be loaded ({reason}).")
-        self.base = make_base()
+        self.base = make_base(config.look)
         self.stage = Stage(self.base)
         self.levels_override: dict[str, list[dict[str, float]]] = {}
         """Levels a `SceneLevels` message set for a scene (a station's next session)."""
@@ -283,6 +284,7 @@ class RenderLoop:
                 self.base.accept(key, self._client_recentre)
         self.gaze = GazeSummariser() if self.pose != "none" else None
         self.horizon = Horizon(self.stage)
+        to_linear_light(self.stage.rig)  # OpenGL: the coach, panels and horizon, as the scenes
         self.pose_valid = True
         self._script_t0: float | None = None
         self._mouse: tuple[float, float] | None = None
