@@ -240,6 +240,8 @@ class PanoramaScene(Scene):
             TransparencyAttrib,
         )
 
+        from scenes.look import srgb_texture
+
         if self.folder is None:
             raise FileNotFoundError("a 360-degree scene needs its folder of pictures and videos")
         declared = (
@@ -277,6 +279,7 @@ class PanoramaScene(Scene):
                     raise ValueError(f"{path} could not be read as a picture")
                 shape = (tex.getOrigFileXSize(), tex.getOrigFileYSize())
             layout = stereo_layout(declared[index], *shape)
+            srgb_texture(tex)  # a photo's texels are sRGB: decoded to linear light on OpenGL
             self.textures.append(tex)
             self.layouts.append(layout)
             self._windows.append(_left_eye_window(tex, layout))

@@ -91,13 +91,16 @@ def scene_lib(footage, tmp_path_factory) -> Path:
     return lib
 
 
-def render_child(lib: str, name: str, shots: list[tuple[float, float]], conn) -> None:
-    """In a fresh process: the scene at each (intensity, scene time), as RGB arrays."""
+def render_child(
+    lib: str, name: str, shots: list[tuple[float, float]], conn, pipe: str | None = None
+) -> None:
+    """In a fresh process: the scene at each (intensity, scene time), as RGB arrays (and, last,
+    the renderer's name)."""
     from scenes.preview import screenshot_rgb
     from scenes.stage import Stage, configure, make_base
 
     found, _ = discover([Path(lib)])
-    configure("offscreen", (96, 72))
+    configure("offscreen", (96, 72), pipe=pipe)
     base = make_base()
     stage = Stage(base)
     stage.build(found[name])
@@ -109,20 +112,28 @@ def render_child(lib: str, name: str, shots: list[tuple[float, float]], conn) ->
         base.graphicsEngine.renderFrame()
         w, h, rgb = screenshot_rgb(base)
         out.append(np.frombuffer(rgb, np.uint8).reshape(h, w, 3).copy())
-    conn.send(out)
+    conn.send((out, base.win.getGsg().getDriverRenderer()))
     conn.close()
 
 
-def render(lib: Path, name: str, shots: list[tuple[float, float]]) -> list[np.ndarray]:
+def render(
+    lib: Path, name: str, shots: list[tuple[float, float]], pipe: str | None = None
+) -> list[np.ndarray]:
+    return render_on(lib, name, shots, pipe)[0]
+
+
+def render_on(
+    lib: Path, name: str, shots: list[tuple[float, float]], pipe: str | None
+) -> tuple[list[np.ndarray], str]:
     ctx = multiprocessing.get_context("spawn")
     ours, theirs = ctx.Pipe(duplex=False)
-    proc = ctx.Process(target=render_child, args=(str(lib), name, shots, theirs))
+    proc = ctx.Process(target=render_child, args=(str(lib), name, shots, theirs, pipe))
     proc.start()
     theirs.close()
     assert ours.poll(120), "the render process sent nothing"
-    images = ours.recv()
+    images, renderer = ours.recv()
     proc.join(10)
-    return images
+    return images, renderer
 
 
 def centre(img: np.ndarray) -> np.ndarray:
@@ -199,6 +210,20 @@ def test_the_picture_surrounds_the_client_the_right_way_round(scene_lib):
     right = img[h // 2, w // 2 + 10]
     assert near(left, GREEN) and near(right, RED), (left, right)
     assert behind is None
+
+
+def test_on_opengl_the_picture_shows_its_own_colours_not_washed_out(scene_lib):
+    """The files are sRGB pictures: on OpenGL's linear-light pipeline they are decoded as they
+    are sampled and encoded once at the end, so ahead shows the same green and red as in
+    software (unmarked, they came back lifted by up to 90 levels)."""
+    (software,), _ = render_on(scene_lib, "dogs_park", [(1.0, 0.0)], "tiny")
+    (opengl,), renderer = render_on(scene_lib, "dogs_park", [(1.0, 0.0)], "egl")
+    if "tiny" in renderer.lower():
+        pytest.skip("no OpenGL through EGL on this machine: only software rendering")
+    h, w = opengl.shape[:2]
+    for x in (w // 2 - 10, w // 2 + 10):
+        gl, sw = opengl[h // 2, x].astype(int), software[h // 2, x].astype(int)
+        assert np.abs(gl - sw).max() <= 6, (x, gl, sw)
 
 
 def test_the_video_plays_on_scene_time_and_loops_without_a_jump(scene_lib):
