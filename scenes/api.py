@@ -62,6 +62,10 @@ class Param:
     low: float
     high: float
     unit: str = ""
+    graded: bool = True
+    """False for an appearance setting that does not grade the exposure (the client's own skin
+    tone): a client's hierarchy may set it anywhere from `low` to `high`, where a graded
+    parameter stays within the range the scene's own levels span."""
 
     def describe(self) -> str:
         """`doc (unit, low to high)` for a ladder template."""

@@ -2,7 +2,9 @@
 
 The therapist and client pick situations from the scene's ladder, put them in the client's own
 order, may change the scene's variables for a step (a smaller spider, a slower one: any of the
-parameters the scene's levels set, within the range those levels span), and rate how much
+parameters the scene's levels set, within the range those levels span; an appearance setting
+that grades nothing, such as the skin tone of the client's own hands, anywhere in the range the
+scene declares for it), and rate how much
 distress the client expects at each (anticipated SUDS, 0-100). Every save is a new version; old
 versions stay, so a session's record says which hierarchy it ran (`sessions.hierarchy_version`)
 and the session's ladder itself is in its `session_start` event, so replay needs nothing else.
@@ -24,7 +26,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from exposure.core import replay_steps
 from exposure.errors import UserError
 from exposure.models import Event, Ladder, Level, SessionStart
-from scenes.registry import default_ladder
+from scenes.registry import default_ladder, get
 from vret.clients import UnknownClient
 from vret.records import Records, clients_table, hierarchies_table, sessions_table
 
@@ -107,12 +109,24 @@ def parse_steps(data: object, where: str = "the steps") -> list[Step]:
 
 
 def scene_variables(scene_ladder: Ladder) -> dict[str, tuple[float, float]]:
-    """The variables a scene exposes and the range its own levels span: name -> (low, high)."""
+    """The variables a scene exposes and the range a step may set: name -> (low, high).
+
+    A graded variable keeps to the range the scene's own levels span (no step is harder than
+    the scene's top); one the scene declares ungraded (`scenes.api.Param.graded`) has the whole
+    range the scene declares for it.
+    """
     ranges: dict[str, tuple[float, float]] = {}
     for level in scene_ladder.levels:
         for key, value in level.params.items():
             low, high = ranges.get(key, (value, value))
             ranges[key] = (min(low, value), max(high, value))
+    try:
+        declared = get(scene_ladder.scene).parameters
+    except (KeyError, ValueError):
+        declared = {}
+    for key, spec in declared.items():
+        if key in ranges and not spec.graded:
+            ranges[key] = (float(spec.low), float(spec.high))
     return ranges
 
 

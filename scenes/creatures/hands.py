@@ -70,8 +70,8 @@ GRIP_RADIUS = 0.03
 POSES = ("grip", "open")
 
 HAND_PARAMETERS: dict[str, Param] = {
-    "hands": Param("Show the client's hands (1) or hide them (0)", 0, 1),
-    "skin": Param("Skin tone of the client's hands, 0 lightest to 4 darkest", 0, 4),
+    "hands": Param("Show the client's hands (1) or hide them (0)", 0, 1, graded=False),
+    "skin": Param("Skin tone of the client's hands, 0 lightest to 4 darkest", 0, 4, graded=False),
 }
 """The level parameters a scene with hands adds (`with_hands`)."""
 

@@ -59,6 +59,32 @@ def test_steps_that_cannot_make_a_ladder_are_refused_in_one_sentence(
     assert hierarchy.versions(records, "C-0007") == []
 
 
+def test_the_clients_own_skin_tone_may_be_any_the_scene_has_but_graded_variables_not(
+    records: Records,
+) -> None:
+    clients.add(records, "C-0008", "heights")
+    stock = default_ladder("heights")
+    assert {lv.params["skin"] for lv in stock.levels} == {1.0}  # one tone on the stock ladder
+    variables = hierarchy.scene_variables(stock)
+    assert variables["skin"] == (0.0, 4.0) and variables["hands"] == (0.0, 1.0)
+    top_height = max(lv.params["height"] for lv in stock.levels)
+    assert variables["height"][1] == top_height  # graded: no higher than the scene's top
+    saved = hierarchy.save(
+        records, "C-0008", "heights", [Step(level=4, suds=30, params={"skin": 4.0})]
+    )
+    ladder, _ = hierarchy.session_ladder(records, "C-0008", "heights")
+    assert saved.version == 1 and ladder.levels[0].params["skin"] == 4.0
+    with pytest.raises(HierarchyError, match="outside what heights shows"):
+        hierarchy.save(records, "C-0008", "heights", [Step(level=4, suds=30, params={"skin": 5.0})])
+    with pytest.raises(HierarchyError, match="outside what heights shows"):
+        hierarchy.save(
+            records,
+            "C-0008",
+            "heights",
+            [Step(level=4, suds=30, params={"height": top_height + 1})],
+        )
+
+
 def test_a_hierarchy_needs_a_client_and_a_scene(records: Records) -> None:
     with pytest.raises(clients.UnknownClient, match="No client .C-0007."):
         hierarchy.save(records, "C-0007", "spiders", STEPS)
