@@ -174,8 +174,15 @@ class Thumbnails:
         if self.shrink is not None:
             if not tex.hasRamImage():
                 return None
+            source = (tex.getXSize(), tex.getYSize())
+            if source != self.shrink.source:  # a window the client resized
+                self.shrink = ShrinkView(source, self.shrink.size)
+            if tex.getNumComponents() == 4 and tex.getComponentWidth() == 1:
+                pixels = tex.getRamImage()  # BGRA already: no conversion
+            else:
+                pixels = tex.getRamImageAs("BGRA")
             w, h = self.shrink.size
-            return Thumbnail(width=w, height=h, rgb=self.shrink(tex.getRamImage()))
+            return Thumbnail(width=w, height=h, rgb=self.shrink(pixels))
         self.buffer.setActive(False)
         if not tex.hasRamImage():
             return None
