@@ -6,13 +6,17 @@
     a second arrive, and every event is written to the records.
 (c) gaze on: as (a), with head tracking: the demo's pose script moves the head each frame, and
     the render process finds the nearest stimulus anchor and sends gaze summaries at 10 Hz.
-Frame times are the intervals between frames, as the render process measures them.
+Frame times are the intervals between frames, as the render process measures them. The render
+process's CPU time per frame (`cpu_ms_per_frame`, from /proc over the measured seconds: drawing,
+the scene's Python, thumbnails, the pipe) is what a scene costs; it moves far less than the
+intervals with what else runs on a shared machine.
 """
 
 from __future__ import annotations
 
 import asyncio
 import multiprocessing
+import os
 import tempfile
 import threading
 import time
@@ -31,6 +35,19 @@ from vret.station import SessionPlan, Station, StationThread
 
 LATE_MS = 12.0
 WARMUP_S = 4.0  # the 3 s ease to the top level, then steady
+
+
+def cpu_s(pid: int | None) -> float:
+    """CPU seconds (user and system, every thread) a process has used so far (Linux)."""
+    if not pid:
+        return float("nan")
+    with open(f"/proc/{pid}/stat", encoding="ascii") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def cpu_per_frame(cpu: float, frames: int) -> float:
+    return round(cpu / frames * 1000.0, 2) if frames else float("nan")
 
 
 def frame_stats(times: list[float]) -> dict[str, float]:
@@ -65,10 +82,13 @@ def alone(
     ready = handle.wait_ready(120)
     times: list[float] = []
     summaries = 0
+    cpu0: float | None = None
     try:
         handle.send_target(scene, float(top))
         start = time.monotonic()
         while time.monotonic() - start < WARMUP_S + seconds:
+            if cpu0 is None and time.monotonic() - start > WARMUP_S:
+                cpu0 = cpu_s(handle.pid)
             for message in handle.poll():
                 if isinstance(message, Frames) and time.monotonic() - start > WARMUP_S:
                     times.extend(message.times_ms)
@@ -77,10 +97,12 @@ def alone(
             handle.send_target(scene, float(top))
             time.sleep(0.2)
         rss = rss_mb(handle.pid) if handle.pid else float("nan")
+        cpu = cpu_s(handle.pid) - (cpu0 if cpu0 is not None else float("nan"))
     finally:
         handle.stop()
     return {
         **frame_stats(times),
+        "cpu_ms_per_frame": cpu_per_frame(cpu, len(times)),
         "pipe": ready.pipe or pipe or "tiny",
         "render_rss_mb": rss,
         "gaze_per_s": round(summaries / seconds, 1),
@@ -190,10 +212,13 @@ def loaded(
             )
             load.start()
             time.sleep(1.0)  # the load generator's own start-up
+            pid = station.render.handle.pid if station.render else None
             measuring.set()
-            rss_start = rss_mb(station.render.handle.pid) if station.render else float("nan")
+            rss_start = rss_mb(pid) if pid else float("nan")
+            cpu0 = cpu_s(pid)
             time.sleep(seconds - 1.0)
             measuring.clear()
+            cpu = cpu_s(pid) - cpu0
             load.join(30)
             counts = done.get(timeout=30) if load.exitcode == 0 else [0, 0, 0, 0]
             events = sum(1 for _ in station.records.events(station.session_id))
@@ -202,6 +227,7 @@ def loaded(
             sim.stop()
     return {
         **frame_stats(times),
+        "cpu_ms_per_frame": cpu_per_frame(cpu, len(times)),
         "ws_messages": sum(counts[:3]),
         "commands_ok": counts[3],
         "events_recorded": events,
@@ -255,6 +281,8 @@ def run(
                 "max b",
                 ">12ms b",
                 "p99 b/a",
+                "cpu/f a",
+                "cpu/f b",
                 "cmds",
                 "ws msgs",
                 "p99 c",
@@ -275,6 +303,8 @@ def run(
                     r["loaded"]["max_ms"],
                     r["loaded"]["late"],
                     r["p99_ratio"],
+                    r["alone"]["cpu_ms_per_frame"],
+                    r["loaded"]["cpu_ms_per_frame"],
                     r["loaded"]["commands_ok"],
                     r["loaded"]["ws_messages"],
                     r["gaze"]["p99_ms"],
@@ -290,6 +320,8 @@ def run(
     results[f"{key_prefix}frame_p99_ratio"] = round(max(r["p99_ratio"] for r in rows), 3)
     results[f"{key_prefix}late_frames_loaded"] = sum(r["loaded"]["late"] for r in rows)
     results[f"{key_prefix}late_frames_alone"] = sum(r["alone"]["late"] for r in rows)
+    # what the costliest scene's frame takes of the render process's CPU, alone (ms)
+    results[f"{key_prefix}frame_cpu_ms_max"] = max(r["alone"]["cpu_ms_per_frame"] for r in rows)
     # head tracking on (c) against off (a): the per-frame gaze work must not cost frames
     results[f"{key_prefix}frame_p99_ratio_gaze_on"] = round(
         max(r["gaze_p99_ratio"] for r in rows), 3

@@ -230,20 +230,55 @@ def _lod(name: str, near: NodePath, far: NodePath) -> NodePath:
     return node
 
 
-class Person:
-    """One seated person's nodes and idle rhythm; `pose` sets everything for a moment."""
+@dataclass(frozen=True)
+class RoomLight:
+    """The light a seated person is lit by, to bake into their colours in software rendering:
+    an ambient colour and a directional light's colour and direction (HPR), in the person's
+    own frame (turned with them)."""
 
-    def __init__(self, parent: NodePath, rng: random.Random, material: bool = True) -> None:
-        from scenes.look import textured  # textures load only when a person is built
+    ambient: tuple[float, float, float]
+    sun: tuple[float, float, float]
+    sun_hpr: tuple[float, float, float]
+
+
+class Person:
+    """One seated person's nodes and idle rhythm; `pose` sets everything for a moment.
+
+    With `light`, in software rendering the person is lit once at build time (`baked` is then
+    True and the caller turns the scene's lights off on them): a full room lit per vertex each
+    frame cost about 1 ms a frame at 640x360. Under a light from above, a head turning by a
+    few tens of degrees changes its shading too little to see, so the baked light holds.
+    """
+
+    def __init__(
+        self,
+        parent: NodePath,
+        rng: random.Random,
+        material: bool = True,
+        light: RoomLight | None = None,
+    ) -> None:
+        from scenes.look import bake_sunlight, shaders_available, textured  # when built
 
         self.look = Look.random(rng)
         self.root = parent.attachNewNode("person")
         self.shift = self.root.attachNewNode("shift")
+        self.baked = light is not None and not shaders_available()
+
+        def lit(mesh: Mesh) -> Mesh:
+            if self.baked and light is not None:
+                # p3tinydisplay takes a lit vertex's colour in twice (a 0.5 grey under ambient
+                # 0.62 draws 0.155): baked from the squared colour, a person looks as lit
+                mesh.verts = [
+                    (p, n, (c[0] * c[0], c[1] * c[1], c[2] * c[2], c[3])) for p, n, c in mesh.verts
+                ]
+                bake_sunlight(mesh, light.ambient, light.sun, light.sun_hpr)
+            return mesh
 
         def version(mesh: Mesh, name: str, texture: str, tile: float) -> NodePath:
             # only the near version wears a texture: from the back rows it is below a texel
             # a pixel, and costs about 1.8 ms a frame for a full room in software
             near = material and not name.endswith("-far")
+            mesh = lit(mesh)
             return textured(mesh, texture, tile, name) if near else mesh.node(name)
 
         # two bodies: arms at rest (one geom), or the right forearm left out while its own
@@ -269,14 +304,14 @@ class Person:
             version(head_mesh(self.look), "head", "skin", 0.12),
             version(head_mesh(self.look, detail=False), "head-far", "skin", 0.12),
         ).reparentTo(self.head)
-        self.lids = lids_mesh(self.look).node("lids")
+        self.lids = lit(lids_mesh(self.look)).node("lids")
         self.lids.reparentTo(self.head)
         self.lids.hide()
         self.elbow = self.shift.attachNewNode("elbow")
         self.elbow.setPos(*ELBOW)
         forearm, phone = forearm_mesh(self.look)
-        forearm.node("forearm").reparentTo(self.elbow)
-        self.phone = phone.node("phone")
+        lit(forearm).node("forearm").reparentTo(self.elbow)
+        self.phone = lit(phone).node("phone")
         self.phone.reparentTo(self.elbow)
         self.phone.hide()
         self.elbow.hide()
@@ -287,6 +322,8 @@ class Person:
         self.seed = rng.randrange(1 << 30)
         self._lids = False
         self._phone = False
+        self.gesturing = False
+        """The latest pose was a gesture (the next must be set, to end it)."""
         self._window: tuple[tuple[int, float], str | None, float] = ((-1, -1.0), None, 0.0)
 
     def gesture_at(self, t: float, odds: float) -> tuple[str | None, float]:
@@ -313,9 +350,11 @@ class Person:
         progress: float = 0.0,
     ) -> None:
         """Set breathing, blinking, sway, where the head looks (degrees) and one gesture."""
+        self.gesturing = gesture is not None
         breath = math.sin(2 * math.pi * (t / self.breath_s + self.phase))
-        self.shift.setSz(1.0 + 0.008 * breath)
-        self.shift.setR(1.2 * math.sin(2 * math.pi * (t / 11.0 + self.phase)))
+        sway = 1.2 * math.sin(2 * math.pi * (t / 11.0 + self.phase))
+        # one transform change, not two: 48 people's transforms are remade every frame
+        self.shift.setHprScale(0.0, 0.0, sway, 1.0, 1.0, 1.0 + 0.008 * breath)
         blink = ((t + self.phase * self.blink_s) % self.blink_s) < 0.15
         h, p, r = look_h, look_p, 0.0
         arm_p, arm_h = 0.0, 0.0  # forearm forward on the thigh

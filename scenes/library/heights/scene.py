@@ -23,6 +23,8 @@ SKY_LIGHT = (0.45, 0.47, 0.52)
 SUN_LIGHT = (0.8, 0.76, 0.68)
 SUN_HPR = (35.0, -55.0, 0.0)
 STREET_Y = 14.0  # the avenue in front of the tower, metres from its edge
+CITY_TILE_M = 92.0
+"""The city is drawn in tiles of two blocks a side: culling drops the tiles out of view."""
 
 
 class Heights(Scene):
@@ -144,18 +146,29 @@ class Heights(Scene):
         ground_np.reparentTo(self.root)
         ground_np.setBin("background", 10)
         ground_np.setDepthTest(False)
-        city = Mesh()
+        # the city in tiles, so culling drops those out of view (one mesh, 30k vertices, was
+        # transformed whole every frame: 2.9 ms of a 6 ms frame at the top level)
+        tiles: dict[tuple[int, int], Mesh] = {}
+
+        def tile_at(x: float, y: float) -> Mesh:
+            key = (math.floor(x / CITY_TILE_M), math.floor(y / CITY_TILE_M))
+            return tiles.setdefault(key, Mesh())
+
         for k in range(-6, 7):  # street trees
             x = k * 12.0 + 4
-            city.cylinder((x, STREET_Y + 9.5, 0.1), 3.0, 0.25, (0.4, 0.3, 0.2), sides=5)
-            city.sphere((x, STREET_Y + 9.5, 4.2), 2.2, (0.25, 0.45, 0.22), segs=7, rings=4)
+            tile_at(x, STREET_Y + 9.5).cylinder(
+                (x, STREET_Y + 9.5, 0.1), 3.0, 0.25, (0.4, 0.3, 0.2), sides=5
+            )
+            tile_at(x, STREET_Y + 9.5).sphere(
+                (x, STREET_Y + 9.5, 4.2), 2.2, (0.25, 0.45, 0.22), segs=7, rings=4
+            )
         for _ in range(70):
             x, y = rng.uniform(-125, 125), rng.uniform(STREET_Y + 16, park_far - 4)
             if abs(x) < 6 or (abs(x) < 38 and abs(y - STREET_Y - 95) < 18):
                 continue
             r = rng.uniform(2.0, 3.5)
-            city.cylinder((x, y, 0), r * 1.2, 0.3, (0.4, 0.3, 0.2), sides=5)
-            city.sphere(
+            tile_at(x, y).cylinder((x, y, 0), r * 1.2, 0.3, (0.4, 0.3, 0.2), sides=5)
+            tile_at(x, y).sphere(
                 (x, y, r * 1.9), r, (0.2, 0.42 + rng.uniform(-0.05, 0.08), 0.2), segs=7, rings=4
             )
         block = 46.0
@@ -172,16 +185,21 @@ class Heights(Scene):
                         h = rng.uniform(12, 40) if far < 8 else rng.uniform(15, 110)
                         g = rng.uniform(0.55, 0.85)
                         col = (g, g * rng.uniform(0.93, 1.0), g * rng.uniform(0.85, 1.0))
-                        city.box((cx + qx * 11, cy + qy * 11, h / 2), (17, 17, h), col)
+                        x, y = cx + qx * 11, cy + qy * 11
+                        # no bottom face: a building stands on the ground, never seen from below
+                        tile_at(x, y).box((x, y, h / 2), (17, 17, h), col, bottom=False)
         # low buildings on the client's side of the avenue, left and right of the tower
         for k in (-3, -2, -1, 1, 2, 3):
             h = rng.uniform(8, 18)
-            city.box((k * 30.0, -TOWER_D / 2 - 2, h / 2), (22, TOWER_D, h), (0.72, 0.62, 0.52))
-        baked = bake_sunlight(city, SKY_LIGHT, SUN_LIGHT, SUN_HPR)
-        city_np = textured(city, "concrete", 3.0, "city")
-        city_np.reparentTo(self.root)
-        if baked:
-            city_np.setLightOff(1)
+            x, y = k * 30.0, -TOWER_D / 2 - 2
+            tile_at(x, y).box((x, y, h / 2), (22, TOWER_D, h), (0.72, 0.62, 0.52), bottom=False)
+        city_np = self.root.attachNewNode("city")
+        for (tx, ty), mesh in sorted(tiles.items()):
+            baked = bake_sunlight(mesh, SKY_LIGHT, SUN_LIGHT, SUN_HPR)
+            tile = textured(mesh, "concrete", 3.0, f"city-{tx}-{ty}")
+            tile.reparentTo(city_np)
+            if baked:
+                tile.setLightOff(1)
 
         tower = Mesh()
         tower.box(

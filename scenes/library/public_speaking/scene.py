@@ -8,7 +8,7 @@ import random
 from panda3d.core import AmbientLight, DirectionalLight, NodePath, PointLight
 
 from scenes.api import Param, Scene, level, wave
-from scenes.creatures.people import GESTURE_S, GESTURES, Person
+from scenes.creatures.people import GESTURE_S, GESTURES, Person, RoomLight
 from scenes.geometry import Mesh
 from scenes.look import textured
 
@@ -22,6 +22,12 @@ RAKE_M = 0.24
 """Each row stands this much higher than the one in front (a raked lecture room)."""
 LECTERN = (0.0, 0.5)
 """Where the speaker (the client) stands, on the stage: heads that listen turn to it."""
+HOUSE = (0.62, 0.62, 0.6)
+CEILING = (0.6, 0.58, 0.55)
+CEILING_HPR = (20.0, -70.0, 0.0)
+"""The hall's ambient and ceiling light at full brightness (`lights` 1)."""
+IDLE_EVERY_OTHER_DT_S = 1.0 / 45.0
+"""Frames this short or shorter (the headset's) pose each idle listener every other frame."""
 
 
 class PublicSpeaking(Scene):
@@ -179,8 +185,11 @@ class PublicSpeaking(Scene):
             key=lambda rs: abs(rs[0] - 2.5) + abs(rs[1] - 3.5) * 0.5 + rng.uniform(0, 1.5),
         )
         order = first + rest
+        # in software the audience is lit once, here, in each person's frame (they face the
+        # speaker: turned 180 degrees), and dimmed with a colour scale (`lights`)
+        light = RoomLight(HOUSE, CEILING, (CEILING_HPR[0] - 180.0, *CEILING_HPR[1:]))
         for r, s in order:
-            person = Person(self.seats, rng)
+            person = Person(self.seats, rng, light=light)
             person.root.setH(180)  # face the speaker
             x = (s - (SEATS - 1) / 2) * SEAT_M + (0.3 if s >= SEATS / 2 else -0.3)
             self.people.append((person, x, r * ROW_M, r * RAKE_M, rng.random()))
@@ -216,14 +225,22 @@ class PublicSpeaking(Scene):
         self.root.setLight(self.house_np)
         self.ceiling = DirectionalLight("ceiling")
         self.ceiling_np = self.root.attachNewNode(self.ceiling)
-        self.ceiling_np.setHpr(20, -70, 0)
+        self.ceiling_np.setHpr(*CEILING_HPR)
         self.root.setLight(self.ceiling_np)
         spot = PointLight("stage-light")
         spot.setColor((0.35, 0.33, 0.3, 1))
         spot_np = self.root.attachNewNode(spot)
         spot_np.setPos(0, 1.5, 3.2)
         self.root.setLight(spot_np)
-        self.seats.setLightOff(spot_np)  # people: two lights, not three (vertex light is dear)
+        self.baked = self.people[0][0].baked
+        if self.baked:
+            self.seats.setLightOff(1)
+        else:
+            self.seats.setLightOff(spot_np)  # people: two lights, not three
+        self._light: float | None = None
+        self._placed: list[float | None] = [math.nan] * len(self.people)
+        """Where each person was put last (their x on the way in), None while hidden."""
+        self._frames = 0
         self.viewpoint.setPos(0, -0.1, STAGE_Z)
         self.gaze_pitch = -4.0
         self._cough = 0.0
@@ -273,24 +290,30 @@ class PublicSpeaking(Scene):
         event, event_t = self._event if self._event else (None, 0.0)
         if event is not None and t - event_t > GESTURE_S:
             self._event = event = None
+        placed = self._placed
+        self._frames += 1
+        # at the headset's rate each idle person is posed every other frame, half the room in
+        # each: breathing and sway move less than a pixel in a frame, and each new transform
+        # costs about 20 us (apply and cull) a person; a still or a jump in time poses everyone
+        half = 0.0 < dt <= IDLE_EVERY_OTHER_DT_S
         for i, (person, x, y, z, r) in enumerate(self.people):
             shown = count - i
             if shown <= 0.0:
-                person.root.hide()
+                if placed[i] is not None:
+                    placed[i] = None
+                    person.root.hide()
                 continue
-            person.root.show()
             # a person arriving walks in from the side aisle to the seat
             arrive = min(1.0, shown)
             px = AISLE_X + (x - AISLE_X) * arrive
-            person.root.setPos(px, y, z)
+            if placed[i] != px:  # seated people stay put: no new transform each frame
+                if placed[i] is None:
+                    person.root.show()
+                placed[i] = px
+                person.root.setPos(px, y, z)
             # each person looks at the speaker when the level's attention is above their own
             # threshold `r`; the rest look at their phones
             look = min(1.0, max(0.0, (attention - r) * 6.0 + 0.5))
-            dx, dy = LECTERN[0] - px, LECTERN[1] - (y + front)
-            dz = STAGE_Z + 1.6 - (z + 1.25)
-            to_speaker = math.degrees(math.atan2(-dx, dy)) - 180.0
-            to_speaker = (to_speaker + 180.0) % 360.0 - 180.0
-            pitch = math.degrees(math.atan2(dz, math.hypot(dx, dy)))
             gesture: str | None
             if i == 0 and event is not None:
                 gesture, progress = event, (t - event_t) / GESTURE_S
@@ -298,6 +321,13 @@ class PublicSpeaking(Scene):
                 gesture, progress = "phone", 0.5  # head down over the phone, held
             else:
                 gesture, progress = person.gesture_at(t, odds)
+            if half and (i + self._frames) % 2 and gesture is None and not person.gesturing:
+                continue
+            dx, dy = LECTERN[0] - px, LECTERN[1] - (y + front)
+            dz = STAGE_Z + 1.6 - (z + 1.25)
+            to_speaker = math.degrees(math.atan2(-dx, dy)) - 180.0
+            to_speaker = (to_speaker + 180.0) % 360.0 - 180.0
+            pitch = math.degrees(math.atan2(dz, math.hypot(dx, dy)))
             person.pose(
                 t,
                 to_speaker * look + 4.0 * wave(t, 7.0, r),
@@ -308,8 +338,12 @@ class PublicSpeaking(Scene):
         # a room talks among itself when it is not listening; a full attentive room is quiet
         self.murmur.volume = min(1.0, count / 24.0) * (1.0 - 0.75 * attention)
         light = p["lights"]
-        self.house.setColor((0.62 * light, 0.62 * light, 0.6 * light, 1))
-        self.ceiling.setColor((0.6 * light, 0.58 * light, 0.55 * light, 1))
+        if light != self._light:
+            self._light = light
+            self.house.setColor((HOUSE[0] * light, HOUSE[1] * light, HOUSE[2] * light, 1))
+            self.ceiling.setColor((CEILING[0] * light, CEILING[1] * light, CEILING[2] * light, 1))
+            if self.baked:
+                self.seats.setColorScale(light, light, light, 1.0)
         cam = p["camera"]
         if cam < 0.02:
             self.camera_rig.hide()
