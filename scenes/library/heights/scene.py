@@ -23,6 +23,11 @@ SKY_LIGHT = (0.45, 0.47, 0.52)
 SUN_LIGHT = (0.8, 0.76, 0.68)
 SUN_HPR = (35.0, -55.0, 0.0)
 STREET_Y = 14.0  # the avenue in front of the tower, metres from its edge
+FLAG_SEGMENTS = 6
+FLAG_SEGMENT_M = 0.2
+FLAG_X = 1.6  # metres left of the client
+FLAG_TILT_DEG = 50.0
+POLE_M = 2.4
 CITY_TILE_M = 92.0
 """The city is drawn in tiles of two blocks a side: culling drops the tiles out of view."""
 
@@ -225,6 +230,7 @@ class Heights(Scene):
         rail.box((0, -0.04, RAIL_M * 0.5), (TOWER_W, 0.03, 0.03), steel)
         self.rail = rail.node("railing")
         self.rail.reparentTo(self.tower)
+        self.flag = self._flag()
         self.hands = Hands(self.viewpoint)  # on the rail, or where the controllers hold them
 
         car = Mesh()
@@ -270,6 +276,42 @@ class Heights(Scene):
         fog.setExpDensity(0.0016)
         self.root.setFog(fog)
 
+    def _flag(self) -> list[NodePath]:
+        """A flag on a bracket pole out from the facade just below the edge, ahead and to the
+        client's left, over the drop: a chain of cloth strips, each turned a little against
+        the one before, so the wind's wave runs along it (the client stays still: nothing
+        sways the view itself, which would make them sick)."""
+        tilt = math.radians(FLAG_TILT_DEG)
+        base = (-FLAG_X, 0.05, -0.4)
+        pole = Mesh()
+        pole.cylinder((0, 0, 0), POLE_M, 0.035, (0.8, 0.8, 0.82), sides=4)
+        pole_np = pole.node("flagpole")
+        pole_np.reparentTo(self.tower)
+        pole_np.setPos(*base)
+        pole_np.setP(-FLAG_TILT_DEG)  # its top leans out over the street
+        top = (base[0], base[1] + POLE_M * math.sin(tilt), base[2] + POLE_M * math.cos(tilt))
+        parent = self.tower.attachNewNode("flag")
+        parent.setPos(*top)
+        parent.setH(180.0)  # the cloth streams to the left, away from the view's centre
+        segments: list[NodePath] = []
+        for k in range(FLAG_SEGMENTS):
+            strip = Mesh()
+            colour = (0.82, 0.12, 0.14) if k % 3 != 1 else (0.95, 0.95, 0.92)
+            strip.quad(
+                (0, 0, -0.64), (FLAG_SEGMENT_M, 0, -0.64), (FLAG_SEGMENT_M, 0, 0), (0, 0, 0), colour
+            )
+            node = strip.node(f"flag-{k}")
+            node.setTwoSided(True)  # cloth: one quad seen from both sides
+            node.reparentTo(parent)
+            node.setX(FLAG_SEGMENT_M if k else 0.03)
+            segments.append(node)
+            parent = node
+        return segments
+
+    def wind_strength(self, height: float) -> float:
+        """0-1: the wind at the client's height, in gusts (a 7 s swell)."""
+        return min(1.0, 0.15 + height / 120.0 + 0.1 * wave(self.time, 7.0))
+
     def stimulus_anchors(self, intensity: float) -> list[tuple[float, float, float]]:
         """The drop: the terrace edge in front of the client, the street below it, and the
         ground where the level's downward look (`look`) meets it."""
@@ -297,7 +339,12 @@ class Heights(Scene):
         self.hands.update(p, p["edge"] - 0.04, rail if rail >= 0.03 else 0.0)
         self.gaze_pitch = p["look"] + 1.5 * wave(self.time, 11.0)
         self.birds.update(self.time)
-        self.wind.volume = min(1.0, 0.15 + height / 120.0 + 0.1 * wave(self.time, 7.0))
+        wind = self.wind_strength(height)
+        self.wind.volume = wind
+        # the flag streams out downwind, flapping faster and wider as the wind rises
+        self.flag[0].setH(-35.0 + 25.0 * wind + 12.0 * wave(self.time, 2.9))
+        for k, segment in enumerate(self.flag[1:], start=1):
+            segment.setH((8.0 + 22.0 * wind) * wave(self.time, 0.9 - 0.4 * wind, -0.17 * k))
         for car, speed, x0 in self.cars:
             x = (x0 + speed * self.time + 320.0) % 640.0 - 320.0
             car.setX(x)
