@@ -14,7 +14,7 @@ import pytest
 from scenes.pose import PoseScript, from_hpr, pose_line
 from scenes.registry import get
 from scenes.render import start_render
-from scenes.render.messages import GazeSummary
+from scenes.render.messages import Frames, GazeSummary
 from tests.scenes.conftest import EXPOSURE_SCENES
 
 pytestmark = pytest.mark.render
@@ -45,14 +45,20 @@ def test_the_resting_view_of_every_scene_looks_at_its_stimulus():
         seen: dict[tuple[str, int], set[float]] = {}
         for scene in EXPOSURE_SCENES:
             for level in (1, get(scene).ladder.top):
-                got: list[GazeSummary] = []
+                values: set[float] = set()
+                settled = False
                 start = time.monotonic()
-                while time.monotonic() - start < 2.0:
+                # from the first frame report of this scene at this level, faded in, until the
+                # head has been both at the stimulus and turned away (a second), or 6 s
+                while time.monotonic() - start < 6.0 and not {0.0, 1.0} <= values:
                     handle.send_target(scene, float(level))
                     time.sleep(0.05)
-                    got += [m for m in handle.poll() if isinstance(m, GazeSummary)]
-                # past the switch and its fade: the last second is this scene at this level
-                seen[(scene, level)] = {g.on_stimulus for g in got[-10:] if g.distance_m}
+                    for m in handle.poll():
+                        if isinstance(m, Frames):
+                            settled = (m.scene, m.intensity, m.fade) == (scene, level, 1.0)
+                        elif isinstance(m, GazeSummary) and settled and m.distance_m:
+                            values.add(m.on_stimulus)
+                seen[(scene, level)] = values
         for case, values in seen.items():
             assert 1.0 in values, f"{case}: facing the scene's view is not on its stimulus"
             assert 0.0 in values, f"{case}: turned round is still on its stimulus"
