@@ -33,8 +33,9 @@ lint: $(STAMP_TEST)
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
 
-# The property and fuzz tests at depth: 1,000 examples each, 5,000 per decoder fuzz test (about a
-# quarter of an hour on 2 cores). `make test` and CI run the same tests with 300, derandomized in CI.
+# The property and fuzz tests at depth: 1,000 examples each, 5,000 per decoder fuzz test, 500 per
+# console operation (about a quarter of an hour on 2 cores). `make test` runs them with 300 (25 per
+# console operation); CI with the same, derandomized, and 100 per console operation.
 FUZZ_TESTS := tests/sensors/test_fuzz.py tests/exposure tests/clinician_console/test_schema.py \
 	tests/clinician_console/test_clinic_schema.py
 fuzz: $(STAMP_TEST)

@@ -296,6 +296,13 @@ settings.register_profile(
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
 )
 settings.register_profile(
+    "console-ci",
+    max_examples=100,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+settings.register_profile(
     "console-deep",
     max_examples=500,
     deadline=None,
@@ -304,6 +311,9 @@ settings.register_profile(
 
 
 def console_profile() -> settings:
-    """The console's property-test settings: 25 examples per operation, 500 in the deep profile (`make fuzz`)."""
-    deep = os.environ.get("HYPOTHESIS_PROFILE") == "deep"
-    return settings.get_profile("console-deep" if deep else "console-dev")
+    """The console's property-test settings (schemathesis over every operation): 25 examples
+    per operation, 100 derandomized in CI, 500 in the deep profile (`make fuzz`)."""
+    profile = os.environ.get("HYPOTHESIS_PROFILE", "dev")
+    return settings.get_profile(
+        {"ci": "console-ci", "deep": "console-deep"}.get(profile, "console-dev")
+    )

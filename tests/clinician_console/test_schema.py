@@ -3,7 +3,8 @@
 Every operation, with requests generated from the schema (valid ones, and ones that break it),
 must answer without a server error and with a response that matches what `/openapi.json`
 promises. The examples per operation come from the console's hypothesis profiles (`conftest.py`):
-25 by default, more with `HYPOTHESIS_PROFILE=deep` (`make fuzz`).
+25 by default, 100 derandomized in CI (`HYPOTHESIS_PROFILE=ci`), 500 with
+`HYPOTHESIS_PROFILE=deep` (`make fuzz`).
 
 schemathesis's own pytest loader (`from_fixture`) does not run under pytest 9, so the test draws
 cases from each operation's strategy with `@given` instead, which is the same generator.
