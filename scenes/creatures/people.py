@@ -22,7 +22,7 @@ import math
 import random
 from dataclasses import dataclass
 
-from panda3d.core import LODNode, NodePath, SwitchNode
+from panda3d.core import NodePath
 
 from scenes.geometry import Color, Mesh
 
@@ -221,15 +221,6 @@ NEAR_M = 3.5
 version (half the vertices): the front rows are what a speaker reads faces in."""
 
 
-def _lod(name: str, near: NodePath, far: NodePath) -> NodePath:
-    node = NodePath(LODNode(name))
-    near.reparentTo(node)
-    node.node().addSwitch(NEAR_M, 0.0)
-    far.reparentTo(node)
-    node.node().addSwitch(1e6, NEAR_M)
-    return node
-
-
 @dataclass(frozen=True)
 class RoomLight:
     """The light a seated person is lit by, to bake into their colours in software rendering:
@@ -281,32 +272,31 @@ class Person:
             mesh = lit(mesh)
             return textured(mesh, texture, tile, name) if near else mesh.node(name)
 
-        # two bodies: arms at rest (one geom), or the right forearm left out while its own
-        # node gestures. A separate forearm geom in every person cost about 1 ms a frame for
-        # a full room in software, so it is drawn only during a gesture
-        self.bodies = self.shift.attachNewNode(SwitchNode("bodies"))
-        for arm in (True, False):
-            _lod(
-                "body",
-                version(body_mesh(self.look, right_forearm=arm), "body", "fabric", 0.25),
-                version(
-                    body_mesh(self.look, detail=False, right_forearm=arm),
-                    "body-far",
-                    "fabric",
-                    0.25,
-                ),
-            ).reparentTo(self.bodies)
-        self.bodies.node().setVisibleChild(0)
+        # four bodies (near and far, forearm at rest or left out while its own node gestures)
+        # and two heads (near and far); one of each is in the scene graph, the others are
+        # stashed, so the cull never visits them. A LOD node and a switch node a part (the old
+        # way: ten nodes a person) cost more than the parts drawn: the scene picks the detail
+        # by distance when a person is placed (`set_detail`), not each frame for each node
+        self.bodies: dict[tuple[bool, bool], NodePath] = {}
+        for near in (True, False):
+            for rest in (True, False):
+                name = ("body" if rest else "body-gesturing") + ("" if near else "-far")
+                body = version(body_mesh(self.look, near, right_forearm=rest), name, "fabric", 0.25)
+                body.reparentTo(self.shift)
+                body.stash()
+                self.bodies[near, rest] = body
         self.head = self.shift.attachNewNode("neck")
         self.head.setPos(*NECK)
-        _lod(
-            "head",
-            version(head_mesh(self.look), "head", "skin", 0.12),
-            version(head_mesh(self.look, detail=False), "head-far", "skin", 0.12),
-        ).reparentTo(self.head)
+        self.heads: dict[bool, NodePath] = {}
+        for near in (True, False):
+            name = "head" if near else "head-far"
+            face = version(head_mesh(self.look, detail=near), name, "skin", 0.12)
+            face.reparentTo(self.head)
+            face.stash()
+            self.heads[near] = face
         self.lids = lit(lids_mesh(self.look)).node("lids")
         self.lids.reparentTo(self.head)
-        self.lids.hide()
+        self.lids.stash()
         self.elbow = self.shift.attachNewNode("elbow")
         self.elbow.setPos(*ELBOW)
         forearm, phone = forearm_mesh(self.look)
@@ -314,7 +304,12 @@ class Person:
         self.phone = lit(phone).node("phone")
         self.phone.reparentTo(self.elbow)
         self.phone.hide()
-        self.elbow.hide()
+        self.elbow.stash()
+        self._near = (True, True)
+        self.body = self.bodies[True, True]
+        """The body in the scene graph now."""
+        self.body.unstash()
+        self.heads[True].unstash()
         self._arm = False
         self.breath_s = rng.uniform(3.2, 5.0)
         self.blink_s = rng.uniform(2.0, 6.0)
@@ -325,6 +320,23 @@ class Person:
         self.gesturing = False
         """The latest pose was a gesture (the next must be set, to end it)."""
         self._window: tuple[tuple[int, float], str | None, float] = ((-1, -1.0), None, 0.0)
+
+    def set_detail(self, body_near: bool, head_near: bool) -> None:
+        """Draw the near (full) or far (coarser) body and head: nearer than `NEAR_M` to the
+        client's eye, near. The scene calls it when it places a person, not each frame."""
+        if (body_near, head_near) == self._near:
+            return
+        self.heads[self._near[1]].stash()
+        self._near = (body_near, head_near)
+        self.heads[head_near].unstash()
+        self._show_body()
+
+    def _show_body(self) -> None:
+        body = self.bodies[self._near[0], not self._arm]
+        if body is not self.body:
+            self.body.stash()
+            body.unstash()
+            self.body = body
 
     def gesture_at(self, t: float, odds: float) -> tuple[str | None, float]:
         """The spontaneous gesture at time `t` and how far through it (0-1), from the seed."""
@@ -380,19 +392,19 @@ class Person:
         arm = arm_p > 0.5
         if arm != self._arm:
             self._arm = arm
-            self.bodies.node().setVisibleChild(1 if arm else 0)
+            self._show_body()
             if arm:
-                self.elbow.show()
+                self.elbow.unstash()
             else:
-                self.elbow.hide()
+                self.elbow.stash()
         if arm:
             self.elbow.setHpr(arm_h, arm_p, 0.0)
         if blink != self._lids:
             self._lids = blink
             if blink:
-                self.lids.show()
+                self.lids.unstash()
             else:
-                self.lids.hide()
+                self.lids.stash()
         if phone != self._phone:
             self._phone = phone
             if phone:
