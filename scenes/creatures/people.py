@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 from panda3d.core import NodePath
 
-from scenes.geometry import Color, Mesh
+from scenes.geometry import Color, Mesh, Vec
 
 SKIN: tuple[Color, ...] = (
     (0.96, 0.8, 0.66),
@@ -216,6 +216,33 @@ def forearm_mesh(look: Look) -> tuple[Mesh, Mesh]:
     return arm, phone
 
 
+def welded(mesh: Mesh) -> Mesh:
+    """`mesh` with each vertex that repeats another (the same position, normal and colour: a
+    sphere's seam and poles, a box's shared corners) drawn once.
+
+    The same triangles and the same picture with 25-45 % fewer vertices: in software rendering
+    an audience costs by the vertex (about 0.1 us each, transformed every frame), not by the
+    node or the draw (48 people as 96 one-box geoms cost 0.1 ms a frame).
+    """
+    index: dict[tuple[Vec, Vec, tuple[float, ...]], int] = {}
+    verts: list[tuple[Vec, Vec, tuple[float, float, float, float]]] = []
+    remap: list[int] = []
+    for p, n, c in mesh.verts:
+        key = (_rounded(p, 6), _rounded(n, 5), _rounded(c, 5))
+        k = index.get(key)
+        if k is None:
+            k = index[key] = len(verts)
+            verts.append((p, n, c))
+        remap.append(k)
+    mesh.verts = verts
+    mesh.tris = [(remap[a], remap[b], remap[c]) for a, b, c in mesh.tris]
+    return mesh
+
+
+def _rounded(values: tuple[float, ...], digits: int) -> tuple[float, ...]:
+    return tuple(round(v, digits) for v in values)
+
+
 NEAR_M = 3.5
 """Nearer than this to the camera a person shows the full face and clothes; farther, the far
 version (half the vertices): the front rows are what a speaker reads faces in."""
@@ -263,7 +290,7 @@ class Person:
                     (p, n, (c[0] * c[0], c[1] * c[1], c[2] * c[2], c[3])) for p, n, c in mesh.verts
                 ]
                 bake_sunlight(mesh, light.ambient, light.sun, light.sun_hpr)
-            return mesh
+            return welded(mesh)
 
         def version(mesh: Mesh, name: str, texture: str, tile: float) -> NodePath:
             # only the near version wears a texture: from the back rows it is below a texel

@@ -174,6 +174,18 @@ def test_a_person_in_the_audience_is_five_nodes_and_two_geoms_to_the_cull() -> N
     assert sum(n.node().isGeomNode() for n in audience) <= 48 * 2 + 2 * 10
 
 
+def test_the_audience_draws_at_most_12_000_vertices_at_the_top_level() -> None:
+    # in software an audience costs by the vertex transformed (about 0.1 us each), not by the
+    # node: a person's repeated vertices are drawn once (16,600 vertices before, 11,300 after)
+    hall = built("public_speaking")
+    hall.advance(10.0, 0.0)
+    geoms = [n.node() for n in drawn(hall.seats) if n.node().isGeomNode()]
+    rows = sum(
+        g.getGeom(i).getVertexData().getNumRows() for g in geoms for i in range(g.getNumGeoms())
+    )
+    assert rows <= 12_000
+
+
 def test_the_front_rows_show_full_faces_and_the_back_rows_the_coarse_people() -> None:
     hall = built("public_speaking")
     for level in (4.0, 10.0):  # the rows move to the speaker: the choice follows them

@@ -15,6 +15,7 @@ from scenes.creatures.people import (
     Person,
     body_mesh,
     head_mesh,
+    welded,
 )
 from scenes.registry import get
 
@@ -53,6 +54,29 @@ def test_a_face_has_more_than_a_block_and_far_faces_cost_less():
         body_mesh(person.look, right_forearm=False).triangle_count
         < body_mesh(person.look).triangle_count
     )
+
+
+def corners(mesh) -> list[tuple]:
+    """Each triangle's corners (position, normal, colour), to 1e-5 (welding joins rounding)."""
+
+    def r(v):
+        return tuple(round(x, 5) + 0.0 for x in v)  # + 0.0: -0.0 and 0.0 are one
+
+    return sorted(
+        tuple((r(p), r(n), r(c)) for p, n, c in (mesh.verts[i] for i in tri)) for tri in mesh.tris
+    )
+
+
+@pytest.mark.parametrize("detail", [True, False])
+def test_a_welded_person_is_the_same_triangles_from_fewer_vertices(detail):
+    look = Person(NodePath("row"), random.Random(6), material=False).look
+    for mesh in (head_mesh(look, detail), body_mesh(look, detail)):
+        before = corners(mesh)
+        count = len(mesh.verts)
+        welded(mesh)
+        assert corners(mesh) == before  # each triangle: the same corners, normals, colours
+        assert len(mesh.verts) < 0.8 * count
+        assert len(set(mesh.verts)) == len(mesh.verts)  # no vertex is there twice
 
 
 def test_people_breathe_blink_and_shift():
