@@ -224,7 +224,7 @@ def welded(mesh: Mesh) -> Mesh:
     an audience costs by the vertex (about 0.1 us each, transformed every frame), not by the
     node or the draw (48 people as 96 one-box geoms cost 0.1 ms a frame).
     """
-    index: dict[tuple[Vec, Vec, tuple[float, ...]], int] = {}
+    index: dict[tuple[tuple[float, ...], ...], int] = {}
     verts: list[tuple[Vec, Vec, tuple[float, float, float, float]]] = []
     remap: list[int] = []
     for p, n, c in mesh.verts:
