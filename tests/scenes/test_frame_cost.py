@@ -17,6 +17,8 @@ import pytest
 from panda3d.core import (
     BoundingBox,
     Camera,
+    CullBinAttrib,
+    CullBinManager,
     LightAttrib,
     NodePath,
     PerspectiveLens,
@@ -184,6 +186,20 @@ def test_the_audience_draws_at_most_12_000_vertices_at_the_top_level() -> None:
         g.getGeom(i).getVertexData().getNumRows() for g in geoms for i in range(g.getNumGeoms())
     )
     assert rows <= 12_000
+
+
+def test_the_lecture_room_is_drawn_after_the_audience_and_the_chairs() -> None:
+    # the room covers every pixel: drawn last, its pixels behind people fail the depth test
+    hall = built("public_speaking")
+    bins = CullBinManager.getGlobalPtr()
+
+    def sort(node: NodePath) -> int:
+        attrib = node.getNetState().getAttrib(CullBinAttrib)
+        name = attrib.getBinName() if attrib is not None and attrib.getBinName() else "opaque"
+        return bins.getBinSort(bins.findBin(name))
+
+    room = hall.root.find("room")
+    assert all(sort(room) > sort(n) for n in drawn(hall.seats) + [hall.chairs])
 
 
 def test_the_front_rows_show_full_faces_and_the_back_rows_the_coarse_people() -> None:

@@ -172,7 +172,11 @@ class PublicSpeaking(Scene):
                 room.box((k * 5.97, 3.0 + j * 4.0, 2.0), (0.04, 2.0, 1.4), (0.55, 0.7, 0.85))
         room.box((4.2, 12.97, 1.05), (1.2, 0.04, 2.1), (0.35, 0.25, 0.18))  # door at the back
         room.box((-2.0, 12.97, 1.9), (3.0, 0.04, 1.4), (0.2, 0.35, 0.25))  # notice board
-        textured(room, "plaster", 1.2, "room").reparentTo(self.root)
+        hall = textured(room, "plaster", 1.2, "room")
+        # drawn after the audience and the chairs: in software the room's pixels behind them
+        # then fail the depth test before they are textured (0.2-0.4 ms a frame, full room)
+        hall.setBin("fixed", 0)
+        hall.reparentTo(self.root)
 
         self.people: list[tuple[Person, float, float, float, float]] = []
         self.seats = NodePath("seats")
