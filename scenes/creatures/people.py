@@ -239,6 +239,38 @@ def welded(mesh: Mesh) -> Mesh:
     return mesh
 
 
+def seen_from(mesh: Mesh, eyes: list[Vec], margin: float = 0.05) -> Mesh:
+    """`mesh` without the triangles that face away from every point of `eyes` (in the mesh's
+    frame), and without the vertices only those used.
+
+    Give the corners of a box the eye stays in: a triangle that faces away from each corner
+    faces away from the whole box (a plane splits space in two), so it is never drawn (the
+    cull drops back faces), yet in software it costs its vertices' transforms each frame.
+    `margin` (the cosine) keeps triangles that are nearly edge-on.
+    """
+    keep = []
+    for tri in mesh.tris:
+        (a, n, _), (b, _, _), (c, _, _) = (mesh.verts[i] for i in tri)
+        # the face's own normal from its corners (counter-clockwise seen from the front)
+        u = (b[0] - a[0], b[1] - a[1], b[2] - a[2])
+        v = (c[0] - a[0], c[1] - a[1], c[2] - a[2])
+        f = (u[1] * v[2] - u[2] * v[1], u[2] * v[0] - u[0] * v[2], u[0] * v[1] - u[1] * v[0])
+        size = math.sqrt(f[0] * f[0] + f[1] * f[1] + f[2] * f[2])
+        if size == 0.0:
+            continue  # no area: never drawn
+        for e in eyes:
+            d = (e[0] - a[0], e[1] - a[1], e[2] - a[2])
+            dist = math.sqrt(d[0] * d[0] + d[1] * d[1] + d[2] * d[2]) or 1.0
+            if (f[0] * d[0] + f[1] * d[1] + f[2] * d[2]) / (size * dist) > -margin:
+                keep.append(tri)
+                break
+    used = sorted({i for tri in keep for i in tri})
+    remap = {old: new for new, old in enumerate(used)}
+    mesh.verts = [mesh.verts[i] for i in used]
+    mesh.tris = [(remap[a], remap[b], remap[c]) for a, b, c in keep]
+    return mesh
+
+
 def _rounded(values: tuple[float, ...], digits: int) -> tuple[float, ...]:
     return tuple(round(v, digits) for v in values)
 

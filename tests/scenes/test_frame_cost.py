@@ -19,6 +19,7 @@ from panda3d.core import (
     Camera,
     CullBinAttrib,
     CullBinManager,
+    GeomVertexReader,
     LightAttrib,
     NodePath,
     PerspectiveLens,
@@ -186,6 +187,16 @@ def test_the_audience_draws_at_most_12_000_vertices_at_the_top_level() -> None:
         g.getGeom(i).getVertexData().getNumRows() for g in geoms for i in range(g.getNumGeoms())
     )
     assert rows <= 12_000
+
+
+def test_the_chairs_have_no_faces_the_speaker_cannot_see_in_software() -> None:
+    hall = built("public_speaking")  # no renderer here: software rendering's tier
+    data = hall.chairs.node().getGeom(0).getVertexData()
+    assert data.getNumRows() <= 3_200  # 4,700 with the backs and the undersides
+    normals = GeomVertexReader(data, "normal")
+    while not normals.isAtEnd():
+        n = normals.getData3()
+        assert n[1] < 0.99  # no face turned to the back wall
 
 
 def test_the_lecture_room_is_drawn_after_the_audience_and_the_chairs() -> None:

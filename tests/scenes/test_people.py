@@ -15,8 +15,10 @@ from scenes.creatures.people import (
     Person,
     body_mesh,
     head_mesh,
+    seen_from,
     welded,
 )
+from scenes.geometry import Mesh
 from scenes.registry import get
 
 
@@ -77,6 +79,19 @@ def test_a_welded_person_is_the_same_triangles_from_fewer_vertices(detail):
         assert corners(mesh) == before  # each triangle: the same corners, normals, colours
         assert len(mesh.verts) < 0.8 * count
         assert len(set(mesh.verts)) == len(mesh.verts)  # no vertex is there twice
+
+
+def test_faces_turned_from_every_eye_are_left_out_and_the_rest_kept():
+    box = Mesh().box((0, 0, 0), (1, 1, 1), (0.5, 0.5, 0.5))
+    assert (len(box.verts), box.triangle_count) == (24, 12)
+    # eyes in front (-y) and above, a step either way: the back, bottom and far sides go
+    eyes = [(x, -5.0, z) for x in (-0.1, 0.1) for z in (1.0, 2.0)]
+    front = seen_from(Mesh().box((0, 0, 0), (1, 1, 1), (0.5, 0.5, 0.5)), eyes)
+    assert (len(front.verts), front.triangle_count) == (8, 4)  # the front and the top
+    assert {n for _p, n, _c in front.verts} == {(0.0, -1.0, 0.0), (0.0, 0.0, 1.0)}
+    # eyes all round: nothing goes
+    around = [(x, y, z) for x in (-5.0, 5.0) for y in (-5.0, 5.0) for z in (-5.0, 5.0)]
+    assert seen_from(Mesh().box((0, 0, 0), (1, 1, 1), (0.5, 0.5, 0.5)), around).tris == box.tris
 
 
 def test_people_breathe_blink_and_shift():

@@ -8,9 +8,17 @@ import random
 from panda3d.core import AmbientLight, DirectionalLight, NodePath, PointLight
 
 from scenes.api import EYE_HEIGHT_M, Param, Scene, level, wave
-from scenes.creatures.people import GESTURE_S, GESTURES, NEAR_M, NECK, Person, RoomLight
+from scenes.creatures.people import (
+    GESTURE_S,
+    GESTURES,
+    NEAR_M,
+    NECK,
+    Person,
+    RoomLight,
+    seen_from,
+)
 from scenes.geometry import Mesh
-from scenes.look import textured
+from scenes.look import shaders_available, textured
 
 ROWS = 6
 SEATS = 8
@@ -211,6 +219,19 @@ class PublicSpeaking(Scene):
                     chair.box((x + lx, y, z + 0.21), (0.04, 0.4, 0.42), (0.2, 0.2, 0.22))
             if r > 0:  # the tier this row stands on
                 chair.box((0, y - 0.05, z / 2), (11.9, ROW_M + 0.02, z), (0.4, 0.32, 0.3))
+        # the client's eye at the lectern (a step either way, crouching to on tiptoe) with the
+        # rows anywhere in `front`'s range, in the chairs' frame: faces turned from all of it
+        # (the backs and undersides) go in software: 4,700 vertices to 3,200
+        low, high = self.parameters["front"].low, self.parameters["front"].high
+        eyes = [
+            (x, y - front, STAGE_Z + z)
+            for x in (-1.0, 1.0)
+            for y in (-1.1, 0.9)
+            for z in (0.8, EYE_HEIGHT_M + 0.4)
+            for front in (low, high)
+        ]
+        if not shaders_available():  # on a GPU vertices are cheap, and shadows see the backs
+            seen_from(chair, eyes)
         self.chairs = chair.node("chairs")  # untextured: 0.6 ms a frame in software
         self.chairs.reparentTo(self.root)
 
