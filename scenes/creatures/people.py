@@ -1,19 +1,23 @@
 """Procedural people for an audience: bodies, faces, hair and clothes in variety, and the small
 motions that make a seated crowd look alive.
 
-A `Person` is seated, facing +Y, feet on z = 0 (turn its root to face the speaker). It is four
-nodes: the body (clothes, hands, shoes), the head on its neck pivot (face, ears, hair; skin and
-hair differ per person; body and head each with a near and a far version), the eyelids (shown for a blink) and the right forearm on its elbow
-pivot (it lifts a phone, covers a yawn, goes to the mouth for a whisper). Poses are functions
-of scene time, so a preview at a given time always shows the same crowd.
+A `Person` is seated, facing +Y, feet on z = 0 (turn its root to face the speaker). To the
+cull it is five nodes: its root, the shift (breathing and sway), the body (clothes, hands,
+shoes), the neck pivot and the head on it (face, ears, hair; skin and hair differ per person);
+the eyelids (for a blink) and the right forearm on its elbow pivot (it lifts a phone, covers a
+yawn, goes to the mouth for a whisper) join only while they are needed. Body and head each
+come near and far (`set_detail`); the versions not drawn are stashed. Poses are functions of
+scene time, so a preview at a given time always shows the same crowd.
 
 Idle motion: breathing (the chest rises, 3-5 s a breath), blinking (every 2-6 s, 0.15 s),
 shifting (a slow sway of the whole body). Gestures: nod, yawn, phone, whisper; each person may
 start one in each window of `GESTURE_WINDOW_S` with the level's `gestures` odds, and a scene
 event makes one person do one now.
 
-Vertex budget: about 550 vertices a person near (the first rows), 230 far (the old block
-people: 390), because a full room is 48 of them and software rendering lights every vertex.
+Vertex budget: about 380 vertices a person near (the first rows), 160 far (the old block
+people: 390), each repeated vertex drawn once (`welded`), because a full room is 48 of them and
+software rendering transforms every vertex every frame: that, and their pixels, is what an
+audience costs there, not its nodes.
 """
 
 from __future__ import annotations
@@ -276,8 +280,8 @@ def _rounded(values: tuple[float, ...], digits: int) -> tuple[float, ...]:
 
 
 NEAR_M = 3.5
-"""Nearer than this to the camera a person shows the full face and clothes; farther, the far
-version (half the vertices): the front rows are what a speaker reads faces in."""
+"""Nearer than this to the client's eye a person shows the full face and clothes; farther, the
+far version (under half the vertices): the front rows are what a speaker reads faces in."""
 
 
 @dataclass(frozen=True)
@@ -333,9 +337,10 @@ class Person:
 
         # four bodies (near and far, forearm at rest or left out while its own node gestures)
         # and two heads (near and far); one of each is in the scene graph, the others are
-        # stashed, so the cull never visits them. A LOD node and a switch node a part (the old
-        # way: ten nodes a person) cost more than the parts drawn: the scene picks the detail
-        # by distance when a person is placed (`set_detail`), not each frame for each node
+        # stashed, so the cull never visits them. LOD nodes and a switch node (the old way: ten
+        # nodes a person, each LOD's distance worked out each frame) cost about 0.5 ms a frame
+        # for a full room in software: the scene picks the detail by distance when it places a
+        # person (`set_detail`)
         self.bodies: dict[tuple[bool, bool], NodePath] = {}
         for near in (True, False):
             for rest in (True, False):
