@@ -1,19 +1,23 @@
 """Procedural people for an audience: bodies, faces, hair and clothes in variety, and the small
 motions that make a seated crowd look alive.
 
-A `Person` is seated, facing +Y, feet on z = 0 (turn its root to face the speaker). It is four
-nodes: the body (clothes, hands, shoes), the head on its neck pivot (face, ears, hair; skin and
-hair differ per person; body and head each with a near and a far version), the eyelids (shown for a blink) and the right forearm on its elbow
-pivot (it lifts a phone, covers a yawn, goes to the mouth for a whisper). Poses are functions
-of scene time, so a preview at a given time always shows the same crowd.
+A `Person` is seated, facing +Y, feet on z = 0 (turn its root to face the speaker). To the
+cull it is five nodes: its root, the shift (breathing and sway), the body (clothes, hands,
+shoes), the neck pivot and the head on it (face, ears, hair; skin and hair differ per person);
+the eyelids (for a blink) and the right forearm on its elbow pivot (it lifts a phone, covers a
+yawn, goes to the mouth for a whisper) join only while they are needed. Body and head each
+come near and far (`set_detail`); the versions not drawn are stashed. Poses are functions of
+scene time, so a preview at a given time always shows the same crowd.
 
 Idle motion: breathing (the chest rises, 3-5 s a breath), blinking (every 2-6 s, 0.15 s),
 shifting (a slow sway of the whole body). Gestures: nod, yawn, phone, whisper; each person may
 start one in each window of `GESTURE_WINDOW_S` with the level's `gestures` odds, and a scene
 event makes one person do one now.
 
-Vertex budget: about 550 vertices a person near (the first rows), 230 far (the old block
-people: 390), because a full room is 48 of them and software rendering lights every vertex.
+Vertex budget: about 380 vertices a person near (the first rows), 160 far (the old block
+people: 390), each repeated vertex drawn once (`welded`), because a full room is 48 of them and
+software rendering transforms every vertex every frame: that, and their pixels, is what an
+audience costs there, not its nodes.
 """
 
 from __future__ import annotations
@@ -22,9 +26,9 @@ import math
 import random
 from dataclasses import dataclass
 
-from panda3d.core import LODNode, NodePath, SwitchNode
+from panda3d.core import NodePath
 
-from scenes.geometry import Color, Mesh
+from scenes.geometry import Color, Mesh, Vec
 
 SKIN: tuple[Color, ...] = (
     (0.96, 0.8, 0.66),
@@ -216,18 +220,68 @@ def forearm_mesh(look: Look) -> tuple[Mesh, Mesh]:
     return arm, phone
 
 
+def welded(mesh: Mesh) -> Mesh:
+    """`mesh` with each vertex that repeats another (the same position, normal and colour: a
+    sphere's seam and poles, a box's shared corners) drawn once.
+
+    The same triangles and the same picture with 25-45 % fewer vertices: in software rendering
+    an audience costs by the vertex (about 0.1 us each, transformed every frame), not by the
+    node or the draw (48 people as 96 one-box geoms cost 0.1 ms a frame).
+    """
+    index: dict[tuple[tuple[float, ...], ...], int] = {}
+    verts: list[tuple[Vec, Vec, tuple[float, float, float, float]]] = []
+    remap: list[int] = []
+    for p, n, c in mesh.verts:
+        key = (_rounded(p, 6), _rounded(n, 5), _rounded(c, 5))
+        k = index.get(key)
+        if k is None:
+            k = index[key] = len(verts)
+            verts.append((p, n, c))
+        remap.append(k)
+    mesh.verts = verts
+    mesh.tris = [(remap[a], remap[b], remap[c]) for a, b, c in mesh.tris]
+    return mesh
+
+
+def seen_from(mesh: Mesh, eyes: list[Vec], margin: float = 0.05) -> Mesh:
+    """`mesh` without the triangles that face away from every point of `eyes` (in the mesh's
+    frame), and without the vertices only those used.
+
+    Give the corners of a box the eye stays in: a triangle that faces away from each corner
+    faces away from the whole box (a plane splits space in two), so it is never drawn (the
+    cull drops back faces), yet in software it costs its vertices' transforms each frame.
+    `margin` (the cosine) keeps triangles that are nearly edge-on.
+    """
+    keep = []
+    for tri in mesh.tris:
+        (a, n, _), (b, _, _), (c, _, _) = (mesh.verts[i] for i in tri)
+        # the face's own normal from its corners (counter-clockwise seen from the front)
+        u = (b[0] - a[0], b[1] - a[1], b[2] - a[2])
+        v = (c[0] - a[0], c[1] - a[1], c[2] - a[2])
+        f = (u[1] * v[2] - u[2] * v[1], u[2] * v[0] - u[0] * v[2], u[0] * v[1] - u[1] * v[0])
+        size = math.sqrt(f[0] * f[0] + f[1] * f[1] + f[2] * f[2])
+        if size == 0.0:
+            continue  # no area: never drawn
+        for e in eyes:
+            d = (e[0] - a[0], e[1] - a[1], e[2] - a[2])
+            dist = math.sqrt(d[0] * d[0] + d[1] * d[1] + d[2] * d[2]) or 1.0
+            if (f[0] * d[0] + f[1] * d[1] + f[2] * d[2]) / (size * dist) > -margin:
+                keep.append(tri)
+                break
+    used = sorted({i for tri in keep for i in tri})
+    remap = {old: new for new, old in enumerate(used)}
+    mesh.verts = [mesh.verts[i] for i in used]
+    mesh.tris = [(remap[a], remap[b], remap[c]) for a, b, c in keep]
+    return mesh
+
+
+def _rounded(values: tuple[float, ...], digits: int) -> tuple[float, ...]:
+    return tuple(round(v, digits) for v in values)
+
+
 NEAR_M = 3.5
-"""Nearer than this to the camera a person shows the full face and clothes; farther, the far
-version (half the vertices): the front rows are what a speaker reads faces in."""
-
-
-def _lod(name: str, near: NodePath, far: NodePath) -> NodePath:
-    node = NodePath(LODNode(name))
-    near.reparentTo(node)
-    node.node().addSwitch(NEAR_M, 0.0)
-    far.reparentTo(node)
-    node.node().addSwitch(1e6, NEAR_M)
-    return node
+"""Nearer than this to the client's eye a person shows the full face and clothes; farther, the
+far version (under half the vertices): the front rows are what a speaker reads faces in."""
 
 
 @dataclass(frozen=True)
@@ -272,7 +326,7 @@ class Person:
                     (p, n, (c[0] * c[0], c[1] * c[1], c[2] * c[2], c[3])) for p, n, c in mesh.verts
                 ]
                 bake_sunlight(mesh, light.ambient, light.sun, light.sun_hpr)
-            return mesh
+            return welded(mesh)
 
         def version(mesh: Mesh, name: str, texture: str, tile: float) -> NodePath:
             # only the near version wears a texture: from the back rows it is below a texel
@@ -281,32 +335,32 @@ class Person:
             mesh = lit(mesh)
             return textured(mesh, texture, tile, name) if near else mesh.node(name)
 
-        # two bodies: arms at rest (one geom), or the right forearm left out while its own
-        # node gestures. A separate forearm geom in every person cost about 1 ms a frame for
-        # a full room in software, so it is drawn only during a gesture
-        self.bodies = self.shift.attachNewNode(SwitchNode("bodies"))
-        for arm in (True, False):
-            _lod(
-                "body",
-                version(body_mesh(self.look, right_forearm=arm), "body", "fabric", 0.25),
-                version(
-                    body_mesh(self.look, detail=False, right_forearm=arm),
-                    "body-far",
-                    "fabric",
-                    0.25,
-                ),
-            ).reparentTo(self.bodies)
-        self.bodies.node().setVisibleChild(0)
+        # four bodies (near and far, forearm at rest or left out while its own node gestures)
+        # and two heads (near and far); one of each is in the scene graph, the others are
+        # stashed, so the cull never visits them. LOD nodes and a switch node (the old way: ten
+        # nodes a person, each LOD's distance worked out each frame) cost about 0.5 ms a frame
+        # for a full room in software: the scene picks the detail by distance when it places a
+        # person (`set_detail`)
+        self.bodies: dict[tuple[bool, bool], NodePath] = {}
+        for near in (True, False):
+            for rest in (True, False):
+                name = ("body" if rest else "body-gesturing") + ("" if near else "-far")
+                body = version(body_mesh(self.look, near, right_forearm=rest), name, "fabric", 0.25)
+                body.reparentTo(self.shift)
+                body.stash()
+                self.bodies[near, rest] = body
         self.head = self.shift.attachNewNode("neck")
         self.head.setPos(*NECK)
-        _lod(
-            "head",
-            version(head_mesh(self.look), "head", "skin", 0.12),
-            version(head_mesh(self.look, detail=False), "head-far", "skin", 0.12),
-        ).reparentTo(self.head)
+        self.heads: dict[bool, NodePath] = {}
+        for near in (True, False):
+            name = "head" if near else "head-far"
+            face = version(head_mesh(self.look, detail=near), name, "skin", 0.12)
+            face.reparentTo(self.head)
+            face.stash()
+            self.heads[near] = face
         self.lids = lit(lids_mesh(self.look)).node("lids")
         self.lids.reparentTo(self.head)
-        self.lids.hide()
+        self.lids.stash()
         self.elbow = self.shift.attachNewNode("elbow")
         self.elbow.setPos(*ELBOW)
         forearm, phone = forearm_mesh(self.look)
@@ -314,7 +368,12 @@ class Person:
         self.phone = lit(phone).node("phone")
         self.phone.reparentTo(self.elbow)
         self.phone.hide()
-        self.elbow.hide()
+        self.elbow.stash()
+        self._near = (True, True)
+        self.body = self.bodies[True, True]
+        """The body in the scene graph now."""
+        self.body.unstash()
+        self.heads[True].unstash()
         self._arm = False
         self.breath_s = rng.uniform(3.2, 5.0)
         self.blink_s = rng.uniform(2.0, 6.0)
@@ -325,6 +384,23 @@ class Person:
         self.gesturing = False
         """The latest pose was a gesture (the next must be set, to end it)."""
         self._window: tuple[tuple[int, float], str | None, float] = ((-1, -1.0), None, 0.0)
+
+    def set_detail(self, body_near: bool, head_near: bool) -> None:
+        """Draw the near (full) or far (coarser) body and head: nearer than `NEAR_M` to the
+        client's eye, near. The scene calls it when it places a person, not each frame."""
+        if (body_near, head_near) == self._near:
+            return
+        self.heads[self._near[1]].stash()
+        self._near = (body_near, head_near)
+        self.heads[head_near].unstash()
+        self._show_body()
+
+    def _show_body(self) -> None:
+        body = self.bodies[self._near[0], not self._arm]
+        if body is not self.body:
+            self.body.stash()
+            body.unstash()
+            self.body = body
 
     def gesture_at(self, t: float, odds: float) -> tuple[str | None, float]:
         """The spontaneous gesture at time `t` and how far through it (0-1), from the seed."""
@@ -380,19 +456,19 @@ class Person:
         arm = arm_p > 0.5
         if arm != self._arm:
             self._arm = arm
-            self.bodies.node().setVisibleChild(1 if arm else 0)
+            self._show_body()
             if arm:
-                self.elbow.show()
+                self.elbow.unstash()
             else:
-                self.elbow.hide()
+                self.elbow.stash()
         if arm:
             self.elbow.setHpr(arm_h, arm_p, 0.0)
         if blink != self._lids:
             self._lids = blink
             if blink:
-                self.lids.show()
+                self.lids.unstash()
             else:
-                self.lids.hide()
+                self.lids.stash()
         if phone != self._phone:
             self._phone = phone
             if phone:

@@ -17,6 +17,9 @@ import pytest
 from panda3d.core import (
     BoundingBox,
     Camera,
+    CullBinAttrib,
+    CullBinManager,
+    GeomVertexReader,
     LightAttrib,
     NodePath,
     PerspectiveLens,
@@ -24,7 +27,7 @@ from panda3d.core import (
 )
 
 from scenes.api import EYE_HEIGHT_M
-from scenes.creatures.people import Person, RoomLight
+from scenes.creatures.people import NEAR_M, Person, RoomLight
 from scenes.registry import get
 from scenes.stage import PREVIEW_FOV
 
@@ -145,6 +148,90 @@ def test_a_gesturing_listener_is_posed_every_frame() -> None:
         hall.advance(10.0, FRAME_S)
         heads.append(hall.people[0][0].head.getP())
     assert len(set(heads)) == 4
+
+
+def drawn(node: NodePath) -> list[NodePath]:
+    """`node` and every node under it that the cull visits: stashed ones are left out."""
+    nodes = [node]
+    for child in node.getChildren():  # the stashed children are not among them
+        nodes += drawn(child)
+    return nodes
+
+
+def test_a_person_in_the_audience_is_five_nodes_and_two_geoms_to_the_cull() -> None:
+    # the old person was ten nodes (a switch and three LOD nodes with both their versions):
+    # per node and per draw, not per vertex, was most of what a listener cost in software
+    hall = built("public_speaking")
+    hall.advance(10.0, 0.0)
+    for person, *_ in hall.people:
+        nodes = drawn(person.root)
+        geoms = [n for n in nodes if n.node().isGeomNode()]
+        arm = not person.elbow.isStashed()  # the forearm (and phone) of a gesture
+        lids = not person.lids.isStashed()  # a blink
+        assert len(nodes) == 5 + 3 * arm + lids
+        assert len(geoms) == 2 + 2 * arm + lids
+        assert not any(n.node().isLodNode() for n in nodes)
+    # the whole audience: 48 people, at most one in ten blinking or gesturing at once
+    audience = drawn(hall.seats)
+    assert len(audience) <= 2 + 48 * 5 + 3 * 10
+    assert sum(n.node().isGeomNode() for n in audience) <= 48 * 2 + 2 * 10
+
+
+def test_the_audience_draws_at_most_12_000_vertices_at_the_top_level() -> None:
+    # in software an audience costs by the vertex transformed (about 0.1 us each), not by the
+    # node: a person's repeated vertices are drawn once (16,600 vertices before, 11,300 after)
+    hall = built("public_speaking")
+    hall.advance(10.0, 0.0)
+    geoms = [n.node() for n in drawn(hall.seats) if n.node().isGeomNode()]
+    rows = sum(
+        g.getGeom(i).getVertexData().getNumRows() for g in geoms for i in range(g.getNumGeoms())
+    )
+    assert rows <= 12_000
+
+
+def test_the_chairs_have_no_faces_the_speaker_cannot_see_in_software() -> None:
+    hall = built("public_speaking")  # no renderer here: software rendering's tier
+    data = hall.chairs.node().getGeom(0).getVertexData()
+    assert data.getNumRows() <= 3_200  # 4,700 with the backs and the undersides
+    normals = GeomVertexReader(data, "normal")
+    while not normals.isAtEnd():
+        n = normals.getData3()
+        assert n[1] < 0.99  # no face turned to the back wall
+
+
+def test_the_lecture_room_is_drawn_after_the_audience_and_the_chairs() -> None:
+    # the room covers every pixel: drawn last, its pixels behind people fail the depth test
+    hall = built("public_speaking")
+    bins = CullBinManager.getGlobalPtr()
+
+    def sort(node: NodePath) -> int:
+        attrib = node.getNetState().getAttrib(CullBinAttrib)
+        name = attrib.getBinName() if attrib is not None and attrib.getBinName() else "opaque"
+        return bins.getBinSort(bins.findBin(name))
+
+    room = hall.root.find("room")
+    assert all(sort(room) > sort(n) for n in drawn(hall.seats) + [hall.chairs])
+
+
+def test_the_front_rows_show_full_faces_and_the_back_rows_the_coarse_people() -> None:
+    hall = built("public_speaking")
+    for level in (4.0, 10.0):  # the rows move to the speaker: the choice follows them
+        hall.advance(level, 0.0)
+        front = hall.params(level)["front"]
+        shown = [(person, y) for person, _x, y, *_ in hall.people if not person.root.isHidden()]
+        assert len(shown) == hall.params(level)["audience"]
+        for person, y in shown:
+            head = person.head.getPos(hall.root)
+            eye = hall.viewpoint.getPos(hall.root) + (0, 0, EYE_HEIGHT_M)
+            # the nearest person (the preview's close-up) shows the full face wherever they sit
+            near = (head - eye).length() < NEAR_M or person.head == hall.stimulus()
+            assert (person.heads[True].isStashed(), person.heads[False].isStashed()) == (
+                not near,
+                near,
+            ), (level, y + front)
+    # at the top level the front row is near, the back row far
+    assert not any(person.heads[True].isStashed() for person, _x, y, *_ in hall.people if y == 0)
+    assert all(person.heads[True].isStashed() for person, _x, y, *_ in hall.people if y > 5)
 
 
 def person_child(conn) -> None:

@@ -15,7 +15,10 @@ from scenes.creatures.people import (
     Person,
     body_mesh,
     head_mesh,
+    seen_from,
+    welded,
 )
+from scenes.geometry import Mesh
 from scenes.registry import get
 
 
@@ -55,6 +58,42 @@ def test_a_face_has_more_than_a_block_and_far_faces_cost_less():
     )
 
 
+def corners(mesh) -> list[tuple]:
+    """Each triangle's corners (position, normal, colour), to 1e-5 (welding joins rounding)."""
+
+    def r(v):
+        return tuple(round(x, 5) + 0.0 for x in v)  # + 0.0: -0.0 and 0.0 are one
+
+    return sorted(
+        tuple((r(p), r(n), r(c)) for p, n, c in (mesh.verts[i] for i in tri)) for tri in mesh.tris
+    )
+
+
+@pytest.mark.parametrize("detail", [True, False])
+def test_a_welded_person_is_the_same_triangles_from_fewer_vertices(detail):
+    look = Person(NodePath("row"), random.Random(6), material=False).look
+    for mesh in (head_mesh(look, detail), body_mesh(look, detail)):
+        before = corners(mesh)
+        count = len(mesh.verts)
+        welded(mesh)
+        assert corners(mesh) == before  # each triangle: the same corners, normals, colours
+        assert len(mesh.verts) < 0.8 * count
+        assert len(set(mesh.verts)) == len(mesh.verts)  # no vertex is there twice
+
+
+def test_faces_turned_from_every_eye_are_left_out_and_the_rest_kept():
+    box = Mesh().box((0, 0, 0), (1, 1, 1), (0.5, 0.5, 0.5))
+    assert (len(box.verts), box.triangle_count) == (24, 12)
+    # eyes in front (-y) and above, a step either way: the back, bottom and far sides go
+    eyes = [(x, -5.0, z) for x in (-0.1, 0.1) for z in (1.0, 2.0)]
+    front = seen_from(Mesh().box((0, 0, 0), (1, 1, 1), (0.5, 0.5, 0.5)), eyes)
+    assert (len(front.verts), front.triangle_count) == (8, 4)  # the front and the top
+    assert {n for _p, n, _c in front.verts} == {(0.0, -1.0, 0.0), (0.0, 0.0, 1.0)}
+    # eyes all round: nothing goes
+    around = [(x, y, z) for x in (-5.0, 5.0) for y in (-5.0, 5.0) for z in (-5.0, 5.0)]
+    assert seen_from(Mesh().box((0, 0, 0), (1, 1, 1), (0.5, 0.5, 0.5)), around).tris == box.tris
+
+
 def test_people_breathe_blink_and_shift():
     person = Person(NodePath("row"), random.Random(5), material=False)
     heights, sways, closed = set(), set(), 0
@@ -63,7 +102,7 @@ def test_people_breathe_blink_and_shift():
         person.pose(k / 60, 0.0, 0.0)
         heights.add(round(person.shift.getSz(), 4))
         sways.add(round(person.shift.getR(), 2))
-        closed += not person.lids.isHidden()
+        closed += not person.lids.isStashed()
     assert max(heights) - min(heights) > 0.01
     assert max(sways) - min(sways) > 1.0
     # a blink of 0.15 s every 2 to 6 s: the eyes are shut for a few percent of the time
@@ -111,17 +150,17 @@ def test_gestures_come_from_the_level_odds_and_the_seed():
 def test_a_gesture_event_makes_the_nearest_person_do_it_now(hall, event):
     hall.advance(10.0, 0.0)
     person = hall.people[0][0]
-    assert person.elbow.isHidden()
+    assert person.elbow.isStashed()
     head_p = person.head.getP()
     hall.on_event(event)
     hall.advance(10.0, GESTURE_S * 0.4)  # well into the gesture
     if event == "nod":
         assert abs(person.head.getP() - head_p) > 3.0
     else:
-        assert not person.elbow.isHidden() and person.elbow.getP() > 30
-        assert person.bodies.node().getVisibleChild() == 1  # the resting forearm gives way
+        assert not person.elbow.isStashed() and person.elbow.getP() > 30
+        assert person.body.getName().startswith("body-gesturing")  # the resting forearm gives way
     assert (not person.phone.isHidden()) == (event == "phone")
     hall.advance(10.0, GESTURE_S)  # over: back to what the person does by themself
     assert hall._event is None
     if person.gesture_at(hall.time, hall.params(10.0)["gestures"])[0] is None:
-        assert person.elbow.isHidden() and person.bodies.node().getVisibleChild() == 0
+        assert person.elbow.isStashed() and person.body.getName() in ("body", "body-far")

@@ -7,10 +7,18 @@ import random
 
 from panda3d.core import AmbientLight, DirectionalLight, NodePath, PointLight
 
-from scenes.api import Param, Scene, level, wave
-from scenes.creatures.people import GESTURE_S, GESTURES, Person, RoomLight
+from scenes.api import EYE_HEIGHT_M, Param, Scene, level, wave
+from scenes.creatures.people import (
+    GESTURE_S,
+    GESTURES,
+    NEAR_M,
+    NECK,
+    Person,
+    RoomLight,
+    seen_from,
+)
 from scenes.geometry import Mesh
-from scenes.look import textured
+from scenes.look import shaders_available, textured
 
 ROWS = 6
 SEATS = 8
@@ -172,7 +180,11 @@ class PublicSpeaking(Scene):
                 room.box((k * 5.97, 3.0 + j * 4.0, 2.0), (0.04, 2.0, 1.4), (0.55, 0.7, 0.85))
         room.box((4.2, 12.97, 1.05), (1.2, 0.04, 2.1), (0.35, 0.25, 0.18))  # door at the back
         room.box((-2.0, 12.97, 1.9), (3.0, 0.04, 1.4), (0.2, 0.35, 0.25))  # notice board
-        textured(room, "plaster", 1.2, "room").reparentTo(self.root)
+        hall = textured(room, "plaster", 1.2, "room")
+        # drawn after the audience and the chairs: in software the room's pixels behind them
+        # then fail the depth test before they are textured (0.2-0.4 ms a frame, full room)
+        hall.setBin("fixed", 0)
+        hall.reparentTo(self.root)
 
         self.people: list[tuple[Person, float, float, float, float]] = []
         self.seats = NodePath("seats")
@@ -207,6 +219,19 @@ class PublicSpeaking(Scene):
                     chair.box((x + lx, y, z + 0.21), (0.04, 0.4, 0.42), (0.2, 0.2, 0.22))
             if r > 0:  # the tier this row stands on
                 chair.box((0, y - 0.05, z / 2), (11.9, ROW_M + 0.02, z), (0.4, 0.32, 0.3))
+        # the client's eye at the lectern (a step either way, crouching to on tiptoe) with the
+        # rows anywhere in `front`'s range, in the chairs' frame: faces turned from all of it
+        # (the backs and undersides) go in software: 4,700 vertices to 3,200
+        low, high = self.parameters["front"].low, self.parameters["front"].high
+        eyes = [
+            (x, y - front, STAGE_Z + z)
+            for x in (-1.0, 1.0)
+            for y in (-1.1, 0.9)
+            for z in (0.8, EYE_HEIGHT_M + 0.4)
+            for front in (low, high)
+        ]
+        if not shaders_available():  # on a GPU vertices are cheap, and shadows see the backs
+            seen_from(chair, eyes)
         self.chairs = chair.node("chairs")  # untextured: 0.6 ms a frame in software
         self.chairs.reparentTo(self.root)
 
@@ -241,6 +266,11 @@ class PublicSpeaking(Scene):
         self._placed: list[float | None] = [math.nan] * len(self.people)
         """Where each person was put last (their x on the way in), None while hidden."""
         self._frames = 0
+        self._front = math.nan
+        self._count = math.nan
+        self._nearest_shown: int | None = None
+        self._stimulus: int | None = None
+        """The person who shows the full face wherever they sit: the preview's close-up."""
         self.viewpoint.setPos(0, -0.1, STAGE_Z)
         self.gaze_pitch = -4.0
         self._cough = 0.0
@@ -253,11 +283,17 @@ class PublicSpeaking(Scene):
 
     def stimulus(self) -> NodePath | None:
         """The head of the nearest person in the audience (faces are what a speaker fears)."""
-        count = self.params(self._intensity)["audience"]
-        shown = [
-            (y, abs(x), person) for i, (person, x, y, _z, _r) in enumerate(self.people) if i < count
-        ]
-        return min(shown, key=lambda e: (e[0], e[1]))[2].head if shown else None
+        nearest = self._nearest(self.params(self._intensity)["audience"])
+        return self.people[nearest][0].head if nearest is not None else None
+
+    def _nearest(self, count: float) -> int | None:
+        """The index of the nearest person shown (the front row, the middle) when `count` are."""
+        if count != self._count:
+            shown = [
+                (y, abs(x), i) for i, (_p, x, y, _z, _r) in enumerate(self.people) if i < count
+            ]
+            self._count, self._nearest_shown = count, min(shown)[2] if shown else None
+        return self._nearest_shown
 
     def on_event(self, name: str) -> None:
         if name == "cough":
@@ -278,6 +314,12 @@ class PublicSpeaking(Scene):
             anchors.append((0.0, front + ROW_M + (1.0 - p["camera"]) * 6.0, 1.4))
         return anchors
 
+    def _near(self, x: float, y: float, z: float) -> bool:
+        """Whether a point of the hall (seats placed) is nearer than `NEAR_M` to the client's
+        eye at the lectern: there a person shows the full face and clothes."""
+        eye = self.viewpoint.getPos()
+        return math.dist((x, y, z), (eye[0], eye[1], eye[2] + EYE_HEIGHT_M)) < NEAR_M
+
     def apply(self, intensity: float, dt: float) -> None:
         p = self.params(intensity)
         self._intensity = intensity
@@ -291,6 +333,10 @@ class PublicSpeaking(Scene):
         if event is not None and t - event_t > GESTURE_S:
             self._event = event = None
         placed = self._placed
+        nearest = self._nearest(count)
+        # the rows moved, or another person is the stimulus: each person's detail is chosen again
+        moved = front != self._front or nearest != self._stimulus
+        self._front, self._stimulus = front, nearest
         self._frames += 1
         # at the headset's rate each idle person is posed every other frame, half the room in
         # each: breathing and sway move less than a pixel in a frame, and each new transform
@@ -306,11 +352,18 @@ class PublicSpeaking(Scene):
             # a person arriving walks in from the side aisle to the seat
             arrive = min(1.0, shown)
             px = AISLE_X + (x - AISLE_X) * arrive
+            detail = moved
             if placed[i] != px:  # seated people stay put: no new transform each frame
                 if placed[i] is None:
                     person.root.show()
                 placed[i] = px
                 person.root.setPos(px, y, z)
+                detail = True
+            if detail:  # facing the speaker, the neck is NECK turned 180 degrees
+                person.set_detail(
+                    i == nearest or self._near(px, y + front, z),
+                    i == nearest or self._near(px, y + front - NECK[1], z + NECK[2]),
+                )
             # each person looks at the speaker when the level's attention is above their own
             # threshold `r`; the rest look at their phones
             look = min(1.0, max(0.0, (attention - r) * 6.0 + 0.5))
