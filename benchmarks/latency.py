@@ -33,7 +33,8 @@ from vret.simulated_client import SimulatedClient
 from vret.station import SessionPlan, Station, StationThread
 
 READINGS_PER_S = 20.0
-# a quick ladder: 2 s baseline, 1 s dwell, short windows, so a reading often completes a dwell
+# a quick ladder: 2 s baseline, 0.3 s dwell, short windows, so a reading often completes a dwell;
+# no SUDS wait before a step up (no one answers here: every step would wait for a rating)
 QUICK = ControlSettings(
     baseline_s=2,
     min_baseline_readings=3,
@@ -41,6 +42,7 @@ QUICK = ControlSettings(
     arousal_window_s=1.0,
     trend_window_s=3.0,
     stale_after_s=3.0,
+    suds_before_step_up=False,
 )
 
 
