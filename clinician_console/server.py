@@ -252,19 +252,15 @@ def create_app(
         and head tracking (attention, the latest gaze summary)."""
         return with_extras(session.snapshot())
 
+    command_problems: dict[int | str, dict[str, Any]] = {
+        code: {"model": Problem} for code in (401, 403, 408, 413, 421, 422, 429)
+    }
+
     @app.post(
         "/api/commands",
         response_model=CommandResult,
         tags=["session"],
-        responses={
-            401: {"model": Problem},
-            403: {"model": Problem},
-            408: {"model": Problem},
-            413: {"model": Problem},
-            421: {"model": Problem},
-            422: {"model": Problem},
-            429: {"model": Problem},
-        },
+        responses=command_problems,
     )
     async def post_command(
         request: Request,
@@ -321,15 +317,7 @@ def create_app(
         SCENE_SOUND_PATH,
         response_model=CommandResult,
         tags=["session"],
-        responses={
-            401: {"model": Problem},
-            403: {"model": Problem},
-            408: {"model": Problem},
-            413: {"model": Problem},
-            421: {"model": Problem},
-            422: {"model": Problem},
-            429: {"model": Problem},
-        },
+        responses=command_problems,
     )
     async def post_scene_sound(request: Request, body: SceneSoundBody) -> Any:
         """Mute the scene's sound in the headset (its stimuli and ambience, in every scene, the
