@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import multiprocessing
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -38,3 +41,19 @@ def write_scene(library: Path, name: str, text: str) -> Path:
     folder.mkdir(parents=True)
     (folder / "scene.py").write_text(text)
     return folder / "scene.py"
+
+
+def from_fresh_process(
+    target: Callable[..., None], *args: Any, timeout: float = 120.0, what: str = "render process"
+) -> Any:
+    """Run `target(*args, conn)` in a fresh spawned process (one ShowBase each) and return
+    what it sends on `conn`; fails the test if it sends nothing within `timeout`."""
+    ctx = multiprocessing.get_context("spawn")
+    ours, theirs = ctx.Pipe(duplex=False)
+    proc = ctx.Process(target=target, args=(*args, theirs))
+    proc.start()
+    theirs.close()
+    assert ours.poll(timeout), f"the {what} sent nothing"
+    out = ours.recv()
+    proc.join(10)
+    return out

@@ -4,7 +4,6 @@ frames of the heights scene that show them where they belong (and nowhere else).
 from __future__ import annotations
 
 import math
-import multiprocessing
 from types import SimpleNamespace
 from typing import Any
 
@@ -26,6 +25,7 @@ from scenes.creatures.hands import (
 from scenes.openvr_display import Controllers
 from scenes.pose import HANDS, tracked_hand_name
 from scenes.registry import LIBRARY, discover
+from tests.scenes.conftest import from_fresh_process
 
 SIZE = (160, 120)
 LEVEL_AT_RAIL = 5  # "15th floor, at the railing, looking down"
@@ -302,14 +302,7 @@ def _render_child(conn: Any) -> None:
 
 @pytest.fixture(scope="module")
 def frames() -> dict[str, Any]:
-    ctx = multiprocessing.get_context("spawn")
-    ours, theirs = ctx.Pipe(duplex=False)
-    proc = ctx.Process(target=_render_child, args=(theirs,))
-    proc.start()
-    theirs.close()
-    assert ours.poll(180), "the render process sent nothing"
-    out = ours.recv()
-    proc.join(10)
+    out = from_fresh_process(_render_child, timeout=180)
     assert "error" not in out, out.get("error")
     return out
 

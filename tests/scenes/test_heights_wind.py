@@ -3,13 +3,13 @@ terrace, while nothing moves the client's own view."""
 
 from __future__ import annotations
 
-import multiprocessing
 from typing import Any
 
 import numpy as np
 import pytest
 
 from scenes.registry import LIBRARY, discover
+from tests.scenes.conftest import from_fresh_process
 
 pytestmark = pytest.mark.render
 
@@ -56,14 +56,7 @@ def _child(conn: Any) -> None:
 
 @pytest.fixture(scope="module")
 def wind() -> dict[str, Any]:
-    ctx = multiprocessing.get_context("spawn")
-    ours, theirs = ctx.Pipe(duplex=False)
-    proc = ctx.Process(target=_child, args=(theirs,))
-    proc.start()
-    theirs.close()
-    assert ours.poll(120), "the render process sent nothing"
-    out = ours.recv()
-    proc.join(10)
+    out = from_fresh_process(_child)
     assert "error" not in out, out.get("error")
     return out
 

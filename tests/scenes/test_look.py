@@ -10,7 +10,7 @@ from scenes.checks import flat_share, load_rgb, render_in_subprocess
 from scenes.geometry import Mesh
 from scenes.look import Look, apply_look, bake_sunlight, material_textures, sky_dome, textured
 from scenes.registry import LIBRARY
-from tests.scenes.conftest import BUILT_IN
+from tests.scenes.conftest import BUILT_IN, from_fresh_process
 
 
 @pytest.fixture(autouse=True)
@@ -131,16 +131,7 @@ def gl_child(conn) -> None:
 
 @pytest.mark.render
 def test_on_opengl_the_shader_generator_lights_every_pixel_with_normal_maps():
-    import multiprocessing
-
-    ctx = multiprocessing.get_context("spawn")
-    ours, theirs = ctx.Pipe(duplex=False)
-    proc = ctx.Process(target=gl_child, args=(theirs,))
-    proc.start()
-    theirs.close()
-    assert ours.poll(120), "the OpenGL render process sent nothing"
-    out = ours.recv()
-    proc.join(10)
+    out = from_fresh_process(gl_child, what="OpenGL render process")
     if "tiny" in out["renderer"].lower():
         pytest.skip("no OpenGL through EGL on this machine: only software rendering")
     assert out["shaders"] and out["shader_auto"]
