@@ -11,7 +11,6 @@ second. About 40 s.
 
 from __future__ import annotations
 
-import socket
 import tempfile
 import time
 from collections.abc import Callable
@@ -20,7 +19,7 @@ from typing import Any
 
 import httpx
 
-from benchmarks.common import percentile, table
+from benchmarks.common import free_port, percentile, table
 from exposure.models import ControlSettings
 from scenes.registry import default_ladder
 from sensors.simulator import SimulatedHeart
@@ -30,12 +29,6 @@ from vret.station import SessionPlan, StationThread
 
 CLICKS = 12
 EVERY_S = 2.0
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _wait(check: Callable[[], bool], timeout: float, what: str) -> None:
@@ -61,7 +54,7 @@ def run(
             settings=ControlSettings(),
             display="offscreen",
             size=size,
-            port=_free_port(),
+            port=free_port(),
             db=f"sqlite:///{Path(folder) / 'v.db'}",
             coach=CoachPlan(folder=Path(folder) / "coach", engine=engine),  # type: ignore[arg-type]
             on_ready=lambda station: client.wear(station.live),
