@@ -272,6 +272,11 @@ class Soundscape:
             sound.handle = sfx
             self._played[id(sound)] = sound.triggers
 
+    def settle(self, sounds: list[SpatialSound]) -> None:
+        """Count one-shot sounds triggered so far as played: they were not for the client."""
+        for sound in sounds:
+            self._played[id(sound)] = sound.triggers
+
     def start(self, sounds: list[SpatialSound]) -> None:
         """The scene comes on show: its loops start (silent until `update` gives volumes)."""
         for sound in sounds:

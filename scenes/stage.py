@@ -13,9 +13,11 @@ from typing import Any
 
 from panda3d.core import (
     AntialiasAttrib,
+    Camera,
     Filename,
     FrameBufferProperties,
     NodePath,
+    OmniBoundingVolume,
     PerspectiveLens,
     loadPrcFileData,
 )
@@ -224,6 +226,49 @@ class Stage:
             self._load_sound(scene)
         self.soundscape.load(scene.spatial_sounds)
         return scene
+
+    def warm(self, name: str) -> None:
+        """Draw built scene `name` once at each level of its ladder, in black, before anything is
+        on show, so that its first frames on show cost what its other frames do.
+
+        The first time Panda3D draws a part it converts the part's textures and vertices for the
+        renderer, computes its bounds and (on OpenGL) makes its shaders. Without this the frame
+        where a scene first appears was late: spiders' first frame took 13 ms at 640x360 in
+        software against 3 ms for the next, heights' 12 ms against 5. A level that brings in a
+        new species or prop costs the same on its first frame, so every level is drawn.
+
+        Every level's `apply` runs here, so a scene that raises at some level raises now, at
+        start, not when a client climbs to it. The scene's own numbers (its time, a door's
+        angle) are put back afterwards and one-shot sounds triggered meanwhile are not played:
+        the scene starts as if it had never been drawn. Only while no scene is on show (the
+        render process's start): the frames drawn here are never shown to the client.
+        """
+        if self.current is not None:
+            raise RuntimeError("scenes are warmed before any is on show")
+        scene = self.scenes[name]
+        kept = {k: v for k, v in vars(scene).items() if isinstance(v, (bool, int, float, str))}
+        root, parent = scene.root, self.rig.getParent()
+        root.unstash()
+        root.setColorScale(0.0, 0.0, 0.0, 1.0)
+        self.rig.reparentTo(scene.viewpoint)
+        # the client's camera's lens, culling nothing: all of the scene, not just what is in view
+        camera = Camera("warm", self.base.camLens)
+        camera.setCullBounds(OmniBoundingVolume())
+        warm = self.base.cam.attachNewNode(camera)
+        region = self.base.camNode.getDisplayRegion(0)
+        region.setCamera(warm)
+        try:
+            for intensity in range(len(scene.levels), -1, -1):  # the top first, the lowest last
+                scene.advance(float(intensity), 0.0)
+                self.base.graphicsEngine.renderFrame()
+        finally:
+            region.setCamera(self.base.cam)
+            warm.removeNode()
+            self.rig.reparentTo(parent)
+            root.clearColorScale()
+            root.stash()
+            vars(scene).update(kept)
+            self.soundscape.settle(scene.spatial_sounds)
 
     def _load_sound(self, scene: Scene) -> None:
         """Load the scene's ambient loop now (build time), to play while it is on show."""

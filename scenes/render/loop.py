@@ -288,6 +288,12 @@ class RenderLoop:
             raise RuntimeError(f"The safe scene {config.safe_scene!r} cannot be loaded ({reason}).")
         self.base = make_base(config.look)
         self.stage = Stage(self.base)
+        self.failures: dict[str, str] = {}
+        """The scenes that raised (building, drawing or in an event), with the error."""
+        self._asked: tuple[str, bool] | None = None
+        """The scene the latest target asked for, and whether it was a safe target."""
+        self._asked_failed: str | None = None
+        """The failed scene the latest target asked for (reported once a run of targets)."""
         self.levels_override: dict[str, list[dict[str, float]]] = {}
         """Levels a `SceneLevels` message set for a scene (a station's next session)."""
         startup_failures = self._build_scenes()
@@ -330,6 +336,8 @@ class RenderLoop:
         self.pose_valid = True
         self._script_t0: float | None = None
         self._mouse: tuple[float, float] | None = None
+
+        startup_failures += self._warm_scenes()
 
         # the client's view: what is on show and how it moves (pure; see transitions.py)
         now = time.monotonic()
@@ -400,6 +408,24 @@ class RenderLoop:
                     self.stage.build(self.infos[name], self._levels_of(name))
                 except Exception as err:  # one broken scene must not keep the others off
                     failures.append((name, err))
+        return failures
+
+    def _warm_scenes(self) -> list[tuple[str, Exception]]:
+        """Draw each built scene at each of its levels, unseen (`Stage.warm`): no late frame
+        where a scene or a level first appears. Returns the scenes that raised (they will not
+        be shown); the safe scene raising stops the start, as a safe scene that cannot build."""
+        failures: list[tuple[str, Exception]] = []
+        safe = self.config.safe_scene
+        for name in sorted(self.stage.scenes, key=lambda n: n != safe):  # the safe scene first
+            try:
+                self.stage.warm(name)
+            except Exception as err:  # one broken level must not keep the other scenes off
+                if name == safe:
+                    raise RuntimeError(
+                        f"The safe scene {safe!r} failed to draw ({type(err).__name__}: "
+                        f"{err}): run `vret scenes check {safe}`."
+                    ) from err
+                failures.append((name, err))
         return failures
 
     def run(self) -> None:
@@ -474,6 +500,7 @@ class RenderLoop:
         self.seq = msg.seq
         self.effect = (msg.seq, msg.t_sent, now)
         scene = msg.scene
+        self._asked_for(scene, msg.safe)
         if scene not in self.stage.scenes and scene not in self.view.failed:
             info = self.infos.get(scene)
             if info is None:
@@ -511,9 +538,15 @@ class RenderLoop:
             self._scene_failed(scene.name, err)
 
     def _scene_failed(self, scene: str, err: Exception) -> None:
-        """A scene raised: the view drops it for the safe scene; tell the control side once."""
+        """A scene raised: the view drops it for the safe scene; tell the control side."""
         self.view.scene_failed(scene)
-        error = f"{type(err).__name__}: {err}".splitlines()[0][:200]
+        self.failures[scene] = f"{type(err).__name__}: {err}".splitlines()[0][:200]
+        self._report_failed(scene)
+        if self._asked is not None and self._asked[0] == scene and not self._asked[1]:
+            self._asked_failed = scene  # the targets asking for it now were just told
+
+    def _report_failed(self, scene: str) -> None:
+        error = self.failures[scene]
         self.pipe.send(
             SceneFailed(
                 scene=scene,
@@ -522,6 +555,16 @@ class RenderLoop:
                 f"run `vret scenes check {scene}`.",
             )
         )
+
+    def _asked_for(self, scene: str, safe: bool) -> None:
+        """A target for a scene that failed (at start, say, before any session) is told again
+        when a session first asks for it, so the core follows the headset to the safe scene
+        instead of believing the client sees it; heartbeats repeating the target are not."""
+        self._asked = (scene, safe)
+        asked = scene if scene in self.failures and not safe else None
+        if asked is not None and asked != self._asked_failed:
+            self._report_failed(asked)
+        self._asked_failed = asked
 
     # ------------------------------------------------------------------ from the client
 

@@ -525,7 +525,7 @@ from scenes.geometry import Mesh
 
 class Faulty(Scene):
     phobia = "test"
-    description = "Raises at level 3 and above."
+    description = "Raises at level 3 and above, once it has been on show a moment."
     levels = [level(f"step {n}", size=float(n)) for n in range(1, 9)]
 
     def build(self):
@@ -534,7 +534,9 @@ class Faulty(Scene):
 
     def apply(self, intensity, dt):
         size = self.params(intensity)["size"]
-        if size >= 3:
+        # a bug that needs scene time: the render process's warm-up (each level drawn at
+        # scene time 0) cannot find it, so it raises while the scene is on show
+        if size >= 3 and self.time > 0.0:
             raise ZeroDivisionError("a bug in this scene")
         self.box.setScale(size)
 """
@@ -623,5 +625,7 @@ def test_a_scene_that_fails_to_build_at_start_is_reported_and_the_others_run(fau
         what="ten targets for it",
     )
     assert all(e.scene == "safe_place" for e in effects_since(msgs, first))
-    assert not of(msgs, SceneFailed)  # reported once, at the start
+    # reported at the start, and told once more when targets first asked for it (so that a
+    # session's core follows the headset to the safe scene), not at each target repeated
+    assert [e.scene for e in of(msgs, SceneFailed)] == ["no_mesh"]
     settle(faulty, "enclosed_space", 3.0)

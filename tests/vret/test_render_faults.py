@@ -31,7 +31,7 @@ from exposure.models import (
     SystemEvent,
 )
 from scenes.registry import default_ladder
-from scenes.render.messages import FromRender, Ready
+from scenes.render.messages import Frames, FromRender, Ready
 from tests.scenes.conftest import write_scene
 from vret.render_link import RenderLink, RestartPolicy
 
@@ -159,7 +159,7 @@ from scenes.geometry import Mesh
 
 class Broken(Scene):
     phobia = "test"
-    description = "Raises as soon as it is shown."
+    description = "Raises whenever it is drawn."
     levels = [level(f"step {n}", size=float(n)) for n in range(1, 4)]
 
     def build(self):
@@ -167,6 +167,24 @@ class Broken(Scene):
 
     def apply(self, intensity, dt):
         raise ZeroDivisionError("a bug in apply")
+"""
+
+RAISES_AT_THE_TOP = """
+from scenes.api import Scene, level
+from scenes.geometry import Mesh
+
+
+class Steep(Scene):
+    phobia = "test"
+    description = "Draws levels 1 and 2; raises at level 3."
+    levels = [level(f"step {n}", size=float(n)) for n in range(1, 4)]
+
+    def build(self):
+        Mesh().box((0, 3, 1.5), (1, 1, 1), (0.9, 0.2, 0.2)).node("box").reparentTo(self.root)
+
+    def apply(self, intensity, dt):
+        if intensity > 2.5:
+            raise ZeroDivisionError("a bug at the top level")
 """
 
 RAISES_IN_EVENT = """
@@ -199,8 +217,8 @@ def library(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def assert_core_followed_the_headset(session: Session, scene: str, error: str) -> None:
-    (failed,) = session.system("scene_failed")
-    assert failed.detail.startswith(f"{scene}: ") and error in failed.detail
+    failed = session.system("scene_failed")
+    assert failed and all(f.detail.startswith(f"{scene}: ") and error in f.detail for f in failed)
     state = session.live.state
     assert state.phase == "safe" and state.scene_target.scene == "safe_place"
     assert any(a.kind == "scene_failed" for a in state.alerts)
@@ -214,8 +232,31 @@ def test_a_scene_that_raises_in_apply_puts_the_core_in_the_safe_scene(library: P
     session = Session(default_ladder("broken"))
     try:
         session.start_at_level_1()
-        session.pump_until(lambda: session.system("scene_failed"), 10, "the scene's failure")
+        session.pump_until(lambda: session.live.state.phase == "safe", 10, "the core to safe")
         assert_core_followed_the_headset(session, "broken", "ZeroDivisionError: a bug in apply")
+    finally:
+        session.link.stop()
+
+
+def test_a_level_that_raises_is_found_at_start_and_the_scene_is_never_shown(
+    library: Path,
+) -> None:
+    """The render process draws every level of every scene before its first frame, so a scene
+    that raises only at its top level is reported before any session, and a session that asks
+    for it (at level 1, which draws) is told again and sent to the safe scene."""
+    write_scene(library, "steep", RAISES_AT_THE_TOP)
+    session = Session(default_ladder("steep"))
+    try:
+        session.link.start()
+        session.pump_until(lambda: session.system("scene_failed"), 60, "the report at start")
+        assert session.live.state.phase != "exposure"  # no session had asked for it yet
+        session.pump_until(lambda: session.link.frames, 10, "the first frame report")
+        session.live.submit(SetLevel(t=0.0, level=1))
+        session.pump_until(lambda: session.live.state.phase == "safe", 10, "the core to safe")
+        assert len(session.system("scene_failed")) == 2  # at start, and when it was asked for
+        assert_core_followed_the_headset(session, "steep", "a bug at the top level")
+        shown = {m.scene for _, m in session.messages if isinstance(m, Frames)}
+        assert shown == {"safe_place"}  # no frame report ever showed it
     finally:
         session.link.stop()
 
