@@ -45,7 +45,7 @@ bench: $(STAMP_TEST)
 	$(PY) -m benchmarks $(BENCH_ARGS)
 
 # Mutation score of the core, the live session, the records' write path, signal quality and the
-# decoders (tools/mutation/run.py; 14-17 min on 2 cores). Not part of `make test`.
+# decoders (tools/mutation/run.py; about an hour on 2 cores). Not part of `make test`.
 STAMP_MUTATION := $(VENV)/.installed-mutation
 $(STAMP_MUTATION): pyproject.toml | $(PY)
 	$(PY) -m pip install -q -e '.[dev,mutation]'
