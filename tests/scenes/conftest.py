@@ -43,17 +43,31 @@ def write_scene(library: Path, name: str, text: str) -> Path:
     return folder / "scene.py"
 
 
+def _send_result(target: Callable[..., dict[str, Any]], args: tuple[Any, ...], conn: Any) -> None:
+    """In the child: send what `target(*args)` returns, or its exception as one line."""
+    try:
+        out = target(*args)
+    except Exception as err:  # the parent fails the test with this
+        out = {"error": f"{type(err).__name__}: {err}"}
+    conn.send(out)
+    conn.close()
+
+
 def from_fresh_process(
-    target: Callable[..., None], *args: Any, timeout: float = 120.0, what: str = "render process"
-) -> Any:
-    """Run `target(*args, conn)` in a fresh spawned process (one ShowBase each) and return
-    what it sends on `conn`; fails the test if it sends nothing within `timeout`."""
+    target: Callable[..., dict[str, Any]],
+    *args: Any,
+    timeout: float = 120.0,
+    what: str = "render process",
+) -> dict[str, Any]:
+    """Run `target(*args)` in a fresh spawned process (one ShowBase each) and return the dict it
+    returns; fails the test if it raised, or sent nothing within `timeout`."""
     ctx = multiprocessing.get_context("spawn")
     ours, theirs = ctx.Pipe(duplex=False)
-    proc = ctx.Process(target=target, args=(*args, theirs))
+    proc = ctx.Process(target=_send_result, args=(target, args, theirs))
     proc.start()
     theirs.close()
     assert ours.poll(timeout), f"the {what} sent nothing"
-    out = ours.recv()
+    out: dict[str, Any] = ours.recv()
     proc.join(10)
+    assert "error" not in out, f"the {what} failed: {out['error']}"
     return out

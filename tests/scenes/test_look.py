@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pytest
 from panda3d.core import NodePath, TextureStage
@@ -103,7 +105,7 @@ def test_software_rendering_lights_a_static_mesh_once_in_its_vertex_colours():
     assert shade.verts[0][2] == pytest.approx((0.2, 0.2, 0.2, 1.0))  # the sky light only
 
 
-def gl_child(conn) -> None:
+def gl_child() -> dict[str, Any]:
     """In a fresh process on OpenGL through EGL (Mesa llvmpipe here): the spiders' look."""
     from panda3d.core import ShaderAttrib
 
@@ -125,8 +127,7 @@ def gl_child(conn) -> None:
     stages = [ts.getName() for ts in scene.root.find("**/wood").findAllTextureStages()]
     out["stages"] = stages
     out["image"] = screenshot_rgb(base)
-    conn.send(out)
-    conn.close()
+    return out
 
 
 @pytest.mark.render
