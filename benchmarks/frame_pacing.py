@@ -11,7 +11,9 @@ their longest (`switch max`) says whether a scene's first frame on show is late.
 Frame times are the intervals between frames, as the render process measures them. The render
 process's CPU time per frame (`cpu_ms_per_frame`, from /proc over the measured seconds: drawing,
 the scene's Python, thumbnails, the pipe) is what a scene costs; it moves far less than the
-intervals with what else runs on a shared machine.
+intervals with what else runs on a shared machine. `lower%` is the share of measured frames the
+render process drew a step plainer to keep them on time (`Scene.set_detail`, the detail
+governor; `VRET_LOOK=detail=full` turns it off for a run with every frame as authored).
 """
 
 from __future__ import annotations
@@ -85,6 +87,7 @@ def alone(
     times: list[float] = []
     switching: list[float] = []  # the warm-up: the fade from the safe scene into this one
     summaries = 0
+    lowered = 0  # measured frames drawn at a lower detail (the render process's governor)
     cpu0: float | None = None
     try:
         handle.send_target(scene, float(top))
@@ -96,6 +99,7 @@ def alone(
                 if isinstance(message, Frames):
                     measured = time.monotonic() - start > WARMUP_S
                     (times if measured else switching).extend(message.times_ms)
+                    lowered += len(message.times_ms) if measured and message.detail else 0
                 elif isinstance(message, GazeSummary) and time.monotonic() - start > WARMUP_S:
                     summaries += 1
             handle.send_target(scene, float(top))
@@ -113,6 +117,7 @@ def alone(
         "pipe": ready.pipe or pipe or "tiny",
         "render_rss_mb": rss,
         "gaze_per_s": round(summaries / seconds, 1),
+        "lower_detail_pct": round(100.0 * lowered / len(times), 1) if times else float("nan"),
     }
 
 
@@ -177,6 +182,7 @@ def loaded(
     sim = SimulatedClient("text", rate=sensor_lines_per_s)
     sim.start()
     times: list[float] = []
+    lowered = [0]  # measured frames drawn at a lower detail
     measuring = threading.Event()
     info: dict[str, Any] = {}
     ctx = multiprocessing.get_context("spawn")
@@ -185,6 +191,7 @@ def loaded(
     def on_message(message: FromRender) -> None:
         if isinstance(message, Frames) and measuring.is_set():
             times.extend(message.times_ms)
+            lowered[0] += len(message.times_ms) if message.detail else 0
 
     def on_ready(station: Station) -> None:
         assert station.render is not None
@@ -239,6 +246,7 @@ def loaded(
         "commands_ok": counts[3],
         "events_recorded": events,
         "render_rss_start_mb": rss_start,
+        "lower_detail_pct": round(100.0 * lowered[0] / len(times), 1) if times else float("nan"),
     }
 
 
@@ -297,6 +305,8 @@ def run(
                 "p99 c/a",
                 "gaze/s c",
                 "switch max a",
+                "lower% a",
+                "lower% b",
             ],
             [
                 [
@@ -320,6 +330,8 @@ def run(
                     r["gaze_p99_ratio"],
                     r["gaze"]["gaze_per_s"],
                     r["alone"]["switch_max_ms"],
+                    r["alone"]["lower_detail_pct"],
+                    r["loaded"]["lower_detail_pct"],
                 ]
                 for r in rows
             ],
@@ -338,6 +350,14 @@ def run(
         max(r["gaze_p99_ratio"] for r in rows), 3
     )
     results[f"{key_prefix}late_frames_gaze_on"] = sum(r["gaze"]["late"] for r in rows)
+    # the share of frames the render process drew a step plainer to keep them on time
+    # (`Scene.set_detail`), in the scene that needed it most, alone and loaded
+    results[f"{key_prefix}lower_detail_pct_alone"] = max(
+        r["alone"]["lower_detail_pct"] for r in rows
+    )
+    results[f"{key_prefix}lower_detail_pct_loaded"] = max(
+        r["loaded"]["lower_detail_pct"] for r in rows
+    )
     # the target: no late frame under load in a scene that has none alone
     results[f"{key_prefix}late_frames_loaded_where_alone_has_none"] = sum(
         r["loaded"]["late"] for r in rows if r["alone"]["late"] == 0

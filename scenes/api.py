@@ -41,6 +41,8 @@ from scenes.sound import SOUNDS, SpatialSound
 
 EYE_HEIGHT_M = 1.6
 """Standing eye height used for every non-VR camera; in VR the headset's tracked height wins."""
+PLAIN_PRIORITY = 100
+"""`draw_plain`'s textures-off wins over any texture a scene sets (scenes set them at 0)."""
 
 
 def level(name: str, description: str = "", suds: int | None = None, **params: float) -> Level:
@@ -101,6 +103,10 @@ class Scene(ABC):
     """Scene events a therapist may trigger (`on_event`), e.g. ("cough",)."""
     parameters: ClassVar[dict[str, Param]] = {}
     """What each level parameter does and its range, for ladder templates and their checks."""
+    detail_steps: ClassVar[int] = 0
+    """How many cheaper versions of the scene `set_detail` offers. When frames come close to
+    late (a slow machine, software rendering), the render process draws the scene one step
+    cheaper, and gives the detail back once frames are cheap again. 0: always as authored."""
 
     def __init__(self, name: str, root: Any, folder: Path | None = None) -> None:
         self.name = name
@@ -121,6 +127,9 @@ class Scene(ABC):
         self._params: dict[str, float] = dict.fromkeys(keys, 0.0)
         self.spatial_sounds: list[SpatialSound] = []
         """Sounds attached to nodes (`spatial_sound`); the stage loads and plays them."""
+        self.detail = 0
+        """The detail step drawn now (`set_detail`): 0 as authored."""
+        self._plain: dict[int, tuple[Any, Any, int]] = {}
 
     def use_levels(self, levels: Sequence[Mapping[str, float]]) -> None:
         """Draw the session's own ladder (a client's hierarchy, a ladder file) instead of the
@@ -205,6 +214,40 @@ class Scene(ABC):
 
     def on_event(self, name: str) -> None:  # noqa: B027 - optional hook, empty by default
         """A therapist triggered one of `events`."""
+
+    def set_detail(self, step: int) -> None:
+        """Draw the scene at detail `step`: 0 as authored, up to `detail_steps`, each cheaper.
+
+        The render process calls it between frames, only for a scene that sets `detail_steps`,
+        and draws each step once at start (as it does each level) so a change costs no late
+        frame. A scene with finer steps overrides this (the audience's clothes plain first,
+        then the whole hall); the base class's one step draws the scene without its textures
+        (`draw_plain`), which halves what a textured scene costs in software rendering. What
+        hangs from the viewpoint (the client's hands, the coach, the panels) keeps them.
+        """
+        self.detail = step
+        self.draw_plain([c for c in self.root.getChildren() if c != self.viewpoint], step > 0)
+
+    def draw_plain(self, nodes: Sequence[Any], plain: bool) -> None:
+        """Draw `nodes` and all below them without textures (their vertex colours only), or,
+        with `plain` False, as they were before: each node's own texture setting is kept."""
+        from panda3d.core import TextureAttrib  # the registry imports scenes without Panda3D
+
+        kind = TextureAttrib.getClassType()
+        for node in nodes:
+            key = node.getKey()
+            if plain and key not in self._plain:
+                state = node.getState()
+                attrib = state.getAttrib(kind) if state.hasAttrib(kind) else None
+                priority = state.getOverride(kind) if attrib is not None else 0
+                self._plain[key] = (node, attrib, priority)
+                node.setTextureOff(PLAIN_PRIORITY)
+            elif not plain and key in self._plain:
+                _node, attrib, priority = self._plain.pop(key)
+                if attrib is None:
+                    node.clearTexture()
+                else:
+                    node.setAttrib(attrib, priority)
 
     def stimulus_anchors(self, intensity: float) -> Sequence[tuple[float, float, float]]:
         """Where the feared things are at `intensity`: points in metres in `self.root`'s space.

@@ -235,7 +235,8 @@ class Stage:
         renderer, computes its bounds and (on OpenGL) makes its shaders. Without this the frame
         where a scene first appears was late: spiders' first frame took 13 ms at 640x360 in
         software against 3 ms for the next, heights' 12 ms against 5. A level that brings in a
-        new species or prop costs the same on its first frame, so every level is drawn.
+        new species or prop costs the same on its first frame, so every level is drawn, and
+        each of the scene's cheaper details (`Scene.set_detail`) at the top level.
 
         Every level's `apply` runs here, so a scene that raises at some level raises now, at
         start, not when a client climbs to it. The scene's own numbers (its time, a door's
@@ -258,6 +259,13 @@ class Stage:
         region = self.base.camNode.getDisplayRegion(0)
         region.setCamera(warm)
         try:
+            top = float(len(scene.levels))
+            for step in range(scene.detail_steps, 0, -1):  # each cheaper detail, at the top
+                scene.set_detail(step)
+                scene.advance(top, 0.0)
+                self.base.graphicsEngine.renderFrame()
+            if scene.detail_steps:
+                scene.set_detail(0)
             for intensity in range(len(scene.levels), -1, -1):  # the top first, the lowest last
                 scene.advance(float(intensity), 0.0)
                 self.base.graphicsEngine.renderFrame()

@@ -523,7 +523,13 @@ function renderFrames() {
   const parts = [`Headset ${f.fps == null ? "—" : Math.round(f.fps)} fps`];
   if (f.p99_ms != null) parts.push(`p99 ${Number(f.p99_ms).toFixed(1)} ms`);
   parts.push(`${f.late ?? 0} late`);
+  // the headset draws the scene plainer while its frames come close to late (and gives the
+  // detail back when they are cheap again): said, so a plainer scene is never a mystery
+  if (f.detail > 0) parts.push(`detail lowered (${f.detail} of ${f.detail_steps})`);
   el.textContent = parts.join(" · ");
+  el.title = f.detail > 0
+    ? "The headset draws the scene with less detail to keep its frames on time."
+    : "";
   el.dataset.state = f.late > 0 ? "bad" : "";
 }
 

@@ -48,6 +48,7 @@ SHADOW_REACH_M = 12.0
 MULTISAMPLES = 4
 """MSAA samples per pixel on a GPU: 4x smooths the edges a headset's lenses magnify."""
 LOOK_SHADOWS = ("auto", "on", "off")
+LOOK_DETAIL = ("adaptive", "full")
 
 
 @dataclass(frozen=True)
@@ -60,8 +61,16 @@ class LookSettings:
 
     shadows: str = "auto"
     multisamples: int | None = None
+    detail: str = "adaptive"
+    """"adaptive": a scene that offers cheaper steps (`Scene.detail_steps`) is drawn one step
+    cheaper while its frames come close to late; "full": always as authored (a study that must
+    show every client the same stimulus)."""
 
     def __post_init__(self) -> None:
+        if self.detail not in LOOK_DETAIL:
+            raise ValueError(
+                f"unknown detail setting {self.detail!r}: use one of {', '.join(LOOK_DETAIL)}"
+            )
         if self.shadows not in LOOK_SHADOWS:
             raise ValueError(
                 f"unknown shadows setting {self.shadows!r}: use one of {', '.join(LOOK_SHADOWS)}"
@@ -85,12 +94,14 @@ def look_settings_from(text: str | None, settings: LookSettings | None = None) -
     settings = settings or LookSettings()
     if not text or not text.strip():
         return settings
-    shadows, multisamples = settings.shadows, settings.multisamples
+    shadows, multisamples, detail = settings.shadows, settings.multisamples, settings.detail
     for item in text.replace(",", " ").split():
         key, _, value = item.partition("=")
         key = key.strip().lower()
         if key == "shadows":
             shadows = value.strip().lower()
+        elif key == "detail":
+            detail = value.strip().lower()
         elif key in ("multisamples", "msaa"):
             try:
                 multisamples = int(value)
@@ -101,11 +112,12 @@ def look_settings_from(text: str | None, settings: LookSettings | None = None) -
                 ) from None
         else:
             raise LookSettingsError(
-                f"{LOOK_ENV}: unknown setting {item!r}: use shadows=auto|on|off and "
-                "multisamples=N, e.g. VRET_LOOK='shadows=off multisamples=0'."
+                f"{LOOK_ENV}: unknown setting {item!r}: use shadows=auto|on|off, "
+                "multisamples=N and detail=adaptive|full, e.g. "
+                "VRET_LOOK='shadows=off multisamples=0'."
             )
     try:
-        return LookSettings(shadows=shadows, multisamples=multisamples)
+        return LookSettings(shadows=shadows, multisamples=multisamples, detail=detail)
     except ValueError as err:
         raise LookSettingsError(f"{LOOK_ENV}: {err}.") from None
 

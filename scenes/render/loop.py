@@ -38,9 +38,11 @@ from scenes.registry import SceneInfo, discover
 from scenes.render.config import (
     FRAME_REPORT_HZ,
     HORIZON_FADE_S,
+    LOOK_ENV,
     TRACKING_LOST_S,
     RenderConfig,
     fade_seconds,
+    look_settings_from,
 )
 from scenes.render.gaze import GazeSummariser
 from scenes.render.messages import (
@@ -69,7 +71,7 @@ from scenes.render.messages import (
     UnknownScene,
 )
 from scenes.render.outbox import ControlPipe
-from scenes.render.pacing import FrameTimes, Pacer
+from scenes.render.pacing import DetailGovernor, FrameTimes, Pacer
 from scenes.render.thumbnail import ShrinkView
 from scenes.render.transitions import MAX_STEP_S, Transitions, TransitionSettings
 from scenes.stage import FAR_M, NEAR_M, PREVIEW_FOV, Stage, configure, make_base
@@ -360,6 +362,13 @@ class RenderLoop:
         rate = rate if rate > 0 else 90.0
         self.times = FrameTimes(1.0 / rate)
         self.pacer = Pacer(1.0 / rate) if not vr else None  # in VR, waitGetPoses paces frames
+        # a station's VRET_LOOK wins over the config, as for the rest of the look (`make_base`)
+        look = look_settings_from(os.environ.get(LOOK_ENV), config.look)
+        self.adaptive = look.detail == "adaptive"
+        self.governors: dict[str, DetailGovernor] = {}
+        """Each scene's detail governor (`Scene.detail_steps`), made when it is first shown."""
+        self._woke = now
+        """When this frame's work began: the end of the pacer's sleep, or of waitGetPoses."""
         self.next_report = now + 1.0 / FRAME_REPORT_HZ
         self.seq = 0
         """The latest target received."""
@@ -661,6 +670,7 @@ class RenderLoop:
     def _poses_task(self, task: Any) -> int:
         assert self.display is not None
         self.display.wait_poses()
+        self._woke = time.monotonic()
         return Task.cont
 
     def _frame_task(self, task: Any) -> int:
@@ -731,14 +741,38 @@ class RenderLoop:
         if now >= self.next_report:
             self.next_report = now + 1.0 / FRAME_REPORT_HZ
             self._report_frames()
+        end = time.monotonic()
+        self._govern_detail(end, end - self._woke)
         if self.pacer is not None:
             time.sleep(self.pacer.wait_s(time.monotonic()))
+            self._woke = time.monotonic()
         return Task.cont
+
+    def _govern_detail(self, now: float, busy_s: float) -> None:
+        """Give the scene on show the detail its frames can afford (`DetailGovernor`)."""
+        scene = self.stage.current
+        if scene is None or not self.adaptive or not scene.detail_steps:
+            return
+        governor = self.governors.get(scene.name)
+        if governor is None:
+            governor = self.governors[scene.name] = DetailGovernor(
+                self.times.budget_s, scene.detail_steps
+            )
+        step = governor.frame(now, busy_s)
+        if step == scene.detail:
+            return
+        try:
+            scene.set_detail(step)
+        except Exception as err:  # a faulty scene must not take the client's view down
+            governor.steps = 0  # never asked again: it stays at the detail it could draw
+            if scene.name != self.config.safe_scene:
+                self._scene_failed(scene.name, err)
 
     def _report_frames(self) -> None:
         times, late, fps = self.times.take()
         pos, hpr = self.stage.head.getPos(), self.stage.head.getHpr()
         view = self.view
+        current = self.stage.current
         self.pipe.send(
             Frames(
                 times_ms=times,
@@ -761,6 +795,9 @@ class RenderLoop:
                 dropped=self.pipe.dropped,
                 scene_sound_muted=self.stage.soundscape.muted,
                 scene_volume=round(self._scene_volume(), 3),
+                detail=current.detail if current is not None else 0,
+                detail_steps=current.detail_steps if current is not None and self.adaptive else 0,
+                detail_lowered=sum(g.lowered for g in self.governors.values()),
             ),
             bulk=True,
         )

@@ -213,6 +213,13 @@ class Frames:
     """The scene sound is muted (the console's mute, `SetSceneSound`)."""
     scene_volume: float = 0.0
     """The loudest volume the sounds of the scene on show play at now (0: silent or muted)."""
+    detail: int = 0
+    """The detail step the scene on show is drawn at: 0 as authored, higher cheaper, lowered
+    by the render process while frames come close to late (`Scene.set_detail`)."""
+    detail_steps: int = 0
+    """How far the scene on show may be lowered (0: always drawn as authored)."""
+    detail_lowered: int = 0
+    """Steps down so far in this render process, every scene."""
 
 
 @dataclass(frozen=True, slots=True)

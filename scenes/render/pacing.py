@@ -6,6 +6,7 @@ Both are plain arithmetic with time passed in, so they are tested without Panda3
 from __future__ import annotations
 
 from array import array
+from collections import deque
 
 from scenes.render.config import LATE_FACTOR
 
@@ -67,3 +68,83 @@ class Pacer:
             deadline = now
         self.deadline = deadline
         return max(0.0, deadline - now)
+
+
+BUSY_HIGH = 0.85
+"""A frame whose work took more than this share of the budget came close to being late."""
+BUSY_LOW = 0.6
+"""Detail comes back only where the frames took less than this share at the lower detail."""
+WINDOW_S = 0.5
+"""The recent frames the governor looks at."""
+CLOSE_SHARE = 0.1
+"""Detail steps down when more than this share of the recent frames came close to late."""
+HOLD_S = 5.0
+"""The least time at a lower detail before the full detail is tried again; doubled each time
+that detail soon proved too much (up to `HOLD_MAX_S`)."""
+HOLD_MAX_S = 160.0
+FAILED_WITHIN_S = 10.0
+"""A step back up that has to be undone within this time doubles the next hold."""
+
+
+class DetailGovernor:
+    """Lowers a scene's detail before its frames run late, and gives it back when they are cheap.
+
+    Fed each frame's busy time (the work between waking and the next wait, not the wait), it
+    answers the detail step the scene should draw at: 0 is the scene as authored, each higher
+    step (up to the scene's `steps`) cheaper. Down a step when more than `CLOSE_SHARE` of the
+    last `WINDOW_S` of frames used more than `BUSY_HIGH` of the budget, which is before frames
+    are late; back up a step after `HOLD_S` (or longer) where every frame of the last window
+    used under `BUSY_LOW` of it. A step up that is undone within `FAILED_WITHIN_S` doubles the
+    hold, so a scene that only just fits does not flicker between two details.
+
+    Plain arithmetic with time passed in, like the pacer: tested without Panda3D.
+    """
+
+    def __init__(self, budget_s: float, steps: int) -> None:
+        self.budget_s = budget_s
+        self.steps = max(0, steps)
+        self.step = 0
+        self.hold_s = HOLD_S
+        self._window = max(2, round(WINDOW_S / budget_s))
+        self._recent: deque[float] = deque(maxlen=self._window)
+        self._close = 0
+        """Frames in `_recent` over the high mark."""
+        self._changed_at: float | None = None
+        self._raised_at: float | None = None
+        self.lowered = 0
+        """Steps down so far (the bench counts them)."""
+
+    def frame(self, now: float, busy_s: float) -> int:
+        """One frame's work took `busy_s`, ending at `now`: the step to draw the next frame at."""
+        recent = self._recent
+        high = busy_s > self.budget_s * BUSY_HIGH
+        if len(recent) == recent.maxlen and recent[0] > self.budget_s * BUSY_HIGH:
+            self._close -= 1
+        recent.append(busy_s)
+        self._close += high
+        if self._raised_at is not None and now - self._raised_at >= FAILED_WITHIN_S:
+            self._raised_at = None  # the step up held: the next hold starts short again
+            self.hold_s = HOLD_S
+        if len(recent) < self._window:
+            return self.step  # a fresh window (a start, a change of step): wait until it is full
+        if self._close > CLOSE_SHARE * self._window and self.step < self.steps:
+            if self._raised_at is not None and now - self._raised_at < FAILED_WITHIN_S:
+                self.hold_s = min(HOLD_MAX_S, self.hold_s * 2.0)
+            self._raised_at = None
+            self.lowered += 1
+            self._change(now, self.step + 1)
+        elif (
+            self.step > 0
+            and self._changed_at is not None
+            and now - self._changed_at >= self.hold_s
+            and max(recent) < self.budget_s * BUSY_LOW
+        ):
+            self._raised_at = now
+            self._change(now, self.step - 1)
+        return self.step
+
+    def _change(self, now: float, step: int) -> None:
+        self.step = step
+        self._changed_at = now
+        self._recent.clear()
+        self._close = 0

@@ -149,6 +149,17 @@ def test_client_view_alerts_that_cannot_be_missed_and_a_lost_connection(
     expect(page.locator("#render-health")).to_have_attribute("data-state", "bad")
     console.call(console.session.publish, {"kind": "frames", "data": {"fps": 90.0, "late": 0}})
     expect(page.locator("#render-health")).to_have_text("Headset 90 fps · 0 late")
+    # a plainer scene is said, with why
+    console.call(
+        console.session.publish,
+        {"kind": "frames", "data": {"fps": 90.0, "late": 0, "detail": 1, "detail_steps": 2}},
+    )
+    expect(page.locator("#render-health")).to_have_text(
+        "Headset 90 fps · 0 late · detail lowered (1 of 2)"
+    )
+    expect(page.locator("#render-health")).to_have_attribute(
+        "title", "The headset draws the scene with less detail to keep its frames on time."
+    )
 
     console.stop()  # the control process goes away
     lost = page.locator('#alerts .alert[data-kind="connection"]')

@@ -97,6 +97,9 @@ def test_a_station_overrides_the_look_with_vret_look():
     assert look_settings_from("MSAA=8,shadows=ON") == LookSettings("on", 8)
     # what it does not say keeps the station's own setting
     assert look_settings_from("msaa=2", LookSettings(shadows="off")) == LookSettings("off", 2)
+    assert look_settings_from("detail=FULL").detail == "full"  # a study: always as authored
+    assert look_settings_from("msaa=2", LookSettings(detail="full")).detail == "full"
+    assert LookSettings().detail == "adaptive"
     off = look_features("gl", NVIDIA, look_settings_from("shadows=off msaa=0"))
     assert not off.shadows and off.multisamples == 0 and off.linear_light
 
@@ -108,6 +111,7 @@ def test_a_station_overrides_the_look_with_vret_look():
         ("msaa=four", "VRET_LOOK: multisamples must be a whole number, not 'four'"),
         ("msaa=64", "VRET_LOOK: multisamples must be 0 to 16, not 64."),
         ("bloom=on", "VRET_LOOK: unknown setting 'bloom=on': use shadows=auto|on|off"),
+        ("detail=low", "VRET_LOOK: unknown detail setting 'low': use one of adaptive, full."),
     ],
 )
 def test_a_vret_look_that_cannot_be_read_is_one_sentence_with_the_fix(text, says):

@@ -40,6 +40,7 @@ class Counting(Scene):
     phobia = "test"
     description = "Records the intensities it is drawn at; knocks (a one-shot sound) each time."
     levels = [level(f"step {n}", size=float(n)) for n in range(1, 4)]
+    detail_steps = 2
 
     def build(self):
         front = Mesh().box((0, 3, 1.5), (1, 1, 1), (0.9, 0.2, 0.2)).node("front")
@@ -49,10 +50,15 @@ class Counting(Scene):
         painted(behind, "behind").reparentTo(self.root)
         self.knock = self.spatial_sound("door", self.root, volume=0.0)
         self.drawn = []
+        self.details = []
         self.last = -1.0
 
+    def set_detail(self, step):
+        super().set_detail(step)
+        self.details.append(step)
+
     def apply(self, intensity, dt):
-        self.drawn.append(intensity)
+        self.drawn.append((intensity, self.detail))
         self.last = intensity
         self.knock.trigger()
 """
@@ -89,6 +95,8 @@ CODE = textwrap.dedent("""
     knock = counting.knock
     out["counting"].update(
         drawn=counting.drawn,
+        details=counting.details,
+        detail=counting.detail,
         last=counting.last,
         knocks=knock.triggers,
         knocks_played=stage.soundscape._played.get(id(knock)),
@@ -122,8 +130,10 @@ def test_warm_draws_every_level_and_leaves_the_scene_as_built(tmp_path: Path) ->
     counting = out["counting"]
     # the box behind the client's back too: the warm-up culls nothing
     assert counting["textures"] == 2 and counting["prepared_after"] == 2
-    assert counting["drawn"] == [3.0, 2.0, 1.0, 0.0]  # each level, the top first
+    # each cheaper detail at the top level, then each level as authored, the top first
+    assert counting["drawn"] == [[3.0, 2], [3.0, 1], [3.0, 0], [2.0, 0], [1.0, 0], [0.0, 0]]
+    assert counting["details"] == [2, 1, 0] and counting["detail"] == 0  # left as authored
     assert counting["last"] == -1.0  # its own numbers are as built
     # the knocks made while warming count as played: none sounds when it comes on show
-    assert counting["knocks"] == 4 and counting["knocks_played"] == 4
+    assert counting["knocks"] == 6 and counting["knocks_played"] == 6
     assert "before any is on show" in out["on_show"]

@@ -19,6 +19,7 @@ class EnclosedSpace(Scene):
         "A room that closes in: from a bright room with an open door to a dim, shut cupboard."
     )
     background = (0.02, 0.02, 0.02)
+    detail_steps = 1  # drawn plain (no textures) while frames come close to late
     events = ("door_slam",)
     parameters = {
         "width": Param("Width of the room", 0.6, 8, "m"),

@@ -36,6 +36,7 @@ class Heights(Scene):
     phobia = "acrophobia"
     description = "The terrace of a city tower: from a railed balcony on the 2nd floor to a bare roof edge 40 floors up."
     background = (0.62, 0.76, 0.92)
+    detail_steps = 1  # drawn plain (no textures) while frames come close to late
     parameters = {
         "height": Param("Height of the roof the client stands on", 1, TOWER_MAX, "m"),
         "edge": Param("Distance from the client to the roof's edge", 0.1, 3, "m"),

@@ -55,6 +55,7 @@ class PublicSpeaking(Scene):
             "How often listeners nod, yawn, check a phone or whisper (0 never, 1 often)", 0, 1
         ),
     }
+    detail_steps = 2
     levels = [
         level(
             "Empty lecture room, you at the lectern",
@@ -280,6 +281,14 @@ class PublicSpeaking(Scene):
         self.cough_sound = self.spatial_sound("cough", self.people[5][0].head, min_distance=1.5)
         self._event: tuple[str, float] | None = None
         self._intensity = 1.0
+
+    def set_detail(self, step: int) -> None:
+        """1: the audience's clothes and skin without their weave and grain (faces keep their
+        features; about a sixth of the hall's cost at 640x360 in software); 2: the whole hall
+        plain too."""
+        super().set_detail(1 if step >= 2 else 0)
+        self.draw_plain([self.seats], step >= 1)
+        self.detail = step
 
     def stimulus(self) -> NodePath | None:
         """The head of the nearest person in the audience (faces are what a speaker fears)."""

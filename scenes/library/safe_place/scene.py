@@ -19,6 +19,7 @@ class SafePlace(Scene):
         "A quiet meadow by a lake: slow clouds, swaying trees. Baseline, breaks and panic."
     )
     background = (0.64, 0.8, 0.95)
+    detail_steps = 1  # drawn plain (no textures) while frames come close to late
     sound = "lake.wav"  # water lapping (made by make_sound.py); plays where audio is on
     parameters = {
         "clouds": Param("How fast the clouds drift (1 a gentle breeze)", 0, 3),

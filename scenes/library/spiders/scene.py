@@ -33,6 +33,7 @@ class Spiders(Scene):
     phobia = "arachnophobia"
     description = "A living room table: from one small spider in a jar to many large ones close by."
     background = (0.08, 0.08, 0.1)
+    detail_steps = 1  # drawn plain (no textures) while frames come close to late
     events = ("spider_drop",)
     parameters = {
         "count": Param("How many spiders are on the table", 1, MAX_SPIDERS, "spiders"),
