@@ -99,7 +99,8 @@ class PulseSensorRawDecoder(LineDecoder):
     """A raw pulse wave (`S<signal>` or bare integer lines): beats are found in the wave itself.
 
     With `sample_rate` (Hz) the samples are timed by their count, as the device took them;
-    without it, the samples of each read are spread over the time since the previous read.
+    without it, the samples of each read are spread over the time since the previous read's
+    last sample, and a read stamped no later than that goes on from it at 10 ms a sample.
     """
 
     def __init__(self, sample_rate: float | None = None) -> None:
@@ -108,8 +109,7 @@ class PulseSensorRawDecoder(LineDecoder):
         self.sample_rate = sample_rate if ok_rate else None
         self._detector = BeatDetector()
         self._count = 0
-        self._last_arrival: float | None = None
-        self._last_sample = 0.0
+        self._last_sample: float | None = None  # the time given to the last sample read
         self._searching = _Searching()
 
     def feed(self, data: bytes, t: float) -> list[Reading]:
@@ -138,20 +138,20 @@ class PulseSensorRawDecoder(LineDecoder):
             first = self._count
             self._count += n
             return [(first + i + 1) / self.sample_rate for i in range(n)]
-        previous = self._last_arrival
-        self._last_arrival = t
-        if previous is not None and t <= previous:
-            # the clock did not move since the last read: go on from its last sample, 10 ms each
-            start = self._last_sample
-            times = [start + 0.01 * (i + 1) for i in range(n)]
+        last = self._last_sample
+        if last is not None and t <= last:
+            # the clock has not moved past the samples already timed (reads stamped with the
+            # same time, a coarse clock): go on from the last sample, 10 ms each
+            times = [last + 0.01 * (i + 1) for i in range(n)]
         else:
-            if previous is None:
-                previous = t - n * 0.01
-            # A long silence before this read is not sampling time: at most 0.1 s per sample.
-            start = max(previous, t - n * 0.1)
+            if last is None:
+                last = t - n * 0.01
+            # Spread from the last sample, never back over it: time never runs backwards for
+            # the beat detector. A long silence is not sampling time: at most 0.1 s a sample.
+            start = max(last, t - n * 0.1)
             step = (t - start) / n
-            times = [start + step * (i + 1) for i in range(n)]
-        self._last_sample = times[-1] if times else self._last_sample
+            times = [t - step * (n - 1 - i) for i in range(n)]  # the last one exactly at t
+        self._last_sample = times[-1]
         return times
 
     def parse_line(self, line: str, t: float) -> list[Reading]:  # pragma: no cover - unused

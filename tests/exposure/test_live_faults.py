@@ -6,9 +6,14 @@ listeners that raise: Safe still reaches the headset, and the console is told.
 
 from __future__ import annotations
 
+import dataclasses
+
+from exposure.coach import Coach, load_script
 from exposure.live import LiveSession
 from exposure.models import (
     Alert,
+    CoachControl,
+    CoachLine,
     Effect,
     Event,
     Ladder,
@@ -130,6 +135,35 @@ def test_a_failing_listener_does_not_keep_the_headset_from_a_safe_target() -> No
     state, _ = live.submit(Safe(t=0))
     assert state.phase == "safe"
     assert order == ["console", "safe target"]
+    assert live.listener_failures == 2
+
+
+def test_a_coach_that_fails_is_counted_and_the_session_and_the_coach_go_on() -> None:
+    recorded: list[Event] = []
+    clock = Clock()
+    # a script made in code without the texts that ask the questions: asking one raises
+    script = dataclasses.replace(load_script("en"), asks=())
+    live = LiveSession(
+        SessionStart(client="T-1", ladder=LADDER),
+        clock=clock,
+        record=recorded.append,
+        coach=Coach(script),
+    )
+    heard: list[str] = []
+    live.add_listener(lambda e, s, fx: heard.append(e.type))
+    for t in (1.0, 2.0):
+        clock.now = t
+        state, _ = live.submit(CoachControl(t=0, action="ask", ask="suds"))
+        assert state.t == t  # the therapist's control was stepped all the same
+    assert live.listener_failures == 2
+    clock.now = 3.0
+    live.submit(CoachControl(t=0, action="say", text="You are doing well."))
+    clock.now = 4.0
+    state, _ = live.submit(Safe(t=0))
+    assert state.phase == "safe"
+    assert heard == ["coach_control", "coach_control", "coach_control", "coach", "safe", "coach"]
+    lines = [(e.t, e.line) for e in recorded if isinstance(e, CoachLine)]
+    assert lines == [(0.0, "welcome"), (3.0, "typed"), (4.0, "calm-1")]  # none for the asks
     assert live.listener_failures == 2
 
 

@@ -13,8 +13,10 @@ from typing import Any
 from exposure.live import HISTORY_S, LiveSession, state_summary
 from exposure.models import (
     End,
+    Expectancy,
     Ladder,
     Level,
+    Measure,
     Note,
     Reading,
     SessionStart,
@@ -132,6 +134,23 @@ def test_snapshot_has_the_headline_figures_and_not_the_raw_signal() -> None:
     assert data["phase"] == "exposure"
 
 
+def test_the_snapshot_says_how_far_the_baseline_has_got_then_what_it_is() -> None:
+    live, clock = session()
+    assert live.snapshot()["baseline_text"] == "measuring: 60 s left, 0 good readings so far"
+    for _ in range(3):
+        clock.now += 1.0
+        live.submit(Reading(t=0, hr=70))
+    assert live.snapshot()["baseline_text"] == "measuring: 57 s left, 3 good readings so far"
+    clock.now += 60.0
+    live.submit(Tick(t=0))
+    assert state_summary(live.state)["baseline_text"] == "measuring: 3 of 10 good readings"
+    for _ in range(7):
+        clock.now += 1.0
+        live.submit(Reading(t=0, hr=72))
+    assert live.state.phase == "exposure"
+    assert live.snapshot()["baseline_text"] == "72 bpm (median of 10 good readings over 70 s)"
+
+
 def test_state_summary_names_the_safe_scene_and_defaults_to_no_session_id() -> None:
     live, _ = session()
     data = state_summary(live.state)
@@ -182,6 +201,23 @@ def test_system_events_reach_subscribers_with_the_time_of_the_event_that_caused_
     assert messages[0]["data"]["type"] == "system"
     assert messages[0]["data"]["kind"] == "records_gap"
     assert isinstance(SystemEvent.model_validate(messages[0]["data"]), SystemEvent)
+
+
+def test_the_measures_panel_keeps_each_questionnaire_and_rating_in_order_at_its_time() -> None:
+    live, clock = session()
+    assert live.measures == []
+    clock.now += 2.0
+    live.submit(Measure(instrument="suds", phase="pre", answers=[30], scores={"total": 30.0}))
+    clock.now += 1.0
+    live.submit(Reading(t=0, hr=70))
+    live.submit(Note(t=0, text="calm"))
+    before = Expectancy(level=1, stage="before", expectation="it jumps", likelihood=60)
+    clock.now += 1.0
+    live.submit(before)
+    assert live.measures == [
+        Measure(t=2.0, instrument="suds", phase="pre", answers=[30], scores={"total": 30.0}),
+        before.model_copy(update={"t": 4.0}),
+    ]
 
 
 # --------------------------------------------------------------------------- time and recording

@@ -208,6 +208,18 @@ def test_reads_stamped_with_the_same_time_continue_at_10_ms_a_sample() -> None:
     assert len(found) >= 4 and all(abs(hr - 60.0) < 1 for hr in found[1:])
 
 
+def test_on_a_clock_that_moves_in_whole_seconds_time_never_runs_backwards() -> None:
+    samples = wave(60, 100, 12)
+    decoder = PulseSensorRawDecoder()
+    found = []
+    for k in range(48):  # a quarter of a second of samples a read, stamped with whole seconds
+        chunk = samples[25 * k : 25 * (k + 1)]
+        found += rates(decoder.feed("".join(f"{v}\r\n" for v in chunk).encode(), k // 4))
+    # reads stamped with the last read's time go on from its last sample at 10 ms a sample,
+    # and a read stamped later is spread from there, not back over samples already timed
+    assert len(found) >= 10 and all(abs(hr - 60.0) < 0.01 for hr in found[1:])
+
+
 def test_after_a_long_silence_a_read_is_taken_as_at_most_0_1_s_a_sample() -> None:
     decoder = PulseSensorRawDecoder()
     decoder.feed(b"512\r\n", 0.0)

@@ -181,6 +181,15 @@ def test_the_header_livesession_records_first_is_recognised_in_each_session(
     assert first.events(sid) == [other]
 
 
+def test_the_session_row_says_which_version_of_the_hierarchy_its_ladder_came_from(
+    first: Records, second: Records
+) -> None:
+    from_hierarchy = first.open_session(START, scene="spiders", hierarchy_version=3)
+    from_scene = first.open_session(START, scene="spiders")
+    assert second.get_session(from_hierarchy).hierarchy_version == 3
+    assert second.get_session(from_scene).hierarchy_version is None
+
+
 def test_open_session_needs_a_session_start(first: Records) -> None:
     with pytest.raises(RecordsError) as caught:
         first.open_session(Reading(t=0.0, hr=70), scene="spiders")  # type: ignore[arg-type]
