@@ -14,6 +14,8 @@ the scene's Python, thumbnails, the pipe) is what a scene costs; it moves far le
 intervals with what else runs on a shared machine. `lower%` is the share of measured frames the
 render process drew a step plainer to keep them on time (`Scene.set_detail`, the detail
 governor; `VRET_LOOK=detail=full` turns it off for a run with every frame as authored).
+`work>f` counts the frames whose own work (waking to the next wait) took longer than a frame
+budget: a late interval without one is a frame woken late, by the machine, not the frame's cost.
 """
 
 from __future__ import annotations
@@ -88,6 +90,7 @@ def alone(
     switching: list[float] = []  # the warm-up: the fade from the safe scene into this one
     summaries = 0
     lowered = 0  # measured frames drawn at a lower detail (the render process's governor)
+    work_over = 0  # measured frames whose own work took longer than the budget
     cpu0: float | None = None
     try:
         handle.send_target(scene, float(top))
@@ -100,6 +103,7 @@ def alone(
                     measured = time.monotonic() - start > WARMUP_S
                     (times if measured else switching).extend(message.times_ms)
                     lowered += len(message.times_ms) if measured and message.detail else 0
+                    work_over += message.work_over if measured else 0
                 elif isinstance(message, GazeSummary) and time.monotonic() - start > WARMUP_S:
                     summaries += 1
             handle.send_target(scene, float(top))
@@ -118,6 +122,7 @@ def alone(
         "render_rss_mb": rss,
         "gaze_per_s": round(summaries / seconds, 1),
         "lower_detail_pct": round(100.0 * lowered / len(times), 1) if times else float("nan"),
+        "work_over": work_over,
     }
 
 
@@ -183,6 +188,7 @@ def loaded(
     sim.start()
     times: list[float] = []
     lowered = [0]  # measured frames drawn at a lower detail
+    work_over = [0]  # measured frames whose own work took longer than the budget
     measuring = threading.Event()
     info: dict[str, Any] = {}
     ctx = multiprocessing.get_context("spawn")
@@ -192,6 +198,7 @@ def loaded(
         if isinstance(message, Frames) and measuring.is_set():
             times.extend(message.times_ms)
             lowered[0] += len(message.times_ms) if message.detail else 0
+            work_over[0] += message.work_over
 
     def on_ready(station: Station) -> None:
         assert station.render is not None
@@ -247,6 +254,7 @@ def loaded(
         "events_recorded": events,
         "render_rss_start_mb": rss_start,
         "lower_detail_pct": round(100.0 * lowered[0] / len(times), 1) if times else float("nan"),
+        "work_over": work_over[0],
     }
 
 
@@ -307,6 +315,8 @@ def run(
                 "switch max a",
                 "lower% a",
                 "lower% b",
+                "work>f a",
+                "work>f b",
             ],
             [
                 [
@@ -332,6 +342,8 @@ def run(
                     r["alone"]["switch_max_ms"],
                     r["alone"]["lower_detail_pct"],
                     r["loaded"]["lower_detail_pct"],
+                    r["alone"]["work_over"],
+                    r["loaded"]["work_over"],
                 ]
                 for r in rows
             ],

@@ -369,6 +369,10 @@ class RenderLoop:
         """Each scene's detail governor (`Scene.detail_steps`), made when it is first shown."""
         self._woke = now
         """When this frame's work began: the end of the pacer's sleep, or of waitGetPoses."""
+        self._work_max = 0.0
+        self._work_over = 0
+        """The longest frame's work since the last report, and how many frames' own work took
+        longer than a frame budget (a late frame whose work did not was woken late)."""
         self.next_report = now + 1.0 / FRAME_REPORT_HZ
         self.seq = 0
         """The latest target received."""
@@ -742,7 +746,10 @@ class RenderLoop:
             self.next_report = now + 1.0 / FRAME_REPORT_HZ
             self._report_frames()
         end = time.monotonic()
-        self._govern_detail(end, end - self._woke)
+        work = end - self._woke
+        self._work_max = max(self._work_max, work)
+        self._work_over += work > self.times.budget_s
+        self._govern_detail(end, work)
         if self.pacer is not None:
             time.sleep(self.pacer.wait_s(time.monotonic()))
             self._woke = time.monotonic()
@@ -770,6 +777,8 @@ class RenderLoop:
 
     def _report_frames(self) -> None:
         times, late, fps = self.times.take()
+        work_max, work_over = self._work_max, self._work_over
+        self._work_max, self._work_over = 0.0, 0
         pos, hpr = self.stage.head.getPos(), self.stage.head.getHpr()
         view = self.view
         current = self.stage.current
@@ -798,6 +807,8 @@ class RenderLoop:
                 detail=current.detail if current is not None else 0,
                 detail_steps=current.detail_steps if current is not None and self.adaptive else 0,
                 detail_lowered=sum(g.lowered for g in self.governors.values()),
+                work_max_ms=round(work_max * 1000.0, 3),
+                work_over=work_over,
             ),
             bulk=True,
         )

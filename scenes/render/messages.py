@@ -220,6 +220,12 @@ class Frames:
     """How far the scene on show may be lowered (0: always drawn as authored)."""
     detail_lowered: int = 0
     """Steps down so far in this render process, every scene."""
+    work_max_ms: float = 0.0
+    """The longest frame's own work since the last report: from waking (the pacer's sleep or
+    waitGetPoses ended) to the next wait, after the frame was drawn and submitted."""
+    work_over: int = 0
+    """Frames since the last report whose own work took longer than a frame budget. A late
+    interval without one was woken late: the machine, not the frame."""
 
 
 @dataclass(frozen=True, slots=True)

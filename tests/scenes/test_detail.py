@@ -212,9 +212,18 @@ def test_a_scene_whose_frames_come_close_to_late_is_drawn_a_step_cheaper(tmp_pat
         msgs = _reports(
             handle, "slow", lambda m: any(isinstance(f, Frames) and f.detail == 1 for f in m)
         )
-        lowered = [f for f in msgs if isinstance(f, Frames) and f.detail == 1][0]
+        frames = [f for f in msgs if isinstance(f, Frames)]
+        lowered = next(f for f in frames if f.detail == 1)
         assert lowered.scene == "slow" and lowered.detail_steps == 1
         assert lowered.detail_lowered == 1
+        # the frames' own work said why: over the budget as authored (20 ms of 16.7)
+        assert any(f.work_over > 0 and f.work_max_ms >= 19.5 for f in frames if f.scene == "slow")
+        # and a step down, well within it (before the hold of 5 s ends and it is tried again)
+        later = _reports(
+            handle, "slow", lambda m: len([f for f in m if isinstance(f, Frames)]) >= 3
+        )
+        last = [f for f in later if isinstance(f, Frames)][-1]
+        assert last.detail == 1 and last.work_over == 0 and last.work_max_ms < 16.7
         # a scene whose cheaper step raises: reported, and the client sees the safe scene
         msgs = _reports(handle, "broken", lambda m: any(isinstance(f, SceneFailed) for f in m))
         failed = [f for f in msgs if isinstance(f, SceneFailed)]
