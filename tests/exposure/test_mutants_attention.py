@@ -139,18 +139,16 @@ def test_gaze_summaries_in_one_second_share_one_bin() -> None:
     run = exposed()
     for t, on in ((20.0, 1.0), (20.5, 0.0), (21.0, 0.0), (21.2, 1.0), (21.7, 0.0), (22.0, 1.0)):
         run.gaze(t, on)
-    # the bin of second 21 closes with a sum equal to its second's number in neither: a bin is
-    # matched by its second, never by what it holds
     assert run.state.gaze_bins == ((20, 1.0, 2), (21, 1.0, 3), (22, 1.0, 1))
     run.gaze(23.0, 0.0)
     run.gaze(23.0, 0.0)
     assert run.state.gaze_bins[-2:] == ((22, 1.0, 1), (23, 0.0, 2))
 
 
-def test_a_bin_holding_its_seconds_number_still_takes_only_that_second() -> None:
+def test_a_summary_goes_into_its_own_seconds_bin_whatever_the_last_bin_holds() -> None:
     run = Run()
     run.gaze(0.0, 1.0)
-    run.gaze(1.0, 0.0)  # the bin of second 0 holds 1.0: the summary of second 1 is not put in it
+    run.gaze(1.0, 0.0)  # the bin of second 0 sums to 1.0, the next second's number: a new bin
     assert run.state.gaze_bins == ((0, 1.0, 1), (1, 0.0, 1))
 
 
