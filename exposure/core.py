@@ -410,7 +410,8 @@ def _move(
             **update,
         }
     )
-    if s.phase in ("exposure", "paused") and s.baseline_hr is None:
+    # a move out of the baseline cuts it short, to the safe scene too (End leaves it unmeasured)
+    if s.phase != "ended" and s.baseline_hr is None:
         s = _close_baseline(s, effects)
     return s
 

@@ -102,6 +102,17 @@ def test_the_coach_never_changes_a_decision(events: list[Event]) -> None:
     assert replay(with_coach) == replay(events)
 
 
+def test_a_coach_line_moves_the_sessions_clock_and_nothing_else() -> None:
+    state, _ = step(None, SessionStart(ladder=LADDER, settings=SETTINGS))
+    state, _ = step(state, Reading(t=10.0, hr=70.0))
+    said, effects = step(state, CoachLine(t=12.5, line="typed", text="Breathe slowly."))
+    assert effects == [] and said.t == 12.5
+    assert said.model_copy(update={"t": state.t}) == state
+    # a reading stamped before the line (it arrived late) does not move the clock back
+    later, _ = step(said, Reading(t=12.0, hr=70.0))
+    assert later.t == 12.5
+
+
 @QUICK
 @given(sessions())
 def test_replaying_a_record_says_the_same_lines(events: list[Event]) -> None:
