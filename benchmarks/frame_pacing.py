@@ -16,6 +16,8 @@ render process drew a step plainer to keep them on time (`Scene.set_detail`, the
 governor; `VRET_LOOK=detail=full` turns it off for a run with every frame as authored).
 `work>f` counts the frames whose own work (waking to the next wait) took longer than a frame
 budget: a late interval without one is a frame woken late, by the machine, not the frame's cost.
+`steal%` is the share of the machine's CPU time the hypervisor gave to others while measuring
+(/proc/stat): on a shared virtual machine, a run with steal is not a fair comparison.
 """
 
 from __future__ import annotations
@@ -50,6 +52,22 @@ def cpu_s(pid: int | None) -> float:
     with open(f"/proc/{pid}/stat", encoding="ascii") as f:
         fields = f.read().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def steal_s() -> float:
+    """Seconds the hypervisor has run something else while this machine's CPUs wanted to run,
+    summed over the CPUs ("steal" in /proc/stat; 0 on bare metal or where it is not counted)."""
+    try:
+        with open("/proc/stat", encoding="ascii") as f:
+            fields = f.readline().split()
+    except OSError:
+        return float("nan")
+    return int(fields[8]) / os.sysconf("SC_CLK_TCK") if len(fields) > 8 else float("nan")
+
+
+def steal_pct(stolen: float, seconds: float) -> float:
+    """Stolen time as a share of the machine's CPU time over `seconds` (every CPU)."""
+    return round(100.0 * stolen / (seconds * (os.cpu_count() or 1)), 2)
 
 
 def cpu_per_frame(cpu: float, frames: int) -> float:
@@ -92,12 +110,14 @@ def alone(
     lowered = 0  # measured frames drawn at a lower detail (the render process's governor)
     work_over = 0  # measured frames whose own work took longer than the budget
     cpu0: float | None = None
+    steal0, t_steal = float("nan"), time.monotonic()
     try:
         handle.send_target(scene, float(top))
         start = time.monotonic()
         while time.monotonic() - start < WARMUP_S + seconds:
             if cpu0 is None and time.monotonic() - start > WARMUP_S:
                 cpu0 = cpu_s(handle.pid)
+                steal0, t_steal = steal_s(), time.monotonic()
             for message in handle.poll():
                 if isinstance(message, Frames):
                     measured = time.monotonic() - start > WARMUP_S
@@ -110,6 +130,7 @@ def alone(
             time.sleep(0.2)
         rss = rss_mb(handle.pid) if handle.pid else float("nan")
         cpu = cpu_s(handle.pid) - (cpu0 if cpu0 is not None else float("nan"))
+        stolen = steal_pct(steal_s() - steal0, time.monotonic() - t_steal)
     finally:
         handle.stop()
     return {
@@ -123,6 +144,7 @@ def alone(
         "gaze_per_s": round(summaries / seconds, 1),
         "lower_detail_pct": round(100.0 * lowered / len(times), 1) if times else float("nan"),
         "work_over": work_over,
+        "steal_pct": stolen,
     }
 
 
@@ -237,9 +259,11 @@ def loaded(
             measuring.set()
             rss_start = rss_mb(pid) if pid else float("nan")
             cpu0 = cpu_s(pid)
+            steal0, t_steal = steal_s(), time.monotonic()
             time.sleep(seconds - 1.0)
             measuring.clear()
             cpu = cpu_s(pid) - cpu0
+            stolen = steal_pct(steal_s() - steal0, time.monotonic() - t_steal)
             load.join(30)
             counts = done.get(timeout=30) if load.exitcode == 0 else [0, 0, 0, 0]
             events = sum(1 for _ in station.records.events(station.session_id))
@@ -255,6 +279,7 @@ def loaded(
         "render_rss_start_mb": rss_start,
         "lower_detail_pct": round(100.0 * lowered[0] / len(times), 1) if times else float("nan"),
         "work_over": work_over[0],
+        "steal_pct": stolen,
     }
 
 
@@ -317,6 +342,8 @@ def run(
                 "lower% b",
                 "work>f a",
                 "work>f b",
+                "steal% a",
+                "steal% b",
             ],
             [
                 [
@@ -344,6 +371,8 @@ def run(
                     r["loaded"]["lower_detail_pct"],
                     r["alone"]["work_over"],
                     r["loaded"]["work_over"],
+                    r["alone"]["steal_pct"],
+                    r["loaded"]["steal_pct"],
                 ]
                 for r in rows
             ],
@@ -369,6 +398,10 @@ def run(
     )
     results[f"{key_prefix}lower_detail_pct_loaded"] = max(
         r["loaded"]["lower_detail_pct"] for r in rows
+    )
+    # the most of the machine's time the hypervisor took while a condition was measured
+    results[f"{key_prefix}frame_steal_pct_max"] = max(
+        max(r["alone"]["steal_pct"], r["loaded"]["steal_pct"]) for r in rows
     )
     # the target: no late frame under load in a scene that has none alone
     results[f"{key_prefix}late_frames_loaded_where_alone_has_none"] = sum(
