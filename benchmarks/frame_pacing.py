@@ -17,12 +17,15 @@ governor; `VRET_LOOK=detail=full` turns it off for a run with every frame as aut
 `work>f` counts the frames whose own work (waking to the next wait) took longer than a frame
 budget: a late interval without one is a frame woken late, by the machine, not the frame's cost.
 `steal%` is the share of the machine's CPU time the hypervisor gave to others while measuring
-(/proc/stat): on a shared virtual machine, a run with steal is not a fair comparison.
+(/proc/stat): on a shared virtual machine, a run with steal is not a fair comparison, so a
+scene's pair of runs is measured again, up to three pairs (`pairs`), while either stole more
+than 0.3 %, and the least disturbed pair is kept.
 """
 
 from __future__ import annotations
 
 import asyncio
+import math
 import multiprocessing
 import os
 import tempfile
@@ -52,6 +55,12 @@ def cpu_s(pid: int | None) -> float:
     with open(f"/proc/{pid}/stat", encoding="ascii") as f:
         fields = f.read().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+STEAL_LIMIT_PCT = 0.3
+"""A pair of runs (alone, loaded) with more of the machine's time stolen than this in either is
+measured again (a quiet host steals under 0.1 %; the disturbed runs stole 1-3.6 %)."""
+STEAL_TRIES = 3
 
 
 def steal_s() -> float:
@@ -297,8 +306,18 @@ def run(
     rows = []
     for name, info in sorted(infos.items()):
         top = info.ladder.top
-        a = alone(name, top, seconds, size, pipe, thumbnail_hz)
-        b = loaded(name, top, seconds, size, pipe, thumbnail_hz)
+        # alone and loaded side by side; measured again (up to STEAL_TRIES pairs) while the
+        # hypervisor took more than STEAL_LIMIT_PCT of the machine in either, keeping the pair
+        # it disturbed least: a comparison of two runs where only one lost time to other
+        # tenants says nothing about the load. Every pair's steal is kept in the results.
+        pairs = []
+        for _ in range(STEAL_TRIES):
+            a = alone(name, top, seconds, size, pipe, thumbnail_hz)
+            b = loaded(name, top, seconds, size, pipe, thumbnail_hz)
+            pairs.append((max(a["steal_pct"], b["steal_pct"]), a, b))
+            if pairs[-1][0] <= STEAL_LIMIT_PCT:
+                break
+        _, a, b = min(pairs, key=lambda p: p[0] if p[0] == p[0] else math.inf)
         c = alone(name, top, seconds, size, pipe, thumbnail_hz, demo_pose_script())
         ratio = b["p99_ms"] / a["p99_ms"] if a["p99_ms"] else float("nan")
         gaze_ratio = c["p99_ms"] / a["p99_ms"] if a["p99_ms"] else float("nan")
@@ -309,6 +328,7 @@ def run(
                 "alone": a,
                 "loaded": b,
                 "gaze": c,
+                "pairs_steal_pct": [p[0] for p in pairs],
                 "p99_ratio": ratio,
                 "gaze_p99_ratio": gaze_ratio,
             }
@@ -344,6 +364,7 @@ def run(
                 "work>f b",
                 "steal% a",
                 "steal% b",
+                "pairs",
             ],
             [
                 [
@@ -373,6 +394,7 @@ def run(
                     r["loaded"]["work_over"],
                     r["alone"]["steal_pct"],
                     r["loaded"]["steal_pct"],
+                    len(r["pairs_steal_pct"]),
                 ]
                 for r in rows
             ],
@@ -402,6 +424,10 @@ def run(
     # the most of the machine's time the hypervisor took while a condition was measured
     results[f"{key_prefix}frame_steal_pct_max"] = max(
         max(r["alone"]["steal_pct"], r["loaded"]["steal_pct"]) for r in rows
+    )
+    # pairs measured again because the hypervisor took time from one of them
+    results[f"{key_prefix}frame_pairs_remeasured"] = sum(
+        len(r["pairs_steal_pct"]) - 1 for r in rows
     )
     # the target: no late frame under load in a scene that has none alone
     results[f"{key_prefix}late_frames_loaded_where_alone_has_none"] = sum(
