@@ -9,38 +9,27 @@ from __future__ import annotations
 
 from typing import Any
 
-from exposure.core import FAST_HEAD_ALERT_S, step
+from exposure.core import FAST_HEAD_ALERT_S
 from exposure.models import (
     Alert,
     ControlSettings,
     Decision,
     End,
-    Event,
     Gaze,
-    Ladder,
-    Level,
     Reading,
-    SessionStart,
     SetLevel,
     Tick,
 )
+from tests.exposure.driving import QUICK, Driver
 
-LADDER = Ladder(scene="spiders", levels=[Level(name=f"situation {i}") for i in range(1, 6)])
-CALM = ControlSettings(baseline_s=10, min_baseline_readings=3, suds_before_step_up=False)
+CALM = QUICK
 
 
-class Run:
+class Run(Driver):
     """Drive the core with events at the times given, keeping every effect."""
 
     def __init__(self, settings: ControlSettings = CALM, auto: bool = True) -> None:
-        self.state, self.effects = step(
-            None, SessionStart(ladder=LADDER, settings=settings, auto=auto)
-        )
-
-    def send(self, event: Event) -> list[Any]:
-        self.state, effects = step(self.state, event)
-        self.effects.extend(effects)
-        return effects
+        super().__init__(settings, auto)
 
     def gaze(self, t: float, on: float = 1.0, **fields: Any) -> list[Any]:
         return self.send(Gaze(t=t, on_stimulus=on, **{"distance_m": 1.5, **fields}))
@@ -55,9 +44,6 @@ class Run:
                 for k in range(10):
                     self.gaze(round(t + k / 10, 3), on)
             t += 1.0
-
-    def alerts(self, kind: str) -> list[Alert]:
-        return [e for e in self.effects if isinstance(e, Alert) and e.kind == kind]
 
 
 def exposed(settings: ControlSettings = CALM, auto: bool = True) -> Run:

@@ -7,46 +7,26 @@ as the live session does, at exact times, and reads what the therapist reads.
 
 from __future__ import annotations
 
-from typing import Any
-
-from exposure.core import baseline_text, step
+from exposure.core import baseline_text
 from exposure.models import (
     Alert,
     ControlSettings,
-    Decision,
     End,
-    Event,
-    Ladder,
-    Level,
     Measure,
     Pause,
     Reading,
     Safe,
-    SessionStart,
     SessionState,
     SetLevel,
     StepUp,
     Suds,
     Tick,
 )
-
-LADDER = Ladder(scene="spiders", levels=[Level(name=f"situation {i}") for i in range(1, 6)])
-QUICK = ControlSettings(baseline_s=10, min_baseline_readings=3, suds_before_step_up=False)
+from tests.exposure.driving import LADDER, QUICK, Driver
 
 
-class Run:
+class Run(Driver):
     """Drive the core with events at the times given, keeping every effect."""
-
-    def __init__(
-        self, settings: ControlSettings = QUICK, auto: bool = True, start: float = 0.0
-    ) -> None:
-        opening = SessionStart(t=start, ladder=LADDER, settings=settings, auto=auto)
-        self.state, self.effects = step(None, opening)
-
-    def send(self, event: Event) -> list[Any]:
-        self.state, effects = step(self.state, event)
-        self.effects.extend(effects)
-        return effects
 
     def beats(self, first: float, last: float, hr: float) -> None:
         """A good reading each whole second from `first` to `last`, both included."""
@@ -54,12 +34,6 @@ class Run:
         while t <= last:
             self.send(Reading(t=t, hr=hr))
             t += 1.0
-
-    def alerts(self, kind: str) -> list[Alert]:
-        return [e for e in self.effects if isinstance(e, Alert) and e.kind == kind]
-
-    def decisions(self) -> list[Decision]:
-        return [e for e in self.effects if isinstance(e, Decision)]
 
 
 def sickness(t: float, rating: float, phase: str = "mid") -> Measure:

@@ -19,9 +19,6 @@ from exposure.models import (
     ControlSettings,
     Decision,
     End,
-    Event,
-    Ladder,
-    Level,
     Pause,
     Reading,
     Resume,
@@ -34,23 +31,15 @@ from exposure.models import (
     SystemEvent,
     Tick,
 )
-
-LADDER = Ladder(scene="spiders", levels=[Level(name=f"situation {i}") for i in range(1, 6)])
-QUICK = ControlSettings(baseline_s=10, min_baseline_readings=3, suds_before_step_up=False)
+from tests.exposure.driving import LADDER, QUICK, Driver
 
 
-class Run:
+class Run(Driver):
     """Drive the core second by second, keeping every effect."""
 
     def __init__(self, settings: ControlSettings = QUICK, auto: bool = True) -> None:
-        start = SessionStart(ladder=LADDER, settings=settings, auto=auto)
-        self.state, self.effects = step(None, start)
+        super().__init__(settings, auto)
         self.t = 0.0
-
-    def send(self, event: Event) -> list[Any]:
-        self.state, effects = step(self.state, event)
-        self.effects.extend(effects)
-        return effects
 
     def beats(self, seconds: float, hr: float) -> None:
         """One good reading a second for `seconds`."""
@@ -65,12 +54,6 @@ class Run:
 
     def command(self, cmd: Any) -> list[Any]:
         return self.send(cmd.model_copy(update={"t": self.t}))
-
-    def alerts(self, kind: str) -> list[Alert]:
-        return [e for e in self.effects if isinstance(e, Alert) and e.kind == kind]
-
-    def active(self, kind: str) -> Alert | None:
-        return next((a for a in self.state.alerts if a.kind == kind), None)
 
 
 def paused_at_70() -> Run:
