@@ -825,6 +825,8 @@ def baseline_text(s: SessionState) -> str:
             return f"measuring: {left:.0f} s left, {n} good readings so far"
         return f"measuring: {n} of {needed} good readings"
     if s.phase == "ended":
+        if n >= needed:  # ended during the baseline period: End fixes no baseline
+            return f"not measured: the session ended during the baseline ({n} good readings)"
         return f"not measured: {n} of {needed} good readings"
     where = "during exposure" if s.phase in ("exposure", "paused") else "in the safe scene"
     return f"measuring {where}: {n} of {needed} good readings"

@@ -122,7 +122,16 @@ def test_ending_the_session_during_the_baseline_fixes_no_baseline() -> None:
     run.beats(1.0, 5.0, 70.0)
     run.send(End(t=5.0))
     assert run.state.phase == "ended" and run.state.baseline_hr is None
-    assert baseline_text(run.state) == "not measured: 5 of 3 good readings"
+    # enough readings, but the session ended before the baseline was taken: said so, not "5 of 3"
+    assert baseline_text(run.state) == (
+        "not measured: the session ended during the baseline (5 good readings)"
+    )
+    run = Run()
+    run.beats(1.0, 3.0, 70.0)  # exactly enough
+    run.send(End(t=3.0))
+    assert baseline_text(run.state) == (
+        "not measured: the session ended during the baseline (3 good readings)"
+    )
 
 
 def test_starting_exposure_while_sick_fixes_the_baseline_and_clears_its_alert() -> None:
