@@ -434,9 +434,14 @@ def _close_baseline(s: SessionState, effects: list[Effect], late: bool = False) 
             f"median of {len(samples)} good readings up to {over:.0f} s, some taken after the "
             "baseline was cut short, so arousal may read lower than it is"
         )
-    else:
+    elif over < s.settings.baseline_s:
         note = (
             f"median of {len(samples)} good readings over {over:.0f} s, taken early "
+            f"(the baseline period is {s.settings.baseline_s:.0f} s)"
+        )
+    else:  # the baseline went on past its period (the client felt sick, readings were few)
+        note = (
+            f"median of {len(samples)} good readings over {over:.0f} s "
             f"(the baseline period is {s.settings.baseline_s:.0f} s)"
         )
     s = s.model_copy(update={"baseline_hr": median, "baseline_samples": (), "baseline_note": note})

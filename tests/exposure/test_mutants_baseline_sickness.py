@@ -144,6 +144,10 @@ def test_starting_exposure_while_sick_fixes_the_baseline_and_clears_its_alert() 
     assert run.state.phase == "baseline" and run.state.baseline_hr is None
     effects = run.send(SetLevel(t=14.0, level=1))  # the therapist starts exposure anyway
     assert run.state.phase == "exposure" and run.state.baseline_hr == 71.0
+    # past its period, not "taken early"
+    assert run.state.baseline_note == (
+        "median of 4 good readings over 14 s (the baseline period is 10 s)"
+    )
     cleared = [e for e in effects if isinstance(e, Alert) and e.kind == "no_baseline"]
     assert len(cleared) == 1 and not cleared[0].active and cleared[0].onset == raised.onset
 
@@ -240,3 +244,14 @@ def test_the_suds_reminder_counts_from_the_move_when_the_rating_was_at_the_level
     (alert,) = run.alerts("suds_due")
     # manual mode: no automatic step up waits for the rating, so the reminder does not say so
     assert alert.message == "No SUDS rating for 60 s: ask the client how anxious they feel."
+
+
+def test_a_baseline_held_to_exactly_its_period_is_not_called_early() -> None:
+    run = Run()
+    run.send(sickness(0.5, 8))  # held by sickness at its end
+    run.beats(1.0, 10.0, 70.0)
+    assert run.state.phase == "baseline" and run.state.baseline_hr is None
+    run.send(SetLevel(t=10.0, level=1))  # at the period's very end
+    assert run.state.baseline_note == (
+        "median of 10 good readings over 10 s (the baseline period is 10 s)"
+    )
