@@ -130,6 +130,9 @@ class Scene(ABC):
         self.detail = 0
         """The detail step drawn now (`set_detail`): 0 as authored."""
         self._plain: dict[int, tuple[Any, Any, int]] = {}
+        """Each node drawn plain (`draw_plain`), by key: the NodePath, its own texture attrib and
+        priority. The NodePath is kept so that the key stays the node's: Panda3D makes a new
+        key for a node once no NodePath to it is left."""
 
     def use_levels(self, levels: Sequence[Mapping[str, float]]) -> None:
         """Draw the session's own ladder (a client's hierarchy, a ladder file) instead of the

@@ -105,6 +105,7 @@ class DetailGovernor:
         self.steps = max(0, steps)
         self.step = 0
         self.hold_s = HOLD_S
+        self._high, self._low = budget_s * BUSY_HIGH, budget_s * BUSY_LOW
         self._window = max(2, round(WINDOW_S / budget_s))
         self._recent: deque[float] = deque(maxlen=self._window)
         self._close = 0
@@ -117,11 +118,10 @@ class DetailGovernor:
     def frame(self, now: float, busy_s: float) -> int:
         """One frame's work took `busy_s`, ending at `now`: the step to draw the next frame at."""
         recent = self._recent
-        high = busy_s > self.budget_s * BUSY_HIGH
-        if len(recent) == recent.maxlen and recent[0] > self.budget_s * BUSY_HIGH:
-            self._close -= 1
+        if len(recent) == recent.maxlen and recent[0] > self._high:
+            self._close -= 1  # it leaves the window
         recent.append(busy_s)
-        self._close += high
+        self._close += busy_s > self._high
         if self._raised_at is not None and now - self._raised_at >= FAILED_WITHIN_S:
             self._raised_at = None  # the step up held: the next hold starts short again
             self.hold_s = HOLD_S
@@ -137,7 +137,7 @@ class DetailGovernor:
             self.step > 0
             and self._changed_at is not None
             and now - self._changed_at >= self.hold_s
-            and max(recent) < self.budget_s * BUSY_LOW
+            and max(recent) < self._low
         ):
             self._raised_at = now
             self._change(now, self.step - 1)
