@@ -57,6 +57,7 @@ def _draw_steps(folder: str) -> dict[str, Any]:
     """In a fresh process: the Painted scene's left and right pixels at steps 0, 1, 0."""
     import numpy as np
 
+    from scenes.preview import screenshot_rgb
     from scenes.registry import discover
     from scenes.stage import Stage, configure, make_base
 
@@ -72,8 +73,8 @@ def _draw_steps(folder: str) -> dict[str, Any]:
         scene.set_detail(step)
         stage.frame(1.0, 0.0)
         base.graphicsEngine.renderFrame()
-        shot = base.win.getScreenshot()
-        rgb = np.frombuffer(bytes(shot.getRamImageAs("RGB")), np.uint8).reshape(48, 64, 3)
+        w, h, pixels = screenshot_rgb(base)
+        rgb = np.frombuffer(pixels, np.uint8).reshape(h, w, 3)
         out[label] = {"left": rgb[24, 24].tolist(), "right": rgb[24, 40].tolist()}
         out[label]["detail"] = scene.detail
     return out
@@ -185,18 +186,11 @@ def _library(tmp_path: Path) -> Path:
     return tmp_path
 
 
-def _reports(handle: Any, scene: str, until: Any, timeout: float = 20.0) -> list[Any]:
-    """Frame reports (and failures) while the target is `scene`, until `until(messages)`."""
-    import time
+def _reports(handle: Any, scene: str, until: Any) -> list[Any]:
+    """What the render process sends while targets ask for `scene`, until `until(messages)`."""
+    from tests.scenes.test_render_process import collect_until
 
-    out: list[Any] = []
-    deadline = time.monotonic() + timeout
-    while not until(out):
-        assert time.monotonic() < deadline, f"not within {timeout} s: {out[-3:]}"
-        handle.send_target(scene, 1.0, False)
-        time.sleep(0.1)
-        out.extend(handle.poll())
-    return out
+    return collect_until(handle, until, (scene, 1.0, False), timeout=20.0, what=scene)
 
 
 def test_a_scene_whose_frames_come_close_to_late_is_drawn_a_step_cheaper(tmp_path: Path) -> None:
@@ -268,6 +262,7 @@ def _library_steps(names: list[str]) -> dict[str, Any]:
     import numpy as np
 
     from scenes.checks import is_blank
+    from scenes.preview import screenshot_rgb
     from scenes.registry import LIBRARY, discover
     from scenes.stage import Stage, configure, make_base
 
@@ -280,8 +275,8 @@ def _library_steps(names: list[str]) -> dict[str, Any]:
     def shot() -> Any:
         stage.frame(top, 0.0)
         base.graphicsEngine.renderFrame()
-        tex = base.win.getScreenshot()
-        return np.frombuffer(bytes(tex.getRamImageAs("RGB")), np.uint8).reshape(72, 96, 3)
+        w, h, pixels = screenshot_rgb(base)
+        return np.frombuffer(pixels, np.uint8).reshape(h, w, 3)
 
     for name in names:
         scene = stage.build(found[name])
