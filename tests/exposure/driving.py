@@ -25,9 +25,13 @@ class Driver:
     """A session of the core from its start (at `start`), each event stepped, every effect kept."""
 
     def __init__(
-        self, settings: ControlSettings = QUICK, auto: bool = True, start: float = 0.0
+        self,
+        settings: ControlSettings = QUICK,
+        auto: bool = True,
+        start: float = 0.0,
+        ladder: Ladder = LADDER,
     ) -> None:
-        opening = SessionStart(t=start, ladder=LADDER, settings=settings, auto=auto)
+        opening = SessionStart(t=start, ladder=ladder, settings=settings, auto=auto)
         self.state, self.effects = step(None, opening)
 
     def send(self, event: Event) -> list[Any]:

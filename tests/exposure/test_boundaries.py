@@ -24,13 +24,11 @@ from collections.abc import Callable
 
 import pytest
 
-from exposure.core import step
 from exposure.models import (
     SAFE_LEVEL,
     Alert,
     AutoOff,
     ControlSettings,
-    Decision,
     Effect,
     Event,
     Ladder,
@@ -39,12 +37,12 @@ from exposure.models import (
     Quality,
     Reading,
     Resume,
-    SessionStart,
     SetLevel,
     StepUp,
     Suds,
     Tick,
 )
+from tests.exposure.driving import Driver
 
 SETTINGS = ControlSettings(
     baseline_s=20.0,
@@ -74,21 +72,15 @@ CALM_HR = 110.0
 HeartRate = float | Callable[[float], float]
 
 
-class Run:
+class Run(Driver):
     """Drive the pure core event by event, keeping every effect."""
 
     def __init__(self, settings: ControlSettings = SETTINGS, *, auto: bool = True) -> None:
-        start = SessionStart(ladder=LADDER, settings=settings, auto=auto)
-        self.state, self.effects = step(None, start)
+        super().__init__(settings, auto, ladder=LADDER)
 
     @property
     def t(self) -> float:
         return self.state.t
-
-    def send(self, event: Event) -> list[Effect]:
-        self.state, effects = step(self.state, event)
-        self.effects.extend(effects)
-        return effects
 
     def beats(
         self, until: float, hr: HeartRate, *, every: float = 1.0, quality: Quality = "ok"
@@ -106,11 +98,9 @@ class Run:
     def command(self, cmd: Event) -> list[Effect]:
         return self.send(cmd.model_copy(update={"t": self.t}))
 
-    def decisions(self) -> list[Decision]:
-        return [e for e in self.effects if isinstance(e, Decision)]
-
     def alerts(self, kind: str) -> list[Alert]:
-        return [e for e in self.effects if isinstance(e, Alert) and e.kind == kind and e.active]
+        """The alerts of `kind` raised (clears left out)."""
+        return [a for a in super().alerts(kind) if a.active]
 
 
 def exposed(*, auto: bool = True, level: int = 1) -> Run:

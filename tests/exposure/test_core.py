@@ -12,9 +12,7 @@ from exposure.models import (
     AutoOff,
     AutoOn,
     ControlSettings,
-    Decision,
     End,
-    Event,
     Ladder,
     Level,
     Note,
@@ -23,7 +21,6 @@ from exposure.models import (
     Resume,
     Safe,
     SceneTarget,
-    SessionStart,
     SessionState,
     SetLevel,
     StepDown,
@@ -32,24 +29,19 @@ from exposure.models import (
     SystemEvent,
     Tick,
 )
+from tests.exposure.driving import Driver
 
 LADDER = Ladder(scene="spiders", levels=[Level(name=f"situation {i}") for i in range(1, 11)])
 PHYSIOLOGY = ControlSettings(suds_before_step_up=False)
 """The clinical defaults, steps up by heart rate alone (test_suds_before_step_up.py has SUDS)."""
 
 
-class Run:
+class Run(Driver):
     """Drive the core second by second, keeping every effect."""
 
     def __init__(self, settings: ControlSettings | None = None, auto: bool = True) -> None:
-        start = SessionStart(ladder=LADDER, settings=settings or PHYSIOLOGY, auto=auto)
-        self.state, self.effects = step(None, start)
+        super().__init__(settings or PHYSIOLOGY, auto, ladder=LADDER)
         self.t = 0.0
-
-    def send(self, event: Event) -> list:
-        self.state, effects = step(self.state, event)
-        self.effects.extend(effects)
-        return effects
 
     def beats(self, seconds: float, hr: float, quality: str = "ok") -> None:
         """One reading a second for `seconds`."""
@@ -60,12 +52,6 @@ class Run:
 
     def command(self, cmd) -> list:
         return self.send(cmd.model_copy(update={"t": self.t}))
-
-    def decisions(self) -> list[Decision]:
-        return [e for e in self.effects if isinstance(e, Decision)]
-
-    def alerts(self, kind: str) -> list[Alert]:
-        return [e for e in self.effects if isinstance(e, Alert) and e.kind == kind]
 
 
 def exposed(settings: ControlSettings | None = None, hr: float = 70.0, auto: bool = True) -> Run:

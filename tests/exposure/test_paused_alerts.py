@@ -4,31 +4,27 @@ from __future__ import annotations
 
 import pytest
 
-from exposure.core import step
 from exposure.models import (
-    Alert,
     ControlSettings,
-    Decision,
-    Event,
     Ladder,
     Level,
     Pause,
     Reading,
     Resume,
-    SessionStart,
     SetLevel,
 )
+from tests.exposure.driving import Driver
 
 LADDER = Ladder(scene="spiders", levels=[Level(name=f"situation {i}") for i in range(1, 11)])
 BASELINE_HR = 70.0
 SETTINGS = ControlSettings()  # hard ceiling 55% above baseline: 108.5 bpm from a 70 bpm baseline
 
 
-class Paused:
+class Paused(Driver):
     """A session past its baseline at 70 bpm, at level 3, then paused by the therapist."""
 
     def __init__(self, auto: bool) -> None:
-        self.state, self.effects = step(None, SessionStart(ladder=LADDER, auto=auto))
+        super().__init__(SETTINGS, auto, ladder=LADDER)
         self.t = 0.0
         self.beats(60, BASELINE_HR)
         self.send(SetLevel(t=self.t, level=3))
@@ -36,20 +32,10 @@ class Paused:
         assert self.state.phase == "paused" and self.state.level == 3
         self.effects = []
 
-    def send(self, event: Event) -> None:
-        self.state, effects = step(self.state, event)
-        self.effects.extend(effects)
-
     def beats(self, seconds: int, hr: float) -> None:
         for _ in range(seconds):
             self.t += 1.0
             self.send(Reading(t=self.t, hr=hr))
-
-    def alerts(self, kind: str) -> list[Alert]:
-        return [e for e in self.effects if isinstance(e, Alert) and e.kind == kind]
-
-    def decisions(self) -> list[Decision]:
-        return [e for e in self.effects if isinstance(e, Decision)]
 
 
 @pytest.mark.parametrize("auto", [True, False], ids=["automatic", "manual"])
