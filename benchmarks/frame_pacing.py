@@ -93,6 +93,30 @@ def frame_stats(times: list[float]) -> dict[str, float]:
     }
 
 
+class FrameTally:
+    """The render process's frame reports over the measured seconds, and their figures."""
+
+    def __init__(self) -> None:
+        self.times: list[float] = []
+        self.lowered = 0  # frames drawn at a lower detail (the render process's governor)
+        self.work_over = 0  # frames whose own work took longer than the budget
+
+    def add(self, message: Frames) -> None:
+        self.times.extend(message.times_ms)
+        self.lowered += len(message.times_ms) if message.detail else 0
+        self.work_over += message.work_over
+
+    def figures(self, cpu: float) -> dict[str, Any]:
+        """Frame statistics, the render process's `cpu` seconds a frame, the lowered share."""
+        n = len(self.times)
+        return {
+            **frame_stats(self.times),
+            "cpu_ms_per_frame": cpu_per_frame(cpu, n),
+            "lower_detail_pct": round(100.0 * self.lowered / n, 1) if n else float("nan"),
+            "work_over": self.work_over,
+        }
+
+
 def alone(
     scene: str,
     top: int,
@@ -113,11 +137,9 @@ def alone(
         pose_script=pose_script,
     )
     ready = handle.wait_ready(120)
-    times: list[float] = []
+    tally = FrameTally()
     switching: list[float] = []  # the warm-up: the fade from the safe scene into this one
     summaries = 0
-    lowered = 0  # measured frames drawn at a lower detail (the render process's governor)
-    work_over = 0  # measured frames whose own work took longer than the budget
     cpu0: float | None = None
     steal0, t_steal = float("nan"), time.monotonic()
     try:
@@ -129,10 +151,10 @@ def alone(
                 steal0, t_steal = steal_s(), time.monotonic()
             for message in handle.poll():
                 if isinstance(message, Frames):
-                    measured = time.monotonic() - start > WARMUP_S
-                    (times if measured else switching).extend(message.times_ms)
-                    lowered += len(message.times_ms) if measured and message.detail else 0
-                    work_over += message.work_over if measured else 0
+                    if time.monotonic() - start > WARMUP_S:
+                        tally.add(message)
+                    else:
+                        switching.extend(message.times_ms)
                 elif isinstance(message, GazeSummary) and time.monotonic() - start > WARMUP_S:
                     summaries += 1
             handle.send_target(scene, float(top))
@@ -143,16 +165,13 @@ def alone(
     finally:
         handle.stop()
     return {
-        **frame_stats(times),
-        "cpu_ms_per_frame": cpu_per_frame(cpu, len(times)),
+        **tally.figures(cpu),
         # the longest frame while the scene first came on show (it was 13-24 ms in spiders
         # before the render process drew every scene once at start)
         "switch_max_ms": max(switching) if switching else float("nan"),
         "pipe": ready.pipe or pipe or "tiny",
         "render_rss_mb": rss,
         "gaze_per_s": round(summaries / seconds, 1),
-        "lower_detail_pct": round(100.0 * lowered / len(times), 1) if times else float("nan"),
-        "work_over": work_over,
         "steal_pct": stolen,
     }
 
@@ -217,9 +236,7 @@ def loaded(
 
     sim = SimulatedClient("text", rate=sensor_lines_per_s)
     sim.start()
-    times: list[float] = []
-    lowered = [0]  # measured frames drawn at a lower detail
-    work_over = [0]  # measured frames whose own work took longer than the budget
+    tally = FrameTally()
     measuring = threading.Event()
     info: dict[str, Any] = {}
     ctx = multiprocessing.get_context("spawn")
@@ -227,9 +244,7 @@ def loaded(
 
     def on_message(message: FromRender) -> None:
         if isinstance(message, Frames) and measuring.is_set():
-            times.extend(message.times_ms)
-            lowered[0] += len(message.times_ms) if message.detail else 0
-            work_over[0] += message.work_over
+            tally.add(message)
 
     def on_ready(station: Station) -> None:
         assert station.render is not None
@@ -280,14 +295,11 @@ def loaded(
             runner.stop(60)
             sim.stop()
     return {
-        **frame_stats(times),
-        "cpu_ms_per_frame": cpu_per_frame(cpu, len(times)),
+        **tally.figures(cpu),
         "ws_messages": sum(counts[:3]),
         "commands_ok": counts[3],
         "events_recorded": events,
         "render_rss_start_mb": rss_start,
-        "lower_detail_pct": round(100.0 * lowered[0] / len(times), 1) if times else float("nan"),
-        "work_over": work_over[0],
         "steal_pct": stolen,
     }
 
